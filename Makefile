@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: ISC
+# tempus: plain GNU make. Every src/*.c except the programs' main files goes
+# into build/libtempus.a; each tests/unit/test_*.c becomes one cmocka binary.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SAN     ?=
+
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2
+CPPFLAGS += -D_GNU_SOURCE -Isrc
+ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
+LDLIBS   += -lm
+
+ifeq ($(SAN),1)
+ALLCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+PROGS    = tempusd
+PROG_SRC = $(foreach p,$(PROGS),src/$(p)_main.c)
+LIB_SRC  = $(filter-out $(PROG_SRC),$(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+SIM_SRC  = $(wildcard tests/sim/*.c)
+SIM_BIN  = $(if $(SIM_SRC),$(BUILD)/tests/sim)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all check unit sim system asan deps demo bench install clean
+all: $(PROGS:%=$(BUILD)/%)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libtempus.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/obj/%_main.o $(BUILD)/libtempus.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtempus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtempus.a -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/sim: $(SIM_SRC) $(BUILD)/libtempus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -Itests/sim -o $@ $(SIM_SRC) $(BUILD)/libtempus.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+# unit: run every cmocka binary; the runner prints one closing tally.
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+sim: $(SIM_BIN)
+	@if [ -n "$(SIM_BIN)" ]; then $(SIM_BIN); else echo "sim: no simulator built yet"; fi
+
+system: all $(BENCH_BIN)
+	@tests/system/run
+
+# The sanitizer build lives in its own tree so it never mixes objects.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit sim
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory sim
+	@$(MAKE) --no-print-directory system
+	@$(MAKE) --no-print-directory asan
+	@echo "make check: all suites passed"
+
+demo: deps all
+	@scripts/demo.sh
+
+bench: deps all $(BENCH_BIN)
+	@bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	           $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d)

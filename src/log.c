@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+static enum log_target log_target = LOG_TO_STDERR;
+static enum log_level log_level = LOG_LVL_INFO;
+static const char *log_ident = "tempus";
+static int log_syslog_open;
+
+void log_init(const char *ident, enum log_target target, enum log_level level)
+{
+    log_ident = ident;
+    log_set(target, level);
+}
+
+void log_set(enum log_target target, enum log_level level)
+{
+    log_level = level;
+    log_target = target;
+    if (target == LOG_TO_SYSLOG && !log_syslog_open) {
+        openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        log_syslog_open = 1;
+    }
+}
+
+void log_fini(void)
+{
+    if (log_syslog_open)
+        closelog();
+    log_syslog_open = 0;
+}
+
+__attribute__((format(printf, 3, 0))) static void log_emit(enum log_level lvl, int with_errno,
+                                                         const char *fmt, va_list ap)
+{
+    static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+    static const char *const tag[] = {"error", "warning", "notice", "info", "debug"};
+    char msg[1024];
+    int saved = errno;
+
+    if (lvl > log_level)
+        return;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (log_target == LOG_TO_SYSLOG) {
+        if (with_errno)
+            syslog(prio[lvl], "%s: %s", msg, strerror(saved));
+        else
+            syslog(prio[lvl], "%s", msg);
+        return;
+    }
+    if (with_errno)
+        fprintf(stderr, "%s: %s: %s: %s\n", log_ident, tag[lvl], msg, strerror(saved));
+    else
+        fprintf(stderr, "%s: %s: %s\n", log_ident, tag[lvl], msg);
+}
+
+#define LOG_FN(name, lvl, with_errno)                                                              \
+    void name(const char *fmt, ...)                                                                \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        log_emit(lvl, with_errno, fmt, ap);                                                        \
+        va_end(ap);                                                                                \
+    }
+
+LOG_FN(log_warn, LOG_LVL_WARN, 1)
+LOG_FN(log_warnx, LOG_LVL_WARN, 0)
+LOG_FN(log_notice, LOG_LVL_NOTICE, 0)
+LOG_FN(log_info, LOG_LVL_INFO, 0)
+LOG_FN(log_debug, LOG_LVL_DEBUG, 0)
+
+void fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(LOG_LVL_ERR, 1, fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(LOG_LVL_ERR, 0, fmt, ap);
+    va_end(ap);
+    exit(1);
+}
