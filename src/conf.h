@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_CONF_H
+#define TEMPUS_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "ratelimit.h"
+
+/* Parsed tempus.conf. The parser checks syntax and ranges only; it opens no
+ * socket and resolves no name. Every directive records the line it came
+ * from (0 = default) so later checks can point at it. */
+
+enum conf_clock { CONF_CLOCK_SYSTEM, CONF_CLOCK_VIRTUAL };
+
+struct conf_acl_rule {
+    char spec[64]; /* "all", ADDR or ADDR/PREFIX, validated */
+    int allow;     /* 1 allow, 0 deny */
+    unsigned line;
+};
+
+struct conf_bindaddr {
+    char addr[64]; /* numeric IPv4/IPv6 address, validated */
+    unsigned line;
+};
+
+struct conf {
+    char *path; /* file the config was read from */
+
+    uint16_t port; /* server port, default 123; 0 disables serving */
+    unsigned port_line;
+    struct conf_bindaddr *bindaddrs; /* empty: listen on all addresses */
+    unsigned n_bindaddrs;
+    char binddevice[16]; /* "" = any interface */
+    unsigned binddevice_line;
+
+    struct conf_acl_rule *acl; /* in file order */
+    unsigned n_acl;
+
+    struct ratelimit_params ratelimit; /* enabled by default, see conf.c */
+    unsigned ratelimit_line;
+    unsigned clientloglimit_line; /* sets ratelimit.memory_limit */
+
+    int local_stratum; /* 0: no local reference; 1..15 */
+    unsigned local_line;
+
+    enum conf_clock clock;
+    double clock_offset;   /* virtual clock: initial offset, seconds */
+    double clock_freq_ppm; /* virtual clock: initial frequency error */
+    unsigned clock_line;
+
+    char *pidfile; /* NULL: none; else an absolute path */
+    unsigned pidfile_line;
+    char *user; /* NULL: keep the starting user (hardening issue) */
+    unsigned user_line;
+
+    enum log_target log_target;
+    unsigned log_line;
+    enum log_level log_level;
+    unsigned loglevel_line;
+    unsigned abuselog_interval; /* seconds between abuse summaries; 0 = off */
+    unsigned abuselog_line;
+};
+
+/* A config with every default set (no file). Never NULL. */
+struct conf *conf_defaults(void);
+/* Parse path. All errors are written to errs as "path:line: message", one
+ * per line; returns NULL if there was any error, else the config. */
+struct conf *conf_load(const char *path, FILE *errs);
+/* Parse config text held in memory (name is used in messages). Same
+ * contract as conf_load. */
+struct conf *conf_parse_string(const char *name, const char *text, FILE *errs);
+void conf_free(struct conf *conf);
+
+#endif
