@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_LISTENER_H
+#define TEMPUS_LISTENER_H
+
+#include "clock.h"
+#include "conf.h"
+#include "server.h"
+
+/* The server's sockets in the event loop: read each datagram, timestamp it,
+ * let server_handle decide, stamp the transmit time last and send. */
+struct listener;
+
+/* Open the sockets conf asks for (bindaddress list, or any IPv4 and IPv6
+ * address; binddevice) and register them with sched. Returns NULL (logged)
+ * if conf->port is nonzero and no socket could be opened. With port 0 it
+ * returns a listener with no sockets. */
+struct listener *listener_open(const struct conf *conf, struct server *srv, struct clock *clk);
+/* Unregister and close every socket. */
+void listener_close(struct listener *l);
+/* Number of open sockets. */
+unsigned listener_count(const struct listener *l);
+
+#endif

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: ISC */
+#include "netio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/net_tstamp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define NETIO_CMSG_SPACE 256
+
+static int netio_set(int fd, int level, int opt, int val)
+{
+    return setsockopt(fd, level, opt, &val, sizeof(val));
+}
+
+/* Prefer SO_TIMESTAMPING (software receive stamps); fall back to
+ * SO_TIMESTAMPNS; with neither, netio_recv reports have_ts = 0. */
+static void netio_enable_timestamps(int fd)
+{
+    int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    if (netio_set(fd, SOL_SOCKET, SO_TIMESTAMPING, flags) == 0)
+        return;
+    if (netio_set(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0)
+        return;
+    log_warnx("no kernel receive timestamps; using clock reads after recvmsg");
+}
+
+const char *netio_ts_kind(int fd)
+{
+    int v = 0;
+    socklen_t l = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &v, &l) == 0 && v)
+        return "SO_TIMESTAMPING";
+    l = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, &l) == 0 && v)
+        return "SO_TIMESTAMPNS";
+    return "none";
+}
+
+static int netio_bind(int fd, int family, const struct netaddr *addr, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    struct netaddr any = {.family = (uint8_t)family};
+    socklen_t sl = addr_to_sockaddr(addr ? addr : &any, port, &ss);
+    char buf[ADDR_STRLEN];
+
+    if (bind(fd, (struct sockaddr *)&ss, sl) == 0)
+        return 0;
+    log_warn("bind %s port %u", addr_format(addr ? addr : &any, buf, sizeof(buf)), port);
+    return -1;
+}
+
+int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device)
+{
+    int fd = socket(family, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        log_warn("socket(%s)", family == AF_INET ? "IPv4" : "IPv6");
+        return -1;
+    }
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        log_warn("fcntl");
+        goto fail;
+    }
+    if (family == AF_INET6 && (netio_set(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0 ||
+                               netio_set(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0)) {
+        log_warn("setsockopt(IPv6)");
+        goto fail;
+    }
+    if (family == AF_INET && netio_set(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) {
+        log_warn("setsockopt(IP_PKTINFO)");
+        goto fail;
+    }
+    if (device && device[0] &&
+        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device)) < 0) {
+        log_warn("binddevice %s", device);
+        goto fail;
+    }
+    netio_enable_timestamps(fd);
+    if (netio_bind(fd, family, addr, port) < 0)
+        goto fail;
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+static void netio_parse_cmsg(struct msghdr *mh, struct netio_msg *m)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts)); /* ts[0]: software stamp */
+            if (ts.tv_sec || ts.tv_nsec) {
+                m->rx_kernel = ts;
+                m->have_ts = 1;
+            }
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            memcpy(&m->rx_kernel, CMSG_DATA(c), sizeof(struct timespec));
+            m->have_ts = 1;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            m->local.family = AF_INET;
+            memcpy(m->local.bytes, &pi.ipi_addr, 4);
+            m->ifindex = pi.ipi_ifindex;
+            m->have_local = 1;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            m->local.family = AF_INET6;
+            memcpy(m->local.bytes, &pi.ipi6_addr, 16);
+            m->ifindex = (int)pi.ipi6_ifindex;
+            m->have_local = 1;
+        }
+    }
+}
+
+int netio_recv(int fd, struct netio_msg *m)
+{
+    struct sockaddr_storage ss;
+    union {
+        char buf[NETIO_CMSG_SPACE];
+        struct cmsghdr align;
+    } cbuf;
+    struct iovec iov = {m->buf, m->cap};
+    struct msghdr mh = {.msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov,
+                        .msg_iovlen = 1, .msg_control = cbuf.buf,
+                        .msg_controllen = sizeof(cbuf.buf)};
+
+    ssize_t n = recvmsg(fd, &mh, 0);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return 0;
+        log_debug("recvmsg: %s", strerror(errno));
+        return -1;
+    }
+    m->len = (size_t)n;
+    m->have_ts = m->have_local = 0;
+    m->ifindex = 0;
+    /* A truncated datagram was longer than any NTP packet we accept. */
+    if ((mh.msg_flags & MSG_TRUNC) || addr_from_sockaddr((struct sockaddr *)&ss, &m->peer,
+                                                         &m->peer_port) < 0)
+        m->len = 0;
+    netio_parse_cmsg(&mh, m);
+    return 1;
+}
+
+/* Ask the kernel to send from the address the request arrived on, so a
+ * multi-homed server answers from the address the client asked. */
+static size_t netio_src_cmsg(const struct netio_msg *m, char *buf, size_t cap)
+{
+    struct msghdr mh = {.msg_control = buf, .msg_controllen = cap};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+    memset(buf, 0, cap);
+    if (m->local.family == AF_INET) {
+        struct in_pktinfo pi = {0};
+        memcpy(&pi.ipi_spec_dst, m->local.bytes, 4);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        return CMSG_SPACE(sizeof(pi));
+    }
+    struct in6_pktinfo pi6 = {0};
+    memcpy(&pi6.ipi6_addr, m->local.bytes, 16);
+    pi6.ipi6_ifindex = (unsigned)m->ifindex;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(pi6));
+    memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
+    return CMSG_SPACE(sizeof(pi6));
+}
+
+int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    union {
+        char buf[NETIO_CMSG_SPACE];
+        struct cmsghdr align;
+    } cbuf;
+    struct iovec iov = {(void *)buf, len};
+    struct msghdr mh = {.msg_name = &ss, .msg_iov = &iov, .msg_iovlen = 1};
+
+    mh.msg_namelen = addr_to_sockaddr(&m->peer, m->peer_port, &ss);
+    if (m->have_local && m->local.family == m->peer.family) {
+        mh.msg_control = cbuf.buf;
+        mh.msg_controllen = netio_src_cmsg(m, cbuf.buf, sizeof(cbuf.buf));
+    }
+    if (sendmsg(fd, &mh, 0) < 0) {
+        log_debug("sendmsg: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}

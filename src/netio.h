@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_NETIO_H
+#define TEMPUS_NETIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+
+/* UDP sockets with kernel receive timestamps, through plain POSIX calls
+ * (socket, fcntl, recvmsg, sendmsg) so it runs on any kernel and under
+ * syscall-interposing tools. */
+
+/* One datagram in or out. */
+struct netio_msg {
+    uint8_t *buf;
+    size_t cap; /* bytes available in buf */
+    size_t len; /* bytes received */
+    struct netaddr peer;
+    uint16_t peer_port;
+    struct netaddr local; /* destination address of a received datagram */
+    int have_local;
+    int ifindex;
+    struct timespec rx_kernel; /* CLOCK_REALTIME kernel timestamp */
+    int have_ts;               /* 0: the kernel sent none; use clock_now */
+};
+
+/* Open a non-blocking UDP socket of family (AF_INET/AF_INET6) bound to addr
+ * (NULL: any address) and port, restricted to device if device is non-empty,
+ * IPv6 sockets v6-only, asking for receive timestamps and destination
+ * addresses. Returns the fd, or -1 (logged). */
+int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device);
+/* Receive one datagram into m (m->buf, m->cap set by the caller). Returns 1
+ * with m filled, 0 if nothing is waiting, -1 on an error (logged at debug). */
+int netio_recv(int fd, struct netio_msg *m);
+/* Send len bytes of buf to m->peer:m->peer_port, from m->local when
+ * m->have_local. Returns 0 or -1. */
+int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len);
+/* Which kind of receive timestamp the socket got: "SO_TIMESTAMPING",
+ * "SO_TIMESTAMPNS" or "none". */
+const char *netio_ts_kind(int fd);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_SERVER_H
+#define TEMPUS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "acl.h"
+#include "addr.h"
+#include "ratelimit.h"
+
+/* The server's request -> reply decision and construction. No I/O: netio
+ * hands it a datagram and gets back bytes to send (or nothing). */
+
+/* What the server advertises about its own time. */
+struct server_ref {
+    int synced;        /* 0: leap 3, stratum 0, refid 0 ("unsynchronised") */
+    int leap;          /* NTP_LEAP_* while synced */
+    int stratum;       /* 1..15 while synced */
+    uint32_t refid;
+    double root_delay; /* seconds */
+    double root_dispersion;
+    struct timespec ref_time; /* last update of the reference */
+};
+
+enum server_family { SERVER_V4, SERVER_V6, SERVER_NFAMILIES };
+
+/* Counters of what happened to requests, per address family. */
+struct server_stats {
+    uint64_t received[SERVER_NFAMILIES];
+    uint64_t answered[SERVER_NFAMILIES];
+    uint64_t denied[SERVER_NFAMILIES];      /* no allow rule */
+    uint64_t ratelimited[SERVER_NFAMILIES]; /* dropped by the limiter */
+    uint64_t kod_sent[SERVER_NFAMILIES];    /* RATE kiss-o'-death sent */
+    uint64_t malformed[SERVER_NFAMILIES];   /* short, bad lengths, bad version */
+    uint64_t wrong_mode[SERVER_NFAMILIES];  /* not client mode (incl. 6/7) */
+    uint64_t control[SERVER_NFAMILIES];     /* mode 6/7 of any length (subset of wrong_mode) */
+    uint64_t auth_dropped[SERVER_NFAMILIES]; /* carried a MAC we cannot verify */
+};
+
+enum server_verdict {
+    SERVER_REPLY,      /* reply holds a normal answer */
+    SERVER_REPLY_KOD,  /* reply holds a RATE kiss-o'-death */
+    SERVER_DROP,       /* send nothing */
+};
+
+struct server;
+
+/* New server over an ACL and a rate limiter it does not own. precision is
+ * the log2-seconds value to advertise. Never NULL. */
+struct server *server_create(struct acl *acl, struct ratelimit *rl, int precision);
+void server_destroy(struct server *srv);
+/* Replace the ACL / limiter / reference (reload, upstream updates). */
+void server_set_acl(struct server *srv, struct acl *acl);
+void server_set_ratelimit(struct server *srv, struct ratelimit *rl);
+void server_set_ref(struct server *srv, const struct server_ref *ref);
+const struct server_ref *server_get_ref(const struct server *srv);
+
+/* Decide on one request of len bytes from client, received at rx (served
+ * clock) and monotonic now_ns. On SERVER_REPLY*, *reply_len bytes of reply
+ * are in reply (cap bytes available); the transmit timestamp is left for
+ * server_stamp_tx. A reply is never longer than the request. */
+enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t len,
+                                  const struct netaddr *client, const struct timespec *rx,
+                                  int64_t now_ns, uint8_t *reply, size_t cap,
+                                  size_t *reply_len);
+/* Write the transmit timestamp into a reply just before it is sent. */
+void server_stamp_tx(uint8_t *reply, size_t len, const struct timespec *tx);
+/* Copy the counters. */
+void server_get_stats(const struct server *srv, struct server_stats *out);
+/* Log every counter on one line: "stats: received_v4=N received_v6=N ...". */
+void server_log_stats(const struct server *srv);
+/* Log one summary line per kind of refused traffic seen since the last call
+ * (denied, rate-limited, control queries), then reset those interval counts. */
+void server_log_abuse(struct server *srv);
+
+#endif
