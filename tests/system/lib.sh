@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: ISC
+# Shared helpers for tempus system tests. Every test sources this, works in
+# its own directory under $T_WORK, and everything it starts is stopped by the
+# EXIT trap. Traffic stays on loopback or inside namespaces made here.
+
+set -u
+T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TEMPUSD=${TEMPUSD:-$T_ROOT/build/tempusd}
+NTPCLIENT="python3 $T_ROOT/tests/system/ntpclient.py"
+T_NAME=$(basename "$0")
+T_WORK=${T_WORK:-$T_ROOT/build/system/$T_NAME}
+T_PIDS=()
+T_NETNS=()
+rm -rf "$T_WORK" && mkdir -p "$T_WORK"
+
+t_cleanup() {
+    for pid in "${T_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${T_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null
+    done
+    for ns in "${T_NETNS[@]}"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
+}
+trap t_cleanup EXIT
+
+fail() {
+    echo "FAIL: $T_NAME: $*"
+    exit 1
+}
+
+ok() {
+    echo "  ok: $*"
+}
+
+# A free UDP port on 127.0.0.1 (and ::1).
+free_port() {
+    python3 -c 'import socket
+for _ in range(100):
+    s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]
+    try:
+        t=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); t.bind(("::1",p)); t.close()
+    except OSError: continue
+    print(p); break'
+}
+
+# start_tempusd NAME CONF_TEXT [NETNS]: write NAME.conf, start tempusd in the
+# foreground (logging to NAME.log), wait until it listens. Sets $PID_<NAME>.
+start_tempusd() {
+    local name=$1 text=$2 ns=${3:-}
+    printf '%s\n' "$text" > "$T_WORK/$name.conf"
+    local pre=()
+    [ -n "$ns" ] && pre=(ip netns exec "$ns")
+    "${pre[@]}" "$TEMPUSD" -d -f "$T_WORK/$name.conf" >"$T_WORK/$name.log" 2>&1 &
+    local pid=$!
+    T_PIDS+=("$pid")
+    printf -v "PID_$name" '%s' "$pid"
+    for _ in $(seq 100); do
+        grep -q "serving on port" "$T_WORK/$name.log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || { cat "$T_WORK/$name.log"; fail "tempusd $name exited at start"; }
+        sleep 0.05
+    done
+    cat "$T_WORK/$name.log"
+    fail "tempusd $name did not start"
+}
+
+# stop_pid PID: SIGTERM and wait; returns the exit status.
+stop_pid() {
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+# stats NAME: ask tempusd NAME to log its counters and print the stats line.
+stats() {
+    local name=$1 pidvar="PID_$1" n
+    n=$(grep -c "^tempusd: info: stats:" "$T_WORK/$name.log")
+    kill -USR1 "${!pidvar}"
+    for _ in $(seq 50); do
+        [ "$(grep -c "^tempusd: info: stats:" "$T_WORK/$name.log")" -gt "$n" ] && break
+        sleep 0.05
+    done
+    grep "^tempusd: info: stats:" "$T_WORK/$name.log" | tail -1
+}
+
+# counter NAME KEY: one counter from the stats line (e.g. answered_v4).
+counter() {
+    stats "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] ||
+        fail "required tool '$1' is missing (make deps installs it)"
+}
+
+# make_netns NAME: a namespace with only loopback up, removed on exit.
+make_netns() {
+    ip netns add "$1" || fail "cannot create network namespace $1 (needs root)"
+    T_NETNS+=("$1")
+    ip netns exec "$1" ip link set lo up
+}
