@@ -11,7 +11,7 @@ SAN     ?=
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
-CPPFLAGS += -D_GNU_SOURCE -Isrc
+CPPFLAGS += -D_GNU_SOURCE -iquote src
 ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
 LDLIBS   += -lm
 
@@ -51,7 +51,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtempus.a
 
 $(BUILD)/tests/sim: $(SIM_SRC) $(BUILD)/libtempus.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -Itests/sim -o $@ $(SIM_SRC) $(BUILD)/libtempus.a $(LDLIBS)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -iquote tests/sim -o $@ $(SIM_SRC) $(BUILD)/libtempus.a $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

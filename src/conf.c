@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include "conf.h"
+#include "conf_impl.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,38 +17,24 @@
 /* After this many errors the rest of the file is not worth reading. */
 #define CONF_ERRORS_MAX 100
 #define CONF_BINDADDRS_MAX 16
-#define CONF_DIRECTIVES_MAX 64
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-struct parser {
-    struct conf *conf;
-    const char *name; /* file name for messages */
-    FILE *errs;       /* may be NULL: errors are only counted */
-    unsigned line;
-    unsigned nerr;
-    unsigned seen[CONF_DIRECTIVES_MAX]; /* first line of each directive */
-};
+
 
 /* One row of the directive table. parse gets the arguments after the
  * directive name; their count is already within min_args..max_args. */
 struct directive {
     const char *name;
-    void (*parse)(struct parser *p, int argc, char **argv);
+    void (*parse)(struct conf_parser *p, int argc, char **argv);
     int min_args, max_args;
     int repeat; /* may appear more than once */
     const char *usage;
 };
 
-/* A keyword option of a directive: NAME or NAME VALUE, each at most once. */
-struct conf_opt {
-    const char *name;
-    int takes_value;
-};
 
-static void conf_err(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void conf_err(struct parser *p, const char *fmt, ...)
+void conf_err(struct conf_parser *p, const char *fmt, ...)
 {
     va_list ap;
 
@@ -81,7 +68,7 @@ static const char *join_words(const char *const *words, size_t n, char *buf, siz
 
 /* Parse a whole decimal integer within min..max into *out. Returns 0, or -1
  * after reporting; what names the value in the message. */
-static int conf_long(struct parser *p, const char *what, const char *s, long min, long max,
+int conf_long(struct conf_parser *p, const char *what, const char *s, long min, long max,
                      long *out)
 {
     const char *digits = s + (s[0] == '-' || s[0] == '+');
@@ -103,7 +90,7 @@ static int conf_long(struct parser *p, const char *what, const char *s, long min
 }
 
 /* Parse a whole decimal number (no hex, nan or inf) within min..max. */
-static int conf_double(struct parser *p, const char *what, const char *s, double min, double max,
+int conf_double(struct conf_parser *p, const char *what, const char *s, double min, double max,
                        double *out)
 {
     char *end;
@@ -125,7 +112,7 @@ static int conf_double(struct parser *p, const char *what, const char *s, double
 }
 
 /* Index of s in words, or -1 after reporting. */
-static int conf_word(struct parser *p, const char *what, const char *s, const char *const *words,
+int conf_word(struct conf_parser *p, const char *what, const char *s, const char *const *words,
                      size_t n)
 {
     char list[256];
@@ -141,7 +128,7 @@ static int conf_word(struct parser *p, const char *what, const char *s, const ch
 /* Match argv against opts. at[i] becomes the argv index of the value of
  * opts[i] (of its name if it takes no value), or -1 if absent. Returns 0, or
  * -1 after reporting the first problem. */
-static int conf_opts(struct parser *p, const char *what, const struct conf_opt *opts, size_t n,
+int conf_opts(struct conf_parser *p, const char *what, const struct conf_opt *opts, size_t n,
                      int argc, char **argv, int *at)
 {
     const char *names[CONF_ARGS_MAX];
@@ -173,7 +160,7 @@ static int conf_opts(struct parser *p, const char *what, const struct conf_opt *
     return 0;
 }
 
-static void parse_abuselog(struct parser *p, int argc, char **argv)
+static void parse_abuselog(struct conf_parser *p, int argc, char **argv)
 {
     long v;
 
@@ -185,7 +172,7 @@ static void parse_abuselog(struct parser *p, int argc, char **argv)
 }
 
 /* allow and deny: one rule, "all", ADDR or ADDR/PREFIX. */
-static void parse_acl_rule(struct parser *p, const char *what, const char *spec, int allow)
+static void parse_acl_rule(struct conf_parser *p, const char *what, const char *spec, int allow)
 {
     struct conf *c = p->conf;
     struct conf_acl_rule *r;
@@ -204,7 +191,7 @@ static void parse_acl_rule(struct parser *p, const char *what, const char *spec,
     r->line = p->line;
 }
 
-static void parse_allow(struct parser *p, int argc, char **argv)
+static void parse_allow(struct conf_parser *p, int argc, char **argv)
 {
     /* Deny by default: a bare allow must not silently open the server. */
     if (argc == 0) {
@@ -214,13 +201,13 @@ static void parse_allow(struct parser *p, int argc, char **argv)
     parse_acl_rule(p, "allow", argv[0], 1);
 }
 
-static void parse_deny(struct parser *p, int argc, char **argv)
+static void parse_deny(struct conf_parser *p, int argc, char **argv)
 {
     (void)argc;
     parse_acl_rule(p, "deny", argv[0], 0);
 }
 
-static void parse_bindaddress(struct parser *p, int argc, char **argv)
+static void parse_bindaddress(struct conf_parser *p, int argc, char **argv)
 {
     struct conf *c = p->conf;
     struct conf_bindaddr *b;
@@ -250,7 +237,7 @@ static void parse_bindaddress(struct parser *p, int argc, char **argv)
 
 /* The kernel's rules for interface names: 1..15 bytes, no '/', ':' or
  * whitespace, and not "." or "..". */
-static void parse_binddevice(struct parser *p, int argc, char **argv)
+static void parse_binddevice(struct conf_parser *p, int argc, char **argv)
 {
     const char *s = argv[0];
     size_t len = strlen(s);
@@ -268,7 +255,7 @@ static void parse_binddevice(struct parser *p, int argc, char **argv)
     p->conf->binddevice_line = p->line;
 }
 
-static void parse_clientloglimit(struct parser *p, int argc, char **argv)
+static void parse_clientloglimit(struct conf_parser *p, int argc, char **argv)
 {
     long v;
 
@@ -279,7 +266,7 @@ static void parse_clientloglimit(struct parser *p, int argc, char **argv)
     p->conf->clientloglimit_line = p->line;
 }
 
-static void parse_clock(struct parser *p, int argc, char **argv)
+static void parse_clock(struct conf_parser *p, int argc, char **argv)
 {
     static const char *const kinds[] = {"system", "virtual"};
     static const struct conf_opt opts[] = {{"offset", 1}, {"freq", 1}};
@@ -304,22 +291,26 @@ static void parse_clock(struct parser *p, int argc, char **argv)
     c->clock_line = p->line;
 }
 
-static void parse_local(struct parser *p, int argc, char **argv)
+static void parse_local(struct conf_parser *p, int argc, char **argv)
 {
     long v;
+    double delay = 0.0;
 
-    (void)argc;
-    if (strcmp(argv[0], "stratum") != 0) {
-        conf_err(p, "local: unknown option '%s' (usage: local stratum N)", argv[0]);
+    if (strcmp(argv[0], "stratum") != 0 || (argc > 2 && (argc != 4 || strcmp(argv[2], "delay")))) {
+        conf_err(p, "local: unknown option '%s' (usage: local stratum N [delay SECONDS])",
+                 strcmp(argv[0], "stratum") ? argv[0] : argv[argc > 2 ? 2 : 0]);
         return;
     }
     if (conf_long(p, "local stratum", argv[1], 1, 15, &v) < 0)
         return;
+    if (argc == 4 && conf_double(p, "local delay", argv[3], 0.0, 1e7, &delay) < 0)
+        return;
     p->conf->local_stratum = (int)v;
+    p->conf->local_delay = delay;
     p->conf->local_line = p->line;
 }
 
-static void parse_log(struct parser *p, int argc, char **argv)
+static void parse_log(struct conf_parser *p, int argc, char **argv)
 {
     static const char *const targets[] = {"stderr", "syslog"};
     int i;
@@ -331,7 +322,7 @@ static void parse_log(struct parser *p, int argc, char **argv)
     p->conf->log_line = p->line;
 }
 
-static void parse_loglevel(struct parser *p, int argc, char **argv)
+static void parse_loglevel(struct conf_parser *p, int argc, char **argv)
 {
     /* Same order as enum log_level. */
     static const char *const levels[] = {"error", "warning", "notice", "info", "debug"};
@@ -345,7 +336,7 @@ static void parse_loglevel(struct parser *p, int argc, char **argv)
 }
 
 /* The daemon changes directory to /, so a relative path would mislead. */
-static void parse_pidfile(struct parser *p, int argc, char **argv)
+static void parse_pidfile(struct conf_parser *p, int argc, char **argv)
 {
     (void)argc;
     if (argv[0][0] != '/') {
@@ -357,7 +348,7 @@ static void parse_pidfile(struct parser *p, int argc, char **argv)
     p->conf->pidfile_line = p->line;
 }
 
-static void parse_port(struct parser *p, int argc, char **argv)
+static void parse_port(struct conf_parser *p, int argc, char **argv)
 {
     long v;
 
@@ -368,7 +359,7 @@ static void parse_port(struct parser *p, int argc, char **argv)
     p->conf->port_line = p->line;
 }
 
-static void parse_ratelimit(struct parser *p, int argc, char **argv)
+static void parse_ratelimit(struct conf_parser *p, int argc, char **argv)
 {
     static const struct conf_opt opts[] = {{"interval", 1}, {"burst", 1}, {"leak", 1}, {"kod", 0}};
     struct ratelimit_params rl = p->conf->ratelimit;
@@ -408,7 +399,7 @@ static void parse_ratelimit(struct parser *p, int argc, char **argv)
 
 /* Checked against the passwd database only when privileges are dropped;
  * here just reject what no sane user name looks like. */
-static void parse_user(struct parser *p, int argc, char **argv)
+static void parse_user(struct conf_parser *p, int argc, char **argv)
 {
     const char *s = argv[0];
 
@@ -432,13 +423,23 @@ static const struct directive directives[] = {
     {"clientloglimit", parse_clientloglimit, 1, 1, 0, "clientloglimit BYTES"},
     {"clock", parse_clock, 1, 5, 0, "clock system|virtual [offset SECONDS] [freq PPM]"},
     {"deny", parse_deny, 1, 1, 1, "deny all|ADDR|ADDR/PREFIX"},
-    {"local", parse_local, 2, 2, 0, "local stratum N"},
+    {"driftfile", conf_parse_driftfile, 1, 1, 0, "driftfile PATH"},
+    {"local", parse_local, 2, 4, 0, "local stratum N [delay SECONDS]"},
     {"log", parse_log, 1, 1, 0, "log stderr|syslog"},
     {"loglevel", parse_loglevel, 1, 1, 0, "loglevel error|warning|notice|info|debug"},
+    {"makestep", conf_parse_makestep, 2, 2, 0, "makestep THRESHOLD LIMIT"},
+    {"maxchange", conf_parse_maxchange, 1, 1, 0, "maxchange SECONDS"},
+    {"maxdistance", conf_parse_maxdistance, 1, 1, 0, "maxdistance SECONDS"},
+    {"maxslewrate", conf_parse_maxslewrate, 1, 1, 0, "maxslewrate PPM"},
+    {"minsources", conf_parse_minsources, 1, 1, 0, "minsources N"},
     {"pidfile", parse_pidfile, 1, 1, 0, "pidfile PATH"},
+    {"pool", conf_parse_pool, 1, 12, 1,
+     "pool NAME [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [maxsources N]"},
     {"port", parse_port, 1, 1, 0, "port N"},
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
+    {"server", conf_parse_server, 1, 10, 1,
+     "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect]"},
     {"user", parse_user, 1, 1, 0, "user NAME"},
 };
 
@@ -470,7 +471,7 @@ static int tokenize(char *line, char **tok, int max)
     return n;
 }
 
-static void parse_line(struct parser *p, char *line)
+static void parse_line(struct conf_parser *p, char *line)
 {
     char *tok[CONF_ARGS_MAX + 1];
     const struct directive *d;
@@ -546,7 +547,7 @@ static long read_line(struct reader *r, char *buf, int *too_long)
 
 /* Reject control characters (NUL included) so that messages, which quote
  * the offending text, never carry terminal escapes. */
-static int check_chars(struct parser *p, const char *buf, size_t len)
+static int check_chars(struct conf_parser *p, const char *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)buf[i];
@@ -561,7 +562,7 @@ static int check_chars(struct parser *p, const char *buf, size_t len)
 
 static struct conf *parse_input(const char *name, struct reader *r, FILE *errs)
 {
-    struct parser p = {.conf = conf_defaults(), .name = name, .errs = errs};
+    struct conf_parser p = {.conf = conf_defaults(), .name = name, .errs = errs};
     char buf[CONF_LINE_MAX + 1];
     int too_long;
     long len;
@@ -604,6 +605,9 @@ struct conf *conf_defaults(void)
     c->log_target = LOG_TO_SYSLOG;
     c->log_level = LOG_LVL_INFO;
     c->abuselog_interval = 60;
+    c->minsources = 1;
+    c->maxslewrate = 500.0;
+    c->maxdistance = 1.5;
     return c;
 }
 
@@ -638,5 +642,7 @@ void conf_free(struct conf *conf)
     free(conf->acl);
     free(conf->pidfile);
     free(conf->user);
+    free(conf->servers);
+    free(conf->driftfile);
     free(conf);
 }

@@ -25,6 +25,17 @@ struct conf_bindaddr {
     unsigned line;
 };
 
+/* An upstream: `server HOST ...` or `pool NAME ...`. */
+struct conf_server {
+    char host[256];  /* name or numeric address, resolved by the daemon */
+    uint16_t port;   /* default 123 */
+    int pool;        /* 1: pool NAME (several addresses), 0: one server */
+    int maxsources;  /* pool: addresses kept, 1..16 (default 4) */
+    int iburst, prefer, noselect;
+    int minpoll, maxpoll; /* log2 s */
+    unsigned line;
+};
+
 struct conf {
     char *path; /* file the config was read from */
 
@@ -43,7 +54,24 @@ struct conf {
     unsigned clientloglimit_line; /* sets ratelimit.memory_limit */
 
     int local_stratum; /* 0: no local reference; 1..15 */
+    double local_delay; /* seconds without a source before serving local */
     unsigned local_line;
+
+    struct conf_server *servers; /* upstreams, in file order */
+    unsigned n_servers;
+    int minsources; /* agreeing sources needed to touch the clock (1) */
+    unsigned minsources_line;
+    double makestep_threshold; /* s; 0 = never step (default) */
+    int makestep_limit;        /* first N updates; -1 = always */
+    unsigned makestep_line;
+    double maxchange; /* s; 0 = no limit (default) */
+    unsigned maxchange_line;
+    double maxslewrate; /* ppm (500) */
+    unsigned maxslewrate_line;
+    double maxdistance; /* s (1.5) */
+    unsigned maxdistance_line;
+    char *driftfile; /* NULL: none */
+    unsigned driftfile_line;
 
     enum conf_clock clock;
     double clock_offset;   /* virtual clock: initial offset, seconds */

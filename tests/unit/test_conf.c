@@ -408,9 +408,9 @@ static void test_local_and_clock(void **state)
     assert_int_equal(c->clock_line, 1);
     conf_free(c);
 
-    parse_bad("local\n", "t.conf:1: local: missing argument (usage: local stratum N)\n");
+    parse_bad("local\n", "t.conf:1: local: missing argument (usage: local stratum N [delay SECONDS])\n");
     parse_bad("local 10 stratum\n",
-              "t.conf:1: local: unknown option '10' (usage: local stratum N)\n");
+              "t.conf:1: local: unknown option '10' (usage: local stratum N [delay SECONDS])\n");
     parse_bad("clock system freq 1\n", "t.conf:1: clock: options are only for 'clock virtual'\n");
     parse_bad("clock virtual freq 1 offset\n",
               "t.conf:1: clock virtual: option 'offset' needs a value\n");

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_CONF_IMPL_H
+#define TEMPUS_CONF_IMPL_H
+
+/* Private to conf.c and the files that add directive groups to its table
+ * (conf_upstream.c): the parser state and the value helpers. */
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+#define CONF_DIRECTIVES_MAX 64
+
+struct conf_parser {
+    struct conf *conf;
+    const char *name; /* file name for messages */
+    FILE *errs;       /* may be NULL: errors are only counted */
+    unsigned line;
+    unsigned nerr;
+    unsigned seen[CONF_DIRECTIVES_MAX]; /* first line of each directive */
+};
+
+/* A keyword option of a directive: NAME or NAME VALUE, each at most once. */
+struct conf_opt {
+    const char *name;
+    int takes_value;
+};
+
+/* Report an error at the current line (counted; printed up to the cap). */
+void conf_err(struct conf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whole decimal integer within min..max; 0, or -1 after reporting. */
+int conf_long(struct conf_parser *p, const char *what, const char *s, long min, long max,
+              long *out);
+/* Whole decimal number within min..max; 0, or -1 after reporting. */
+int conf_double(struct conf_parser *p, const char *what, const char *s, double min, double max,
+                double *out);
+/* Index of s in words, or -1 after reporting. */
+int conf_word(struct conf_parser *p, const char *what, const char *s, const char *const *words,
+              size_t n);
+/* Match keyword options; at[i] = argv index of opts[i]'s value (or name),
+ * -1 if absent. 0, or -1 after reporting. */
+int conf_opts(struct conf_parser *p, const char *what, const struct conf_opt *opts, size_t n,
+              int argc, char **argv, int *at);
+
+/* Directive parsers living in conf_upstream.c. */
+void conf_parse_server(struct conf_parser *p, int argc, char **argv);
+void conf_parse_pool(struct conf_parser *p, int argc, char **argv);
+void conf_parse_minsources(struct conf_parser *p, int argc, char **argv);
+void conf_parse_makestep(struct conf_parser *p, int argc, char **argv);
+void conf_parse_maxchange(struct conf_parser *p, int argc, char **argv);
+void conf_parse_maxslewrate(struct conf_parser *p, int argc, char **argv);
+void conf_parse_maxdistance(struct conf_parser *p, int argc, char **argv);
+void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv);
+
+#endif

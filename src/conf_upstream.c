@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: ISC */
+/* Directives for upstream sources and the clock discipline. */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf_impl.h"
+#include "mem.h"
+
+#define CONF_SERVERS_MAX 32
+
+/* A host name or numeric address: letters, digits, '-', '.', ':' only, so
+ * nothing odd reaches the resolver or the logs. */
+static int conf_host_ok(const char *h)
+{
+    size_t n = strlen(h);
+    return n > 0 && n < 256 && h[0] != '-' &&
+           strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:") == n;
+}
+
+static int conf_poll_opt(struct conf_parser *p, const char *what, const char *v, int *out)
+{
+    long x;
+    if (conf_long(p, what, v, -4, 17, &x) < 0)
+        return -1;
+    *out = (int)x;
+    return 0;
+}
+
+/* Options shared by server and pool; pool adds maxsources. */
+static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, int pool)
+{
+    static const struct conf_opt opts[] = {{"port", 1},    {"iburst", 0},  {"minpoll", 1},
+                                           {"maxpoll", 1}, {"prefer", 0},  {"noselect", 0},
+                                           {"maxsources", 1}};
+    const char *what = pool ? "pool" : "server";
+    struct conf *c = p->conf;
+    struct conf_server s = {.port = 123, .pool = pool, .maxsources = pool ? 4 : 1,
+                            .minpoll = 6, .maxpoll = 10, .line = p->line};
+    int at[7];
+    long v;
+
+    if (!conf_host_ok(argv[0])) {
+        conf_err(p, "%s: '%s' is not a host name or address", what, argv[0]);
+        return;
+    }
+    snprintf(s.host, sizeof(s.host), "%s", argv[0]);
+    if (conf_opts(p, what, opts, pool ? 7 : 6, argc - 1, argv + 1, at) < 0)
+        return;
+    if (at[0] >= 0) {
+        if (conf_long(p, "port", argv[1 + at[0]], 1, 65535, &v) < 0)
+            return;
+        s.port = (uint16_t)v;
+    }
+    s.iburst = at[1] >= 0;
+    s.prefer = at[4] >= 0;
+    s.noselect = at[5] >= 0;
+    if ((at[2] >= 0 && conf_poll_opt(p, "minpoll", argv[1 + at[2]], &s.minpoll) < 0) ||
+        (at[3] >= 0 && conf_poll_opt(p, "maxpoll", argv[1 + at[3]], &s.maxpoll) < 0))
+        return;
+    if (s.maxpoll < s.minpoll) {
+        conf_err(p, "%s: maxpoll %d is below minpoll %d", what, s.maxpoll, s.minpoll);
+        return;
+    }
+    if (pool && at[6] >= 0) {
+        if (conf_long(p, "maxsources", argv[1 + at[6]], 1, 16, &v) < 0)
+            return;
+        s.maxsources = (int)v;
+    }
+    if (c->n_servers == CONF_SERVERS_MAX) {
+        conf_err(p, "%s: too many sources (at most %d)", what, CONF_SERVERS_MAX);
+        return;
+    }
+    c->servers = mem_realloc(c->servers, c->n_servers + 1, sizeof(*c->servers));
+    c->servers[c->n_servers++] = s;
+}
+
+void conf_parse_server(struct conf_parser *p, int argc, char **argv)
+{
+    conf_parse_upstream(p, argc, argv, 0);
+}
+
+void conf_parse_pool(struct conf_parser *p, int argc, char **argv)
+{
+    conf_parse_upstream(p, argc, argv, 1);
+}
+
+void conf_parse_minsources(struct conf_parser *p, int argc, char **argv)
+{
+    long v;
+    (void)argc;
+    if (conf_long(p, "minsources", argv[0], 1, 16, &v) < 0)
+        return;
+    p->conf->minsources = (int)v;
+    p->conf->minsources_line = p->line;
+}
+
+void conf_parse_makestep(struct conf_parser *p, int argc, char **argv)
+{
+    double t;
+    long limit;
+    (void)argc;
+    if (conf_double(p, "makestep threshold", argv[0], 0.0, 1e9, &t) < 0 ||
+        conf_long(p, "makestep limit", argv[1], -1, 1000000, &limit) < 0)
+        return;
+    p->conf->makestep_threshold = t;
+    p->conf->makestep_limit = (int)limit;
+    p->conf->makestep_line = p->line;
+}
+
+void conf_parse_maxchange(struct conf_parser *p, int argc, char **argv)
+{
+    double v;
+    (void)argc;
+    if (conf_double(p, "maxchange", argv[0], 0.0, 1e9, &v) < 0)
+        return;
+    p->conf->maxchange = v;
+    p->conf->maxchange_line = p->line;
+}
+
+void conf_parse_maxslewrate(struct conf_parser *p, int argc, char **argv)
+{
+    double v;
+    (void)argc;
+    if (conf_double(p, "maxslewrate", argv[0], 1.0, 100000.0, &v) < 0)
+        return;
+    p->conf->maxslewrate = v;
+    p->conf->maxslewrate_line = p->line;
+}
+
+void conf_parse_maxdistance(struct conf_parser *p, int argc, char **argv)
+{
+    double v;
+    (void)argc;
+    if (conf_double(p, "maxdistance", argv[0], 0.001, 16.0, &v) < 0)
+        return;
+    p->conf->maxdistance = v;
+    p->conf->maxdistance_line = p->line;
+}
+
+void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv)
+{
+    (void)argc;
+    if (argv[0][0] != '/') {
+        conf_err(p, "driftfile: '%s' is not an absolute path", argv[0]);
+        return;
+    }
+    free(p->conf->driftfile);
+    p->conf->driftfile = mem_strdup(argv[0]);
+    p->conf->driftfile_line = p->line;
+}

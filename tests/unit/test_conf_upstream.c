@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests for the upstream and discipline directives (conf_upstream.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+
+static struct conf *parse(const char *text, char **err)
+{
+    size_t len;
+    FILE *f = open_memstream(err, &len);
+    struct conf *c = conf_parse_string("t.conf", text, f);
+    fclose(f);
+    return c;
+}
+
+static struct conf *parse_ok(const char *text)
+{
+    char *err;
+    struct conf *c = parse(text, &err);
+    if (!c || err[0])
+        print_error("unexpected errors for:\n%s---\n%s", text, err);
+    assert_non_null(c);
+    free(err);
+    return c;
+}
+
+static void parse_bad(const char *text, const char *want)
+{
+    char *err;
+    struct conf *c = parse(text, &err);
+    if (c || strcmp(err, want) != 0)
+        print_error("input:\n%s--- want:\n%s--- got:\n%s", text, want, err);
+    assert_null(c);
+    assert_string_equal(err, want);
+    free(err);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct conf *c = parse_ok("");
+    assert_int_equal(c->n_servers, 0);
+    assert_int_equal(c->minsources, 1);
+    assert_true(c->makestep_threshold == 0.0);
+    assert_true(c->maxchange == 0.0);
+    assert_true(c->maxslewrate == 500.0);
+    assert_true(c->maxdistance == 1.5);
+    assert_null(c->driftfile);
+    assert_true(c->local_delay == 0.0);
+    conf_free(c);
+}
+
+static void test_server_options(void **state)
+{
+    (void)state;
+    struct conf *c = parse_ok("server 127.0.0.1 port 11123 iburst minpoll 2 maxpoll 4 prefer\n"
+                              "server ntp1.example.internal noselect\n"
+                              "pool pool.example.internal maxsources 3 iburst\n");
+    assert_int_equal(c->n_servers, 3);
+    const struct conf_server *s = &c->servers[0];
+    assert_string_equal(s->host, "127.0.0.1");
+    assert_int_equal(s->port, 11123);
+    assert_true(s->iburst && s->prefer && !s->noselect && !s->pool);
+    assert_int_equal(s->minpoll, 2);
+    assert_int_equal(s->maxpoll, 4);
+    assert_int_equal(s->line, 1);
+    s = &c->servers[1];
+    assert_int_equal(s->port, 123);
+    assert_int_equal(s->minpoll, 6);
+    assert_int_equal(s->maxpoll, 10);
+    assert_true(s->noselect && !s->iburst);
+    s = &c->servers[2];
+    assert_true(s->pool && s->iburst);
+    assert_int_equal(s->maxsources, 3);
+    assert_int_equal(s->line, 3);
+    conf_free(c);
+}
+
+static void test_server_errors(void **state)
+{
+    (void)state;
+    parse_bad("server\n", "t.conf:1: server: missing argument (usage: server HOST [port N] "
+                          "[iburst] [minpoll N] [maxpoll N] [prefer] [noselect])\n");
+    parse_bad("server a;b\n", "t.conf:1: server: 'a;b' is not a host name or address\n");
+    parse_bad("server x$y\n", "t.conf:1: server: 'x$y' is not a host name or address\n");
+    parse_bad("server -x\n", "t.conf:1: server: '-x' is not a host name or address\n");
+    parse_bad("server h port 0\n", "t.conf:1: port: 0 is out of range (1..65535)\n");
+    parse_bad("server h minpoll 18\n", "t.conf:1: minpoll: 18 is out of range (-4..17)\n");
+    parse_bad("server h minpoll 8 maxpoll 6\n",
+              "t.conf:1: server: maxpoll 6 is below minpoll 8\n");
+    parse_bad("server h maxsources 2\n",
+              "t.conf:1: server: unknown option 'maxsources' (expected port, iburst, minpoll, "
+              "maxpoll, prefer or noselect)\n");
+    parse_bad("server h iburst iburst\n", "t.conf:1: server: option 'iburst' given twice\n");
+    parse_bad("pool p maxsources 17\n", "t.conf:1: maxsources: 17 is out of range (1..16)\n");
+    parse_bad("server h port\n", "t.conf:1: server: option 'port' needs a value\n");
+}
+
+static void test_too_many_servers(void **state)
+{
+    (void)state;
+    char text[2048] = "";
+    for (int i = 0; i < 33; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "server 127.0.0.%d\n", i + 1);
+    parse_bad(text, "t.conf:33: server: too many sources (at most 32)\n");
+}
+
+static void test_discipline_directives(void **state)
+{
+    (void)state;
+    struct conf *c = parse_ok("minsources 2\nmakestep 0.5 -1\nmaxchange 1000\n"
+                              "maxslewrate 83333\nmaxdistance 3\ndriftfile /var/lib/tempus/drift\n"
+                              "local stratum 10 delay 3600\n");
+    assert_int_equal(c->minsources, 2);
+    assert_int_equal(c->minsources_line, 1);
+    assert_true(c->makestep_threshold == 0.5);
+    assert_int_equal(c->makestep_limit, -1);
+    assert_true(c->maxchange == 1000.0);
+    assert_true(c->maxslewrate == 83333.0);
+    assert_true(c->maxdistance == 3.0);
+    assert_string_equal(c->driftfile, "/var/lib/tempus/drift");
+    assert_int_equal(c->driftfile_line, 6);
+    assert_int_equal(c->local_stratum, 10);
+    assert_true(c->local_delay == 3600.0);
+    conf_free(c);
+}
+
+static void test_discipline_errors(void **state)
+{
+    (void)state;
+    parse_bad("minsources 0\n", "t.conf:1: minsources: 0 is out of range (1..16)\n");
+    parse_bad("makestep 1\n",
+              "t.conf:1: makestep: missing argument (usage: makestep THRESHOLD LIMIT)\n");
+    parse_bad("makestep -1 3\n", "t.conf:1: makestep threshold: -1 is out of range (0..1000000000)\n");
+    parse_bad("makestep 1 -2\n", "t.conf:1: makestep limit: -2 is out of range (-1..1000000)\n");
+    parse_bad("maxslewrate 0\n", "t.conf:1: maxslewrate: 0 is out of range (1..100000)\n");
+    parse_bad("maxdistance 20\n", "t.conf:1: maxdistance: 20 is out of range (0.001..16)\n");
+    parse_bad("driftfile drift\n", "t.conf:1: driftfile: 'drift' is not an absolute path\n");
+    parse_bad("driftfile /a\ndriftfile /b\n", "t.conf:2: driftfile: already set at line 1\n");
+    parse_bad("local stratum 10 delay\n",
+              "t.conf:1: local: unknown option 'delay' (usage: local stratum N [delay SECONDS])\n");
+    parse_bad("local stratum 10 wait 5\n",
+              "t.conf:1: local: unknown option 'wait' (usage: local stratum N [delay SECONDS])\n");
+    parse_bad("local stratum 10 delay -5\n",
+              "t.conf:1: local delay: -5 is out of range (0..10000000)\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_server_options),
+        cmocka_unit_test(test_server_errors),
+        cmocka_unit_test(test_too_many_servers),
+        cmocka_unit_test(test_discipline_directives),
+        cmocka_unit_test(test_discipline_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
