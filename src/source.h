@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_SOURCE_H
+#define TEMPUS_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* One upstream NTP server as we poll it: request construction with a random
+ * transmit timestamp (the origin check defeats off-path spoofing), reply
+ * validation, the reachability register, an adaptive poll interval, the
+ * clock filter over recent samples, and kiss-o'-death handling. No I/O: the
+ * caller sends the bytes and hands back what arrives, with times read from
+ * the disciplined clock. All times are that clock's unless said otherwise. */
+
+#define SOURCE_FILTER_LEN 8
+#define SOURCE_MINPOLL_DEFAULT 6
+#define SOURCE_MAXPOLL_DEFAULT 10
+#define SOURCE_POLL_MIN (-4) /* fastest allowed (1/16 s), for tests */
+#define SOURCE_POLL_MAX 17
+/* RFC 5905 PHI: dispersion grows 15 ppm of the sample's age. */
+#define SOURCE_PHI 15e-6
+
+struct source_params {
+    int minpoll; /* log2 s */
+    int maxpoll; /* log2 s, >= minpoll */
+    int iburst;  /* first polls in a quick burst to sync fast */
+    int prefer;
+    int noselect;
+};
+
+enum source_reply {
+    SOURCE_SAMPLE,     /* valid reply, a sample went into the filter */
+    SOURCE_BOGUS,      /* ignored: not an answer to our outstanding request
+                        * (origin mismatch, duplicate, wrong mode/length) */
+    SOURCE_UNSYNCED,   /* genuine answer but the server is unsynchronised
+                        * (leap 3 / stratum 0 without a kiss code, stratum
+                        * > 15) or its numbers are absurd: no sample.
+                        * Also a sample held back as a popcorn spike, and
+                        * the answer to a request sent before a reset */
+    SOURCE_KOD_RATE,   /* RATE kiss: poll interval increased */
+    SOURCE_KOD_DENY,   /* DENY or RSTR kiss: the source is disabled */
+};
+
+/* What selection, the sync logic and operators see of a source. */
+struct source_estimate {
+    int valid;        /* at least one sample in the filter */
+    double offset;    /* source - us, s (filter's pick) */
+    double delay;     /* round trip, s */
+    double dispersion; /* of the picked sample, grown to now */
+    double jitter;    /* RMS offset differences in the filter, s */
+    double root_delay;      /* the source's, s */
+    double root_dispersion; /* the source's, s */
+    int stratum;
+    int leap;
+    uint32_t refid;
+    uint8_t reach;    /* reachability register, newest poll in bit 0 */
+    int reachable;    /* reach != 0 */
+    int poll;         /* current poll exponent */
+    int denied;       /* stopped by a DENY/RSTR kiss */
+    double age;       /* seconds since the picked sample, -1 if none */
+    int nsamples;     /* samples in the filter */
+    uint64_t sent, received, bogus, kods; /* counters */
+};
+
+/* One sample in the clock filter, for operators (sourcestats). */
+struct source_sample_view {
+    double age;        /* seconds since it arrived */
+    double offset;     /* source - us, s */
+    double delay;      /* round trip, s */
+    double dispersion; /* grown to now */
+};
+
+struct source;
+
+/* New source; seed feeds the random transmit timestamps and poll jitter
+ * (the daemon passes random bits, tests a fixed value). Never NULL. */
+struct source *source_create(const struct source_params *params, uint64_t seed);
+void source_destroy(struct source *src);
+const struct source_params *source_params(const struct source *src);
+
+/* Build the next client request into buf (cap >= 48) for sending at t1
+ * (our clock, read just before sending). Shifts the reachability register
+ * as a new poll starts. Returns the request length (48), 0 if cap < 48 or
+ * the source is denied. */
+size_t source_make_request(struct source *src, const struct timespec *t1, uint8_t *buf,
+                           size_t cap);
+/* Process a datagram from the source received at t4 (our clock, from the
+ * kernel timestamp). */
+enum source_reply source_process_reply(struct source *src, const uint8_t *buf, size_t len,
+                                       const struct timespec *t4);
+/* Seconds from the last request until the next one is due: the burst
+ * spacing while bursting, else 2^poll with a little random spread. */
+double source_poll_delay(struct source *src);
+/* The current estimate, dispersion grown to now. */
+void source_get_estimate(const struct source *src, const struct timespec *now,
+                         struct source_estimate *out);
+/* Copy up to max filter samples into out, newest first; returns how many. */
+int source_get_samples(const struct source *src, const struct timespec *now,
+                       struct source_sample_view *out, int max);
+/* The clock was stepped by step seconds: stored sample times and offsets
+ * no longer hold; flush the filter and burst again if iburst. */
+void source_clock_stepped(struct source *src, double step);
+/* The clock may have jumped (suspend/resume): flush and re-burst. */
+void source_reset(struct source *src);
+
+#endif

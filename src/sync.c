@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: ISC */
+#include "sync.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "ntp_wire.h"
+#include "timefmt.h"
+
+/* Before the first sync (and after a jump), selection waits this long for
+ * every source to answer, so that a liar that happens to answer first is
+ * outvoted before it can step the clock. */
+#define SYNC_STARTUP_WAIT_NS 10000000000LL
+
+/* Below this, a root dispersion is not worth advertising as smaller. */
+#define SYNC_MIN_DISPERSION 1e-6
+
+struct sync_src {
+    struct source *src; /* NULL: free slot */
+    char name[64];
+    uint32_t refid;
+    double last_sample; /* our-clock time (s) of the last sample fed on */
+    enum select_status status;
+    enum select_status logged; /* last status written to the log */
+    double distance;
+};
+
+struct sync {
+    struct sync_params p;
+    struct clock *clk;
+    struct server *srv;
+    struct discipline *disc;
+    struct sync_src srcs[SYNC_MAX_SOURCES];
+    int n; /* slots in use or freed, high-water mark */
+    int peer; /* slot of the system peer, -1 if none */
+    enum select_outcome outcome;
+    int ntruechimers;
+    int synced, local, ever_synced;
+    double offset, jitter;
+    int stratum, leap;
+    uint32_t refid;
+    double root_delay, root_disp; /* at ref_time */
+    struct timespec ref_time;
+    int64_t lost_mono;  /* when selection last stopped giving a peer */
+    int64_t start_mono; /* first tick */
+    int64_t wait_from;  /* start of the startup wait (creation or jump) */
+    int64_t tick_mono;  /* jump detection: last tick on both clocks */
+    struct timespec tick_clock;
+    double stepped_since_tick;
+};
+
+void sync_params_default(struct sync_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    select_params_default(&p->select);
+    discipline_params_default(&p->disc);
+    p->local_stratum = 0;
+    p->local_delay = 0.0;
+    p->jump_threshold = 1.0;
+}
+
+struct sync *sync_create(const struct sync_params *params, struct clock *clk,
+                         struct server *srv, double initial_freq_ppm)
+{
+    struct sync *sy = mem_zalloc(sizeof(*sy));
+    sy->p = *params;
+    sy->clk = clk;
+    sy->srv = srv;
+    sy->disc = discipline_create(&params->disc, clk, initial_freq_ppm);
+    sy->peer = -1;
+    sy->outcome = SELECT_RES_NO_CANDIDATES;
+    sy->leap = NTP_LEAP_UNSYNC;
+    sy->lost_mono = INT64_MIN;
+    sy->wait_from = INT64_MIN;
+    return sy;
+}
+
+void sync_set_params(struct sync *sy, const struct sync_params *params)
+{
+    if (sy->p.local_stratum != params->local_stratum && sy->local && !params->local_stratum)
+        sy->local = 0;
+    sy->p = *params;
+    discipline_set_params(sy->disc, &params->disc);
+}
+
+void sync_destroy(struct sync *sy)
+{
+    if (!sy)
+        return;
+    discipline_destroy(sy->disc);
+    free(sy);
+}
+
+int sync_add_source(struct sync *sy, struct source *src, const char *name, uint32_t refid)
+{
+    int slot = -1;
+    for (int i = 0; i < sy->n && slot < 0; i++)
+        if (!sy->srcs[i].src)
+            slot = i;
+    if (slot < 0) {
+        if (sy->n == SYNC_MAX_SOURCES)
+            return -1;
+        slot = sy->n++;
+    }
+    struct sync_src *s = &sy->srcs[slot];
+    memset(s, 0, sizeof(*s));
+    s->src = src;
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    s->refid = refid;
+    s->last_sample = -INFINITY;
+    s->status = s->logged = SELECT_UNREACHABLE;
+    return slot;
+}
+
+void sync_remove_source(struct sync *sy, int index)
+{
+    if (index < 0 || index >= sy->n)
+        return;
+    sy->srcs[index].src = NULL;
+    if (sy->peer == index)
+        sy->peer = -1;
+}
+
+int sync_source_count(const struct sync *sy)
+{
+    return sy->n;
+}
+
+struct source *sync_source(const struct sync *sy, int index)
+{
+    return index >= 0 && index < sy->n ? sy->srcs[index].src : NULL;
+}
+
+struct discipline *sync_discipline(struct sync *sy)
+{
+    return sy->disc;
+}
+
+static double ts_seconds(const struct timespec *ts)
+{
+    return (double)ts->tv_sec + ts->tv_nsec * 1e-9;
+}
+
+/* What the server advertises, from the system variables. Root dispersion
+ * grows with PHI from the last update, so a client sees our holdover. */
+static void sync_publish(struct sync *sy, const struct timespec *now)
+{
+    struct server_ref ref = {0};
+
+    if (sy->synced || (sy->ever_synced && !sy->local)) {
+        double age = fmax(0.0, timefmt_timespec_diff(now, &sy->ref_time));
+        ref.synced = 1;
+        ref.leap = sy->leap == NTP_LEAP_UNSYNC ? NTP_LEAP_NONE : sy->leap;
+        ref.stratum = sy->stratum;
+        ref.refid = sy->refid;
+        ref.root_delay = sy->root_delay;
+        ref.root_dispersion = sy->root_disp + SOURCE_PHI * age;
+        ref.ref_time = sy->ref_time;
+    } else if (sy->local) {
+        ref.synced = 1;
+        ref.leap = NTP_LEAP_NONE;
+        ref.stratum = sy->p.local_stratum;
+        ref.refid = ntp_wire_refid_ascii("LOCL");
+        ref.ref_time = *now;
+    }
+    if (sy->srv)
+        server_set_ref(sy->srv, &ref);
+    clock_set_sync(sy->clk, ref.synced && !sy->local,
+                   ref.root_delay / 2 + ref.root_dispersion);
+}
+
+/* Log a source's change of standing once, not at every update. */
+static void sync_set_status(struct sync_src *s, enum select_status st, double distance)
+{
+    s->distance = distance;
+    s->status = st;
+    if (st == s->logged)
+        return;
+    if (st == SELECT_FALSETICKER || st == SELECT_TOO_DISTANT || st == SELECT_UNSYNCED)
+        log_notice("source %s is now %s", s->name, select_status_name(st));
+    else
+        log_info("source %s is now %s", s->name, select_status_name(st));
+    s->logged = st;
+}
+
+static int sync_candidates(struct sync *sy, const struct timespec *now,
+                           struct select_candidate *cand, struct source_estimate *est)
+{
+    int n = 0;
+    for (int i = 0; i < sy->n; i++) {
+        struct sync_src *s = &sy->srcs[i];
+        if (!s->src)
+            continue;
+        s->status = SELECT_UNREACHABLE;
+        source_get_estimate(s->src, now, &est[n]);
+        if (!est[n].valid)
+            continue;
+        const struct source_params *sp = source_params(s->src);
+        cand[n] = (struct select_candidate){
+            .id = i, .offset = est[n].offset, .delay = est[n].delay,
+            .dispersion = est[n].dispersion, .jitter = est[n].jitter,
+            .root_delay = est[n].root_delay, .root_dispersion = est[n].root_dispersion,
+            .stratum = est[n].stratum, .leap = est[n].leap, .prefer = sp->prefer,
+            .noselect = sp->noselect, .reachable = est[n].reachable};
+        n++;
+    }
+    return n;
+}
+
+/* Take over the system variables from the new selection (RFC 5905 11.2.3
+ * and 11.3): our stratum is one below the peer's, root delay and dispersion
+ * add our path to the peer's own. */
+static void sync_adopt(struct sync *sy, const struct select_result *res,
+                       const struct source_estimate *pe, const struct timespec *now)
+{
+    sy->peer = res->system_peer_id;
+    sy->stratum = pe->stratum + 1 > 15 ? 15 : pe->stratum + 1;
+    sy->refid = sy->srcs[sy->peer].refid;
+    sy->leap = res->leap;
+    sy->offset = res->offset;
+    sy->jitter = res->jitter;
+    sy->root_delay = pe->root_delay + pe->delay;
+    sy->root_disp = fmax(SYNC_MIN_DISPERSION, pe->root_dispersion + pe->dispersion +
+                                                  res->jitter + fabs(res->offset));
+    sy->ref_time = *now;
+    sy->synced = sy->ever_synced = 1;
+    sy->local = 0;
+}
+
+static void sync_stepped(struct sync *sy, double step)
+{
+    log_notice("clock stepped by %+.6f s", step);
+    for (int i = 0; i < sy->n; i++) {
+        if (sy->srcs[i].src) {
+            source_clock_stepped(sy->srcs[i].src, step);
+            sy->srcs[i].last_sample = -INFINITY;
+        }
+    }
+    sy->stepped_since_tick += step;
+}
+
+/* Feed the discipline only with a sample the system peer has not given it
+ * before; other sources' samples refresh selection but are not counted
+ * twice against the clock. */
+static int sync_discipline_peer(struct sync *sy, const struct select_result *res,
+                                const struct source_estimate *pe, const struct timespec *now,
+                                double *step)
+{
+    struct sync_src *ps = &sy->srcs[res->system_peer_id];
+    double sample_time = ts_seconds(now) - pe->age;
+
+    *step = 0.0;
+    if (!(sample_time > ps->last_sample + 1e-9))
+        return 0;
+    ps->last_sample = sample_time;
+    double err = fmax(res->jitter, pe->dispersion);
+    switch (discipline_update(sy->disc, res->offset, err, now, step)) {
+    case DISCIPLINE_STEP:
+        sync_stepped(sy, *step);
+        break;
+    case DISCIPLINE_REFUSED:
+        log_warnx("offset %+.3f s from %s exceeds maxchange: clock left alone", res->offset,
+                  ps->name);
+        return 0;
+    case DISCIPLINE_FAILED:
+        log_warnx("the clock refused an adjustment");
+        return 0;
+    case DISCIPLINE_SLEW:
+        break;
+    }
+    return 1;
+}
+
+static void sync_note_outcome(struct sync *sy, enum select_outcome oc, int64_t mono_ns)
+{
+    if (oc == sy->outcome)
+        return;
+    if (oc == SELECT_RES_OK)
+        log_info("selection: a system peer is chosen");
+    else
+        log_notice("selection: %s; clock left alone", select_outcome_name(oc));
+    if (sy->outcome == SELECT_RES_OK)
+        sy->lost_mono = mono_ns;
+    sy->outcome = oc;
+}
+
+static int sync_active_sources(const struct sync *sy);
+
+/* Whether to hold selection back: not yet synced, some sources have no
+ * sample yet, and the startup wait is not over. */
+static int sync_waiting(struct sync *sy, int with_samples, int64_t mono_ns)
+{
+    if (sy->ever_synced)
+        return 0;
+    if (sy->wait_from == INT64_MIN)
+        sy->wait_from = mono_ns;
+    return with_samples < sync_active_sources(sy) && mono_ns - sy->wait_from < SYNC_STARTUP_WAIT_NS;
+}
+
+void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
+{
+    struct select_candidate cand[SYNC_MAX_SOURCES] = {{0}};
+    struct source_estimate est[SYNC_MAX_SOURCES];
+    struct select_result res;
+    int n = sync_candidates(sy, now, cand, est);
+
+    if (sync_waiting(sy, n, mono_ns)) {
+        sync_publish(sy, now);
+        return;
+    }
+    select_run(cand, (size_t)n, &sy->p.select, sy->peer < 0 ? SELECT_ID_NONE : sy->peer, &res);
+    for (int k = 0; k < n; k++)
+        sync_set_status(&sy->srcs[cand[k].id], res.status[k], res.distance[k]);
+    sync_note_outcome(sy, res.outcome, mono_ns);
+    sy->ntruechimers = res.ntruechimers;
+    if (res.outcome != SELECT_RES_OK) {
+        if (sy->synced && sy->lost_mono == INT64_MIN)
+            sy->lost_mono = mono_ns;
+        sy->synced = 0;
+        sy->peer = -1;
+        sync_publish(sy, now);
+        return;
+    }
+    int changed = sy->peer != res.system_peer_id || !sy->synced;
+    if (sy->peer != res.system_peer_id)
+        log_info("system peer is now %s", sy->srcs[res.system_peer_id].name);
+    const struct source_estimate *pe = &est[res.system_peer];
+    struct timespec after = *now;
+    double step;
+    /* The system variables move only with a new sample of the peer (or a new
+     * peer); in between, root dispersion keeps growing from the last one. */
+    if (sync_discipline_peer(sy, &res, pe, now, &step) || changed) {
+        timefmt_timespec_add(&after, step);
+        sync_adopt(sy, &res, pe, &after);
+    }
+    sync_publish(sy, &after);
+}
+
+static int sync_active_sources(const struct sync *sy)
+{
+    int n = 0;
+    for (int i = 0; i < sy->n; i++)
+        n += sy->srcs[i].src != NULL;
+    return n;
+}
+
+/* The clock and the monotonic clock advance together except for our own
+ * steps and slews; anything beyond that is a jump from outside (suspend and
+ * resume, VM migration, someone setting the time). */
+static int sync_detect_jump(struct sync *sy, const struct timespec *now, int64_t mono_ns)
+{
+    int jumped = 0;
+    if (sy->tick_mono != 0) {
+        double dm = (double)(mono_ns - sy->tick_mono) * 1e-9;
+        double dc = timefmt_timespec_diff(now, &sy->tick_clock) - sy->stepped_since_tick;
+        double allowed = sy->p.jump_threshold + dm * (sy->p.disc.max_slew_ppm +
+                                                      sy->p.disc.max_freq_ppm) * 1e-6;
+        if (fabs(dc - dm) > allowed) {
+            log_warnx("clock jumped by %+.3f s against the monotonic clock: "
+                      "resetting sources", dc - dm);
+            for (int i = 0; i < sy->n; i++)
+                if (sy->srcs[i].src)
+                    source_reset(sy->srcs[i].src);
+            discipline_reset(sy->disc);
+            jumped = 1;
+        }
+    }
+    sy->tick_mono = mono_ns;
+    sy->tick_clock = *now;
+    sy->stepped_since_tick = 0.0;
+    return jumped;
+}
+
+void sync_tick(struct sync *sy, const struct timespec *now, int64_t mono_ns)
+{
+    /* Reachability changes without any new sample (a source goes silent):
+     * select again every tick so that loss of all sources is noticed. */
+    if (sy->n)
+        sync_update(sy, now, mono_ns);
+    if (sync_detect_jump(sy, now, mono_ns) && sy->synced) {
+        /* Our time is unknown until the sources answer again. */
+        sy->synced = 0;
+        sy->peer = -1;
+        sy->outcome = SELECT_RES_NO_CANDIDATES;
+        sy->lost_mono = mono_ns;
+        sy->ever_synced = 0;
+        sy->wait_from = mono_ns;
+    }
+    if (sy->start_mono == 0)
+        sy->start_mono = mono_ns;
+    if (!sy->synced && !sy->local && sy->p.local_stratum > 0) {
+        /* Wait local_delay from start or from the loss of the last source
+         * before serving our own clock; with no source at all, at once. */
+        int64_t since = sy->lost_mono == INT64_MIN ? sy->start_mono : sy->lost_mono;
+        if (!sync_active_sources(sy) || (double)(mono_ns - since) * 1e-9 >= sy->p.local_delay) {
+            log_notice("no selectable source: serving the local clock at stratum %d",
+                       sy->p.local_stratum);
+            sy->local = 1;
+        }
+    }
+    sync_publish(sy, now);
+}
+
+void sync_get_state(const struct sync *sy, const struct timespec *now, struct sync_state *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->synced = sy->synced;
+    out->local = sy->local;
+    out->system_peer = sy->peer;
+    out->outcome = sy->outcome;
+    out->stratum = sy->local ? sy->p.local_stratum : sy->ever_synced ? sy->stratum : 0;
+    out->refid = sy->local ? ntp_wire_refid_ascii("LOCL") : sy->refid;
+    /* What clients are told: see sync_publish. */
+    out->leap = sy->local ? NTP_LEAP_NONE
+                : sy->synced || sy->ever_synced
+                    ? (sy->leap == NTP_LEAP_UNSYNC ? NTP_LEAP_NONE : sy->leap)
+                    : NTP_LEAP_UNSYNC;
+    out->offset = sy->offset;
+    out->jitter = sy->jitter;
+    out->root_delay = sy->root_delay;
+    out->ref_time = sy->ref_time;
+    out->since_update = sy->ever_synced ? timefmt_timespec_diff(now, &sy->ref_time) : -1.0;
+    out->root_dispersion = sy->root_disp + SOURCE_PHI * fmax(0.0, out->since_update);
+    out->ntruechimers = sy->ntruechimers;
+    discipline_get_state(sy->disc, &out->disc);
+}
+
+void sync_get_source(const struct sync *sy, int index, const struct timespec *now,
+                     struct sync_source_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (index < 0 || index >= sy->n || !sy->srcs[index].src)
+        return;
+    const struct sync_src *s = &sy->srcs[index];
+    out->name = s->name;
+    out->refid_of_source = s->refid;
+    source_get_estimate(s->src, now, &out->est);
+    out->status = s->status;
+    out->distance = s->distance;
+}

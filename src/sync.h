@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_SYNC_H
+#define TEMPUS_SYNC_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "clock.h"
+#include "discipline.h"
+#include "select.h"
+#include "server.h"
+#include "source.h"
+
+/* The system's view of time: after each new sample it runs selection over
+ * every source, feeds the discipline, and sets what the server advertises
+ * (stratum, refid, root delay/dispersion, leap). Between samples it lets
+ * root dispersion grow (holdover) and falls back to the local reference
+ * after the configured delay. Detects clock jumps by comparing the clock
+ * with the monotonic clock. No I/O: upstream.c (the daemon) and the
+ * simulator drive it the same way. */
+
+#define SYNC_MAX_SOURCES SELECT_MAX_SOURCES
+
+struct sync_params {
+    struct select_params select;
+    struct discipline_params disc;
+    int local_stratum;   /* 0: no local fallback */
+    double local_delay;  /* seconds without a selectable source before the
+                          * local reference takes over (0: at once) */
+    double jump_threshold; /* clock-vs-monotonic disagreement that counts as
+                            * a jump, s */
+};
+
+/* A source as the system sees it, for tracking and sources output. */
+struct sync_source_info {
+    const char *name;
+    uint32_t refid_of_source; /* what a downstream sees as our refid */
+    struct source_estimate est;
+    enum select_status status;
+    double distance;
+};
+
+/* Everything `tempusctl tracking` shows. */
+struct sync_state {
+    int synced;               /* a system peer is selected and disciplining */
+    int local;                /* serving the local reference */
+    int system_peer;          /* index, -1 if none */
+    enum select_outcome outcome;
+    int stratum;
+    uint32_t refid;
+    int leap;
+    double offset;            /* last combined offset, s */
+    double jitter;
+    double root_delay, root_dispersion;
+    struct timespec ref_time; /* last update */
+    double since_update;      /* seconds */
+    int ntruechimers;
+    struct discipline_state disc;
+};
+
+struct sync;
+
+/* New system state disciplining clk and advertising through srv (either may
+ * be shared with others; sync owns neither). Never NULL. */
+struct sync *sync_create(const struct sync_params *params, struct clock *clk,
+                         struct server *srv, double initial_freq_ppm);
+void sync_destroy(struct sync *sy);
+void sync_params_default(struct sync_params *p);
+/* Take new parameters (reload) without losing sources or clock state. */
+void sync_set_params(struct sync *sy, const struct sync_params *params);
+/* Register a source under name; refid is what we advertise when it is our
+ * system peer (its IPv4 address, or a hash of the IPv6 one). Returns its
+ * index, or -1 if the table is full. sync does not own src. */
+int sync_add_source(struct sync *sy, struct source *src, const char *name, uint32_t refid);
+/* Remove a source (it is no longer polled); indexes of others stay. */
+void sync_remove_source(struct sync *sy, int index);
+/* A source produced a new sample: select, discipline, update the server.
+ * now is our clock, mono_ns the monotonic clock. */
+void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns);
+/* Called about once a second: holdover dispersion growth, local fallback,
+ * jump detection. */
+void sync_tick(struct sync *sy, const struct timespec *now, int64_t mono_ns);
+/* Current state and per-source view. */
+void sync_get_state(const struct sync *sy, const struct timespec *now, struct sync_state *out);
+int sync_source_count(const struct sync *sy);
+void sync_get_source(const struct sync *sy, int index, const struct timespec *now,
+                     struct sync_source_info *out);
+/* The source at index, or NULL for a free slot. */
+struct source *sync_source(const struct sync *sy, int index);
+/* The discipline, for the drift file. */
+struct discipline *sync_discipline(struct sync *sy);
+
+#endif

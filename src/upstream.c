@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: ISC */
+#include "upstream.h"
+
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+#include "netio.h"
+#include "ntp_wire.h"
+#include "resolve.h"
+#include "sched.h"
+#include "source.h"
+
+#define UP_MAX_SOURCES SYNC_MAX_SOURCES
+#define UP_MAX_CONF 32
+/* Polls without any answer before an address counts as retired. */
+#define UP_RETIRE_POLLS 8
+#define UP_RESOLVE_RETRY 60.0
+
+struct upstream;
+
+/* One `server` or `pool` line and what became of it. */
+struct up_conf {
+    int used;
+    struct upstream *up;
+    struct conf_server cs;
+    int numeric;    /* host is an address: never resolved again */
+    int members;    /* sources it currently has */
+    int resolving;
+    uint64_t retry_timer;
+};
+
+struct up_src {
+    struct upstream *up;
+    struct up_conf *uc;
+    struct source *src; /* NULL: free slot */
+    int sync_idx;
+    int fd;
+    struct netaddr addr;
+    uint16_t port;
+    uint64_t timer;
+    char name[256 + ADDR_STRLEN + 16]; /* "host (addr:port)" */
+};
+
+struct upstream {
+    struct sync *sy;
+    struct clock *clk;
+    uint64_t seed;
+    struct up_conf confs[UP_MAX_CONF];
+    int nconf;
+    struct up_src srcs[UP_MAX_SOURCES];
+    uint64_t tick_timer, slew_timer;
+};
+
+static void up_poll(void *arg);
+static void up_resolve(struct up_conf *uc);
+
+/* Reference id of a source as RFC 5905 defines it for a stratum > 1 server:
+ * the IPv4 address, or the first four bytes of the MD5 digest of the IPv6
+ * address (used for loop detection only, not for security). */
+static uint32_t up_refid(const struct netaddr *a)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    const uint8_t *b = a->bytes;
+
+    if (a->family == AF_INET6 && EVP_Digest(a->bytes, 16, md, &mdlen, EVP_md5(), NULL) == 1 &&
+        mdlen >= 4)
+        b = md;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static uint64_t up_next_seed(struct upstream *up)
+{
+    /* splitmix64 step: distinct, well-mixed seeds for each source */
+    uint64_t z = (up->seed += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void up_remove(struct up_src *us)
+{
+    sched_cancel_timer(us->timer);
+    sched_remove_fd(us->fd);
+    close(us->fd);
+    sync_remove_source(us->up->sy, us->sync_idx);
+    source_destroy(us->src);
+    us->src = NULL;
+    us->uc->members--;
+}
+
+static void up_handle_reply(struct up_src *us, struct netio_msg *m)
+{
+    struct upstream *up = us->up;
+    struct timespec t4, now;
+
+    if (m->len == 0 || !addr_equal(&m->peer, &us->addr) || m->peer_port != us->port)
+        return; /* not from our server: ignore without a word */
+    if (m->have_ts)
+        clock_from_kernel(up->clk, &m->rx_kernel, &t4);
+    else
+        clock_now(up->clk, &t4);
+    switch (source_process_reply(us->src, m->buf, m->len, &t4)) {
+    case SOURCE_SAMPLE:
+        clock_now(up->clk, &now);
+        sync_update(up->sy, &now, sched_mono_ns());
+        break;
+    case SOURCE_KOD_RATE:
+        log_notice("%s asks us to poll less often (RATE)", us->name);
+        break;
+    case SOURCE_KOD_DENY:
+        log_warnx("%s refuses to serve us (DENY/RSTR): source disabled", us->name);
+        sched_cancel_timer(us->timer);
+        break;
+    case SOURCE_UNSYNCED:
+        log_debug("%s is not synchronised", us->name);
+        break;
+    case SOURCE_BOGUS:
+        log_debug("%s: reply ignored", us->name);
+        break;
+    }
+}
+
+static void up_readable(int fd, void *arg)
+{
+    struct up_src *us = arg;
+    uint8_t buf[NTP_MAX_PACKET];
+    struct netio_msg m = {.buf = buf, .cap = sizeof(buf)};
+
+    for (int i = 0; i < 16 && us->src; i++) {
+        if (netio_recv(fd, &m) <= 0)
+            return;
+        up_handle_reply(us, &m);
+    }
+}
+
+static int up_in_use(const struct upstream *up, const struct netaddr *a, uint16_t port)
+{
+    for (int i = 0; i < UP_MAX_SOURCES; i++)
+        if (up->srcs[i].src && up->srcs[i].port == port && addr_equal(&up->srcs[i].addr, a))
+            return 1;
+    return 0;
+}
+
+static struct up_src *up_free_slot(struct upstream *up)
+{
+    for (int i = 0; i < UP_MAX_SOURCES; i++)
+        if (!up->srcs[i].src)
+            return &up->srcs[i];
+    return NULL;
+}
+
+static void up_add(struct up_conf *uc, const struct netaddr *a)
+{
+    struct upstream *up = uc->up;
+    struct up_src *us = up_free_slot(up);
+    char abuf[ADDR_STRLEN], where[ADDR_STRLEN + 8];
+    struct source_params sp = {.minpoll = uc->cs.minpoll, .maxpoll = uc->cs.maxpoll,
+                               .iburst = uc->cs.iburst, .prefer = uc->cs.prefer,
+                               .noselect = uc->cs.noselect};
+
+    if (!us) {
+        log_warnx("too many sources: %s not added", uc->cs.host);
+        return;
+    }
+    int fd = netio_open_udp(a->family, NULL, 0, NULL);
+    if (fd < 0)
+        return;
+    memset(us, 0, sizeof(*us));
+    us->up = up;
+    us->uc = uc;
+    us->fd = fd;
+    us->addr = *a;
+    us->port = uc->cs.port;
+    addr_format(a, abuf, sizeof(abuf));
+    if (us->port != 123)
+        snprintf(where, sizeof(where), a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", abuf,
+                 us->port);
+    else
+        snprintf(where, sizeof(where), "%s", abuf);
+    if (uc->numeric)
+        snprintf(us->name, sizeof(us->name), "%s", where);
+    else
+        snprintf(us->name, sizeof(us->name), "%s (%s)", uc->cs.host, where);
+    us->src = source_create(&sp, up_next_seed(up));
+    us->sync_idx = sync_add_source(up->sy, us->src, us->name, up_refid(a));
+    if (us->sync_idx < 0 || sched_add_fd(fd, up_readable, us) < 0) {
+        log_warnx("no room for source %s", us->name);
+        if (us->sync_idx >= 0)
+            sync_remove_source(up->sy, us->sync_idx);
+        source_destroy(us->src);
+        us->src = NULL;
+        close(fd);
+        return;
+    }
+    uc->members++;
+    /* A small random delay spreads the first polls of many sources. */
+    us->timer = sched_add_timer((double)(up_next_seed(up) % 1000) / 1000.0, up_poll, us);
+    log_info("source %s added (port %u)", us->name, us->port);
+}
+
+/* An address that has not answered for UP_RETIRE_POLLS polls is dropped;
+ * a name is resolved again to find its current addresses. */
+static int up_retire_if_dead(struct up_src *us)
+{
+    struct source_estimate est;
+    struct timespec now;
+
+    if (us->uc->numeric)
+        return 0;
+    clock_now(us->up->clk, &now);
+    source_get_estimate(us->src, &now, &est);
+    if (est.reach != 0 || est.sent < UP_RETIRE_POLLS)
+        return 0;
+    log_notice("%s has not answered %llu polls: dropping it and resolving %s again", us->name,
+               (unsigned long long)est.sent, us->uc->cs.host);
+    struct up_conf *uc = us->uc;
+    up_remove(us);
+    up_resolve(uc);
+    return 1;
+}
+
+static void up_poll(void *arg)
+{
+    struct up_src *us = arg;
+    uint8_t buf[NTP_HEADER_LEN];
+    struct timespec t1;
+    struct netio_msg m = {.peer = us->addr, .peer_port = us->port};
+
+    us->timer = 0;
+    if (up_retire_if_dead(us))
+        return;
+    clock_now(us->up->clk, &t1);
+    size_t len = source_make_request(us->src, &t1, buf, sizeof(buf));
+    if (len == 0)
+        return; /* denied by the server: stop polling */
+    netio_send(us->fd, &m, buf, len);
+    us->timer = sched_add_timer(source_poll_delay(us->src), up_poll, us);
+}
+
+static void up_retry(void *arg)
+{
+    struct up_conf *uc = arg;
+    uc->retry_timer = 0;
+    up_resolve(uc);
+}
+
+static void up_resolved(void *arg, const struct netaddr *addrs, int n)
+{
+    struct up_conf *uc = arg;
+    int want = uc->cs.pool ? uc->cs.maxsources : 1;
+
+    uc->resolving = 0;
+    for (int i = 0; i < n && uc->members < want; i++)
+        if (!up_in_use(uc->up, &addrs[i], uc->cs.port))
+            up_add(uc, &addrs[i]);
+    if (uc->members < want) {
+        if (n == 0)
+            log_warnx("%s does not resolve; trying again in %.0f s", uc->cs.host,
+                      UP_RESOLVE_RETRY);
+        uc->retry_timer = sched_add_timer(UP_RESOLVE_RETRY, up_retry, uc);
+    }
+}
+
+static void up_resolve(struct up_conf *uc)
+{
+    if (uc->resolving || uc->retry_timer)
+        return;
+    uc->resolving = 1;
+    if (resolve_start(uc->cs.host, up_resolved, uc) < 0) {
+        uc->resolving = 0;
+        uc->retry_timer = sched_add_timer(UP_RESOLVE_RETRY, up_retry, uc);
+    }
+}
+
+static void up_slew_tick(void *arg)
+{
+    struct upstream *up = arg;
+    double next = clock_tick(up->clk);
+    up->slew_timer = next >= 0.0 && next < 1.0 ? sched_add_timer(next, up_slew_tick, up) : 0;
+}
+
+/* Once a second: holdover, local fallback and jump checks in sync.c, and
+ * ending a slew of the system clock on time. */
+static void up_tick(void *arg)
+{
+    struct upstream *up = arg;
+    struct timespec now;
+
+    clock_now(up->clk, &now);
+    sync_tick(up->sy, &now, sched_mono_ns());
+    if (!up->slew_timer)
+        up_slew_tick(up);
+    up->tick_timer = sched_add_timer(1.0, up_tick, up);
+}
+
+static void up_conf_add(struct upstream *up, const struct conf_server *cs)
+{
+    struct up_conf *uc = NULL;
+    struct netaddr a;
+
+    for (int i = 0; i < UP_MAX_CONF && !uc; i++)
+        if (!up->confs[i].used)
+            uc = &up->confs[i];
+    if (!uc) {
+        log_warnx("too many server/pool lines: %s ignored", cs->host);
+        return;
+    }
+    memset(uc, 0, sizeof(*uc));
+    uc->used = 1;
+    uc->up = up;
+    uc->cs = *cs;
+    if (uc - up->confs >= up->nconf)
+        up->nconf = (int)(uc - up->confs) + 1;
+    uc->numeric = addr_parse(uc->cs.host, &a) == 0;
+    if (uc->numeric)
+        up_add(uc, &a);
+    else
+        up_resolve(uc);
+}
+
+static void up_conf_remove(struct up_conf *uc)
+{
+    for (int i = 0; i < UP_MAX_SOURCES; i++)
+        if (uc->up->srcs[i].src && uc->up->srcs[i].uc == uc)
+            up_remove(&uc->up->srcs[i]);
+    resolve_cancel(uc);
+    sched_cancel_timer(uc->retry_timer);
+    log_info("%s %s removed", uc->cs.pool ? "pool" : "server", uc->cs.host);
+    uc->used = 0;
+}
+
+/* Same line in both configs, ignoring where in the file it stands. */
+static int up_conf_same(const struct conf_server *a, const struct conf_server *b)
+{
+    struct conf_server x = *a, y = *b;
+    x.line = y.line = 0;
+    return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+void upstream_reconfigure(struct upstream *up, const struct conf *conf)
+{
+    unsigned char kept[UP_MAX_CONF] = {0}, taken[64] = {0};
+
+    for (int i = 0; i < up->nconf; i++) {
+        for (unsigned j = 0; up->confs[i].used && j < conf->n_servers && j < 64; j++) {
+            if (!taken[j] && up_conf_same(&up->confs[i].cs, &conf->servers[j])) {
+                kept[i] = taken[j] = 1;
+                up->confs[i].cs.line = conf->servers[j].line;
+                break;
+            }
+        }
+    }
+    for (int i = 0; i < up->nconf; i++)
+        if (up->confs[i].used && !kept[i])
+            up_conf_remove(&up->confs[i]);
+    for (unsigned j = 0; j < conf->n_servers && j < 64; j++)
+        if (!taken[j])
+            up_conf_add(up, &conf->servers[j]);
+}
+
+struct upstream *upstream_create(const struct conf *conf, struct sync *sy, struct clock *clk,
+                                 uint64_t seed)
+{
+    struct upstream *up = mem_zalloc(sizeof(*up));
+    up->sy = sy;
+    up->clk = clk;
+    up->seed = seed;
+    for (unsigned i = 0; i < conf->n_servers; i++)
+        up_conf_add(up, &conf->servers[i]);
+    up_tick(up);
+    return up;
+}
+
+void upstream_destroy(struct upstream *up)
+{
+    if (!up)
+        return;
+    for (int i = 0; i < UP_MAX_SOURCES; i++)
+        if (up->srcs[i].src)
+            up_remove(&up->srcs[i]);
+    for (int i = 0; i < up->nconf; i++) {
+        if (!up->confs[i].used)
+            continue;
+        resolve_cancel(&up->confs[i]);
+        sched_cancel_timer(up->confs[i].retry_timer);
+    }
+    sched_cancel_timer(up->tick_timer);
+    sched_cancel_timer(up->slew_timer);
+    free(up);
+}

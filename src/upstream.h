@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_UPSTREAM_H
+#define TEMPUS_UPSTREAM_H
+
+#include "clock.h"
+#include "conf.h"
+#include "sync.h"
+
+/* The upstream client in the event loop: resolves each `server`/`pool`
+ * without blocking, gives every source its own UDP socket on a random
+ * port, sends polls when source.c says they are due, hands replies (with
+ * kernel receive timestamps) to source.c and new samples to sync.c, and
+ * runs sync_tick once a second. Sources that stay unreachable are dropped
+ * and their name resolved again, so retired addresses do not linger. */
+struct upstream;
+
+/* Start polling every source in conf (after sched_init and resolve_init).
+ * Never NULL; sources whose names do not resolve are retried later. */
+struct upstream *upstream_create(const struct conf *conf, struct sync *sy, struct clock *clk,
+                                 uint64_t seed);
+/* Apply a reloaded config: `server`/`pool` lines that did not change keep
+ * their sources and all their state; removed lines lose theirs; new lines
+ * start polling. */
+void upstream_reconfigure(struct upstream *up, const struct conf *conf);
+/* Stop polling, close sockets, remove the sources from sync. */
+void upstream_destroy(struct upstream *up);
+
+#endif

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_SIM_H
+#define TEMPUS_SIM_H
+
+/* The simulator: real servers (server.c), real sources (source.c) and the
+ * real sync and discipline (sync.c, discipline.c) exchanging real NTP
+ * packets over modelled network paths, on simulated time driven by an event
+ * queue. True time is the simulation time; every clock is a virtual clock
+ * over it (servers) or over a modelled free-running oscillator (the client).
+ * Nothing sleeps and nothing touches the machine's clock. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "acl.h"
+#include "clock.h"
+#include "ratelimit.h"
+#include "server.h"
+#include "source.h"
+#include "sync.h"
+
+/* Unix time at simulation time 0. */
+#define SIM_T0 1800000000.0
+#define SIM_PKT_MAX 68
+#define SIM_MAX_SERVERS 8
+#define SIM_MAX_OUTAGES 4
+#define SIM_MAX_WINDOWS 4
+
+/* ---- sim_core.c: random numbers, event queue, oscillator, paths ---- */
+
+/* splitmix64 stream: small, fast, reproducible from (seed, stream). */
+struct sim_rng {
+    uint64_t s;
+};
+
+/* Seed r from a run seed and a stream number (distinct streams never
+ * share a sequence in practice). */
+void sim_rng_seed(struct sim_rng *r, uint64_t seed, uint64_t stream);
+/* Next 64 random bits. */
+uint64_t sim_rng_next(struct sim_rng *r);
+/* Uniform in (0, 1). */
+double sim_rng_unit(struct sim_rng *r);
+/* Standard normal. */
+double sim_rng_gauss(struct sim_rng *r);
+/* Exponential with the given mean. */
+double sim_rng_exp(struct sim_rng *r, double mean);
+
+struct sim_world;
+struct sim_event;
+typedef void (*sim_event_fn)(struct sim_world *w, const struct sim_event *ev);
+
+struct sim_event {
+    double t;     /* true time it fires */
+    uint64_t seq; /* insertion order: ties fire first-in first-out */
+    sim_event_fn fn;
+    int arg;      /* e.g. server index */
+    size_t len;   /* packet bytes in buf */
+    uint8_t buf[SIM_PKT_MAX];
+};
+
+/* Min-heap of events on (t, seq). */
+struct sim_queue {
+    struct sim_event *heap;
+    size_t n, cap;
+    uint64_t seq;
+};
+
+void sim_queue_init(struct sim_queue *q);
+void sim_queue_fini(struct sim_queue *q);
+/* Insert a copy of ev (its seq is assigned here). */
+void sim_queue_push(struct sim_queue *q, const struct sim_event *ev);
+/* Remove the earliest event into *out; 0 if the queue was empty. */
+int sim_queue_pop(struct sim_queue *q, struct sim_event *out);
+
+/* The client's free-running oscillator: its phase against true time is a
+ * constant offset, plus a frequency error integrated over time, the error
+ * itself a random walk (wander) stepped on a fixed grid, plus jumps. */
+struct sim_osc {
+    double ppm;     /* frequency error without wander */
+    double wander;  /* random-walk sd, ppm per sqrt(s) */
+    double grid;    /* s between wander steps */
+    double t_grid;  /* true time of the last grid point reached */
+    double phase;   /* osc - true at t_grid, without jumps, s */
+    double walk;    /* wander part of the frequency, ppm */
+    double jumps;   /* sum of jumps so far, s */
+    struct sim_rng rng;
+};
+
+/* Start at phase offset (s) with frequency error ppm and wander. */
+void sim_osc_init(struct sim_osc *o, double offset, double ppm, double wander,
+                  struct sim_rng rng);
+/* Oscillator - true time at t (s); t must not go back by more than a grid
+ * step. with_jumps 0 gives the monotonic clock (jumps never reach it). */
+double sim_osc_phase(struct sim_osc *o, double t, int with_jumps);
+/* Present frequency error, ppm. */
+double sim_osc_freq(const struct sim_osc *o);
+
+enum sim_jitter { SIM_JIT_EXP, SIM_JIT_GAUSS };
+
+struct sim_outage {
+    double from, to; /* true time, every packet lost within */
+};
+
+/* A network path between the client and one server. */
+struct sim_path {
+    double out, back;       /* one-way base delays, s (asymmetry: they differ) */
+    enum sim_jitter kind;
+    double jitter;          /* mean (EXP) or sd of |N| (GAUSS), s, each way */
+    double spike_prob;      /* chance a packet meets a queue */
+    double spike_mean;      /* extra delay then, exponential mean, s */
+    double loss;            /* chance a packet is lost */
+    struct sim_outage outage[SIM_MAX_OUTAGES];
+    int noutages;
+    struct sim_rng rng;
+};
+
+/* A LAN-like path: 0.25 ms each way, exponential jitter of mean jitter. */
+void sim_path_lan(struct sim_path *p, double jitter, struct sim_rng rng);
+/* Delay of a packet sent at t one way (back: server to client); negative
+ * if the packet is lost. */
+double sim_path_delay(struct sim_path *p, double t, int back);
+/* Whether t falls in an outage. */
+int sim_path_down(const struct sim_path *p, double t);
+
+/* ---- sim_world.c: servers, the client, the event loop, figures ---- */
+
+struct sim_server_cfg {
+    double offset;  /* the server clock's error, s (a falseticker's lie) */
+    double ppm;     /* its frequency error (a drifting falseticker) */
+    int kod;        /* rate-limit the client with RATE kisses */
+    double jitter;  /* LAN path jitter (sim_path_lan); the path may be
+                     * edited afterwards through sim_world_path() */
+};
+
+struct sim_client_cfg {
+    double offset;  /* oscillator phase at start, s (client ahead: > 0) */
+    double ppm;     /* oscillator frequency error */
+    double wander;  /* ppm/sqrt(s) */
+    int iburst;
+    int minpoll, maxpoll;
+    double initial_freq; /* the drift file, ppm */
+    double makestep_threshold;
+    int makestep_limit;
+};
+
+/* Tracking of the client's error (clock - true time, sampled every
+ * simulated second) over [from, to). */
+struct sim_window {
+    double from, to;
+    double thr;      /* "in sync": |error| <= thr */
+    double sum2, maxabs;
+    unsigned n;
+    double last_out; /* last time |error| > thr, -1 if never */
+};
+
+struct sim_server;
+
+struct sim_world {
+    double now; /* true time, s */
+    struct sim_queue q;
+    struct sim_osc osc;
+    struct clock *clk;  /* the client's clock, over the oscillator */
+    struct acl *acl;    /* allows everyone (shared by all servers) */
+    struct server *own; /* what the client advertises downstream */
+    struct ratelimit *own_rl;
+    struct sync *sync;
+    struct sim_server *srv[SIM_MAX_SERVERS];
+    int nsrv;
+    struct sim_client_cfg ccfg;
+    uint64_t seed;
+    struct sim_window win[SIM_MAX_WINDOWS];
+    int nwin;
+    double err;         /* the client's error at the last tick */
+    double max_err_all; /* over the whole run */
+    unsigned samples, kods_seen;
+    void (*on_tick)(struct sim_world *w, void *arg);
+    void *tick_arg;
+};
+
+/* Defaults: no offset, no frequency error, quiet wander, iburst, poll
+ * 6..10, no drift file, makestep 1 s in the first 3 updates. */
+void sim_client_defaults(struct sim_client_cfg *c);
+/* New world with the client configured; seed drives everything random. */
+struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed);
+void sim_world_destroy(struct sim_world *w);
+/* Add an upstream server and the client's source for it; returns its
+ * index. */
+int sim_world_add_server(struct sim_world *w, const struct sim_server_cfg *cfg);
+/* The path to server i, to set delays, loss and outages before running. */
+struct sim_path *sim_world_path(struct sim_world *w, int i);
+/* The client's source for server i. */
+struct source *sim_world_source(struct sim_world *w, int i);
+/* Start polling (call once after adding servers). */
+void sim_world_start(struct sim_world *w);
+/* Run events until true time t. */
+void sim_world_run(struct sim_world *w, double t);
+/* Track the error over [from, to) with sync threshold thr; returns the
+ * window's index. */
+int sim_world_window(struct sim_world *w, double from, double to, double thr);
+/* RMS of the error in window i. */
+double sim_window_rms(const struct sim_window *win);
+/* Seconds from the window's start until the error stayed within thr. */
+double sim_window_settle(const struct sim_window *win);
+/* The client's clock reading as a timespec, and the monotonic clock. */
+void sim_world_client_now(struct sim_world *w, struct timespec *out);
+int64_t sim_world_mono_ns(struct sim_world *w);
+/* The oscillator jumps by s seconds now (suspend/resume). */
+void sim_world_jump(struct sim_world *w, double s);
+/* Frequency correction that exactly cancels the oscillator now, ppm. */
+double sim_world_ideal_freq(const struct sim_world *w);
+
+/* ---- sim_scenarios.c ---- */
+
+struct sim_result {
+    char text[320]; /* figures and bounds */
+    int pass;
+};
+
+struct sim_scenario {
+    const char *name;
+    void (*run)(uint64_t seed, struct sim_result *res);
+};
+
+/* The scenario table, terminated by a NULL name. */
+extern const struct sim_scenario sim_scenarios[];
+
+/* ---- sim_selftest.c ---- */
+
+/* Check the simulator's own parts (queue order, oscillator integration,
+ * path statistics, a server answering through a path). */
+void sim_selftest(uint64_t seed, struct sim_result *res);
+
+#endif

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: ISC */
+/* The scenarios: each builds a world, runs it, and checks its figures
+ * against bounds. Every bound is listed with the measured figures in
+ * tests/sim/README.md. Times in the world are true seconds since start;
+ * "error" is the client's clock minus true time. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define HOUR 3600.0
+#define US 1e-6
+#define MS 1e-3
+
+/* ---- figures and bounds ---- */
+
+static void add(struct sim_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct sim_result *res, const char *fmt, ...)
+{
+    size_t len = strlen(res->text);
+    va_list ap;
+
+    if (len >= sizeof(res->text) - 1)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(res->text + len, sizeof(res->text) - len, fmt, ap);
+    va_end(ap);
+}
+
+/* A figure in microseconds that must stay at or below bound (s). */
+static void fig_us(struct sim_result *res, const char *name, double v, double bound)
+{
+    int ok = v <= bound;
+    add(res, "%s=%.1fus(<%.0f)%s ", name, v / US, bound / US, ok ? "" : "!");
+    res->pass &= ok;
+}
+
+/* A figure in seconds that must stay at or below bound. */
+static void fig_s(struct sim_result *res, const char *name, double v, double bound)
+{
+    int ok = v <= bound;
+    add(res, "%s=%.0fs(<%.0f)%s ", name, v, bound, ok ? "" : "!");
+    res->pass &= ok;
+}
+
+/* A frequency error (ppm) whose magnitude must stay within bound. */
+static void fig_ppm(struct sim_result *res, const char *name, double v, double bound)
+{
+    int ok = fabs(v) <= bound;
+    add(res, "%s=%+.4fppm(<%.3g)%s ", name, v, bound, ok ? "" : "!");
+    res->pass &= ok;
+}
+
+/* A count that must lie in [lo, hi]. */
+static void fig_n(struct sim_result *res, const char *name, long v, long lo, long hi)
+{
+    int ok = v >= lo && v <= hi;
+    if (lo == hi)
+        add(res, "%s=%ld(=%ld)%s ", name, v, lo, ok ? "" : "!");
+    else
+        add(res, "%s=%ld([%ld,%ld])%s ", name, v, lo, hi, ok ? "" : "!");
+    res->pass &= ok;
+}
+
+/* ---- building blocks ---- */
+
+static struct sim_world *world(const struct sim_client_cfg *c, int nsrv, double jitter,
+                               uint64_t seed)
+{
+    struct sim_world *w = sim_world_create(c, seed);
+    for (int i = 0; i < nsrv; i++) {
+        struct sim_server_cfg sc = {.jitter = jitter};
+        sim_world_add_server(w, &sc);
+    }
+    return w;
+}
+
+static void state(struct sim_world *w, struct sync_state *st)
+{
+    struct timespec now;
+    sim_world_client_now(w, &now);
+    sync_get_state(w->sync, &now, st);
+}
+
+static enum select_status status_of(struct sim_world *w, int i)
+{
+    struct sync_source_info info;
+    struct timespec now;
+    sim_world_client_now(w, &now);
+    sync_get_source(w->sync, i, &now, &info);
+    return info.status;
+}
+
+/* Learned frequency minus the one that cancels the oscillator, ppm. */
+static double freq_error(struct sim_world *w)
+{
+    struct sync_state st;
+    state(w, &st);
+    return st.disc.freq_ppm - sim_world_ideal_freq(w);
+}
+
+/* ---- start-up ---- */
+
+/* Start with the clock off by offset and the oscillator 20 ppm fast, no
+ * drift file; report the steps and how long until the error stays within
+ * 1 ms, and how well it holds for the rest of two hours. */
+static void startup(uint64_t seed, struct sim_result *res, double offset, double thr,
+                    int iburst, int steps, double settle_bound, double max_bound)
+{
+    struct sim_client_cfg c;
+    struct sync_state st;
+
+    sim_client_defaults(&c);
+    c.offset = offset;
+    c.ppm = 20.0;
+    c.iburst = iburst;
+    c.makestep_threshold = thr;
+    struct sim_world *w = world(&c, 3, 100 * US, seed);
+    int all = sim_world_window(w, 0.0, 2 * HOUR, 1 * MS);
+    int late = sim_world_window(w, 1 * HOUR, 2 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 2 * HOUR);
+    state(w, &st);
+    fig_n(res, "steps", st.disc.steps, steps, steps);
+    fig_s(res, "sync1ms", sim_window_settle(&w->win[all]), settle_bound);
+    fig_us(res, "max1-2h", w->win[late].maxabs, max_bound);
+    fig_n(res, "synced", st.synced, 1, 1);
+    sim_world_destroy(w);
+}
+
+static void start_step_iburst(uint64_t seed, struct sim_result *res)
+{
+    /* 0.5 s off with makestep 0.1 3: stepped at the first update. */
+    startup(seed, res, 0.5, 0.1, 1, 1, 600.0, 300 * US);
+}
+
+static void start_slew_iburst(uint64_t seed, struct sim_result *res)
+{
+    /* 50 ms off with makestep 1 3: slewed (at 500 ppm that is 100 s). */
+    startup(seed, res, 0.05, 1.0, 1, 0, 900.0, 300 * US);
+}
+
+static void start_slew_noiburst(uint64_t seed, struct sim_result *res)
+{
+    startup(seed, res, 0.05, 1.0, 0, 0, 1500.0, 300 * US);
+}
+
+static void start_half_second_slew(uint64_t seed, struct sim_result *res)
+{
+    /* 0.5 s off with makestep 1 3 is below the threshold: slewed, which
+     * at 500 ppm takes 1000 s at least. */
+    startup(seed, res, 0.5, 1.0, 1, 0, 1800.0, 300 * US);
+}
+
+/* ---- steady state ---- */
+
+/* Four servers over paths of the given jitter, the oscillator 10 ppm fast
+ * with wander; figures over hours 3..12. */
+static void steady(uint64_t seed, struct sim_result *res, struct sim_world *w, double rms_bound,
+                   double max_bound, double freq_bound)
+{
+    int win = sim_world_window(w, 3 * HOUR, 12 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 12 * HOUR);
+    (void)seed;
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
+    fig_us(res, "max", w->win[win].maxabs, max_bound);
+    fig_ppm(res, "freq_err", freq_error(w), freq_bound);
+    sim_world_destroy(w);
+}
+
+static struct sim_world *steady_world(uint64_t seed, double jitter)
+{
+    struct sim_client_cfg c;
+    sim_client_defaults(&c);
+    c.ppm = 10.0;
+    c.offset = 0.001;
+    return world(&c, 4, jitter, seed);
+}
+
+static void steady_01(uint64_t seed, struct sim_result *res)
+{
+    steady(seed, res, steady_world(seed, 0.1 * MS), 100 * US, 500 * US, 0.05);
+}
+
+static void steady_1(uint64_t seed, struct sim_result *res)
+{
+    steady(seed, res, steady_world(seed, 1 * MS), 300 * US, 1500 * US, 0.1);
+}
+
+static void steady_10(uint64_t seed, struct sim_result *res)
+{
+    steady(seed, res, steady_world(seed, 10 * MS), 3 * MS, 12 * MS, 0.5);
+}
+
+/* Gaussian jitter, 2% of packets queued behind 20 ms of traffic, 10%
+ * loss and 0.2 ms of path asymmetry (which no client can see: it shows
+ * up as a constant error of half of it). */
+static void steady_rough(uint64_t seed, struct sim_result *res)
+{
+    struct sim_world *w = steady_world(seed, 0.5 * MS);
+    for (int i = 0; i < w->nsrv; i++) {
+        struct sim_path *p = sim_world_path(w, i);
+        p->kind = SIM_JIT_GAUSS;
+        p->spike_prob = 0.02;
+        p->spike_mean = 20 * MS;
+        p->loss = 0.1;
+        p->back += 0.2 * MS;
+    }
+    steady(seed, res, w, 400 * US, 1500 * US, 0.1);
+}
+
+/* +35 ppm, no drift file, no wander: learned within 0.1 ppm in hours. */
+static void freq_learn(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+    sim_client_defaults(&c);
+    c.ppm = 35.0;
+    c.wander = 0.0;
+    struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
+    sim_world_start(w);
+    sim_world_run(w, 1 * HOUR);
+    double e1 = freq_error(w);
+    sim_world_run(w, 4 * HOUR);
+    fig_ppm(res, "freq_err1h", e1, 0.5);
+    fig_ppm(res, "freq_err4h", freq_error(w), 0.1);
+    int settled = 0;
+    discipline_drift(sync_discipline(w->sync), &settled);
+    fig_n(res, "settled", settled, 1, 1);
+    sim_world_destroy(w);
+}
+
+/* ---- falsetickers ---- */
+
+/* n sources of which the last nliars lie: the first says +1.5 s, the
+ * second drifts away at +200 ppm from -0.3 s. The client starts on time
+ * with its frequency known; after an hour, figures over hours 1..4. */
+static void falseticker(uint64_t seed, struct sim_result *res, int n, int nliars)
+{
+    struct sim_client_cfg c;
+    sim_client_defaults(&c);
+    c.ppm = 10.0;
+    c.initial_freq = -10.0;
+    struct sim_world *w = sim_world_create(&c, seed);
+    for (int i = 0; i < n; i++) {
+        struct sim_server_cfg sc = {.jitter = 0.1 * MS};
+        if (i == n - nliars)
+            sc.offset = 1.5;
+        else if (i > n - nliars)
+            sc.offset = -0.3, sc.ppm = 200.0;
+        sim_world_add_server(w, &sc);
+    }
+    int win = sim_world_window(w, 1 * HOUR, 4 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 4 * HOUR);
+    fig_us(res, "max", w->win[win].maxabs, 300 * US);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), 60 * US);
+    int liars = 0;
+    for (int i = n - nliars; i < n; i++) {
+        enum select_status stt = status_of(w, i);
+        liars += stt == SELECT_FALSETICKER;
+        if (stt != SELECT_FALSETICKER)
+            add(res, "src%d=%s ", i, select_status_name(stt));
+    }
+    fig_n(res, "falsetickers", liars, nliars, nliars);
+    struct sync_state st;
+    state(w, &st);
+    fig_n(res, "steps", st.disc.steps, 0, 0);
+    sim_world_destroy(w);
+}
+
+static void false_3_1(uint64_t seed, struct sim_result *res)
+{
+    falseticker(seed, res, 3, 1);
+}
+
+static void false_4_1(uint64_t seed, struct sim_result *res)
+{
+    falseticker(seed, res, 4, 1);
+}
+
+static void false_5_1(uint64_t seed, struct sim_result *res)
+{
+    falseticker(seed, res, 5, 1);
+}
+
+static void false_5_2(uint64_t seed, struct sim_result *res)
+{
+    falseticker(seed, res, 5, 2);
+}
+
+/* ---- losing sources ---- */
+
+struct peer_watch {
+    double kill;     /* when the peer's path went down */
+    int dead;        /* its index */
+    double switched; /* when another source became system peer, -1 */
+};
+
+static void watch_peer(struct sim_world *w, void *arg)
+{
+    struct peer_watch *pw = arg;
+    struct sync_state st;
+    if (pw->switched >= 0.0 || w->now < pw->kill)
+        return;
+    state(w, &st);
+    if (st.synced && st.system_peer >= 0 && st.system_peer != pw->dead)
+        pw->switched = w->now;
+}
+
+/* The system peer's path dies for good after 3 hours: another source
+ * takes over, the error stays in bound. */
+static void failover(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+    struct sync_state st;
+    struct peer_watch pw = {.kill = 3 * HOUR, .switched = -1.0};
+
+    sim_client_defaults(&c);
+    c.ppm = -25.0;
+    struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
+    int win = sim_world_window(w, 3 * HOUR, 8 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, pw.kill);
+    state(w, &st);
+    pw.dead = st.system_peer;
+    if (pw.dead >= 0) {
+        struct sim_path *p = sim_world_path(w, pw.dead);
+        p->outage[p->noutages++] = (struct sim_outage){pw.kill, 1e12};
+    }
+    w->on_tick = watch_peer;
+    w->tick_arg = &pw;
+    sim_world_run(w, 8 * HOUR);
+    fig_n(res, "peer_before", pw.dead >= 0, 1, 1);
+    fig_s(res, "switch_after", pw.switched < 0 ? 1e9 : pw.switched - pw.kill, 3 * 1024.0);
+    fig_us(res, "max3-8h", w->win[win].maxabs, 300 * US);
+    state(w, &st);
+    fig_n(res, "synced", st.synced, 1, 1);
+    sim_world_destroy(w);
+}
+
+/* Every path dies for an hour after 4 hours of good sync: the error grows
+ * only as the wander and the frequency estimate allow, and comes back. */
+static void holdover(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+
+    sim_client_defaults(&c);
+    c.ppm = 30.0;
+    struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
+    for (int i = 0; i < w->nsrv; i++) {
+        struct sim_path *p = sim_world_path(w, i);
+        p->outage[p->noutages++] = (struct sim_outage){4 * HOUR, 5 * HOUR};
+    }
+    int before = sim_world_window(w, 3 * HOUR, 4 * HOUR, 1 * MS);
+    int during = sim_world_window(w, 4 * HOUR, 5 * HOUR, 1 * MS);
+    int after = sim_world_window(w, 6 * HOUR, 8 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 8 * HOUR);
+    fig_us(res, "max_before", w->win[before].maxabs, 300 * US);
+    fig_us(res, "max_holdover", w->win[during].maxabs, 600 * US);
+    fig_us(res, "max_after", w->win[after].maxabs, 300 * US);
+    sim_world_destroy(w);
+}
+
+/* ---- clock jump ---- */
+
+struct jump_watch {
+    double at, size;
+    int done;
+};
+
+static void do_jump(struct sim_world *w, void *arg)
+{
+    struct jump_watch *jw = arg;
+    if (!jw->done && w->now >= jw->at) {
+        sim_world_jump(w, jw->size);
+        jw->done = 1;
+    }
+}
+
+/* The oscillator jumps +10 s after 2 hours (a VM resumed): the jump is
+ * seen, the clock stepped back once (makestep 1 3 allows one step after a
+ * reset), and the error is back within 1 ms soon. */
+static void clock_jump(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+    struct jump_watch jw = {.at = 2 * HOUR, .size = 10.0};
+    struct sync_state st;
+
+    sim_client_defaults(&c);
+    c.ppm = 12.0;
+    struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
+    int rec = sim_world_window(w, jw.at + 1.0, 4 * HOUR, 1 * MS);
+    int late = sim_world_window(w, 3 * HOUR, 4 * HOUR, 1 * MS);
+    w->on_tick = do_jump;
+    w->tick_arg = &jw;
+    sim_world_start(w);
+    sim_world_run(w, 4 * HOUR);
+    state(w, &st);
+    fig_n(res, "steps", st.disc.steps, 1, 1);
+    add(res, "step=%+.3fs ", st.disc.last_step);
+    res->pass &= fabs(st.disc.last_step + 10.0) < 0.01;
+    fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), 300.0);
+    fig_us(res, "max3-4h", w->win[late].maxabs, 300 * US);
+    sim_world_destroy(w);
+}
+
+/* ---- kiss-o'-death ---- */
+
+/* One of three servers rate-limits at one request per 16 s with a burst
+ * of 2 and answers the excess with RATE kisses; the iburst trips it. The
+ * source backs off (poll floor raised) and sync holds. */
+static void kod_rate(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+    struct source_estimate e;
+    struct timespec now;
+
+    sim_client_defaults(&c);
+    c.ppm = 5.0;
+    struct sim_world *w = sim_world_create(&c, seed);
+    for (int i = 0; i < 3; i++) {
+        struct sim_server_cfg sc = {.jitter = 0.1 * MS, .kod = i == 0};
+        sim_world_add_server(w, &sc);
+    }
+    int win = sim_world_window(w, 1 * HOUR, 3 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 3 * HOUR);
+    sim_world_client_now(w, &now);
+    source_get_estimate(sim_world_source(w, 0), &now, &e);
+    fig_n(res, "kods", (long)e.kods, 1, 3);
+    fig_n(res, "poll", e.poll, SOURCE_MINPOLL_DEFAULT + 1, SOURCE_MAXPOLL_DEFAULT);
+    fig_n(res, "reachable", e.reachable, 1, 1);
+    fig_us(res, "max1-3h", w->win[win].maxabs, 300 * US);
+    sim_world_destroy(w);
+}
+
+const struct sim_scenario sim_scenarios[] = {
+    {"start-step-iburst", start_step_iburst},
+    {"start-slew-iburst", start_slew_iburst},
+    {"start-slew-noiburst", start_slew_noiburst},
+    {"start-0.5s-slew", start_half_second_slew},
+    {"steady-0.1ms", steady_01},
+    {"steady-1ms", steady_1},
+    {"steady-10ms", steady_10},
+    {"steady-rough", steady_rough},
+    {"freq-35ppm", freq_learn},
+    {"falseticker-3-1", false_3_1},
+    {"falseticker-4-1", false_4_1},
+    {"falseticker-5-1", false_5_1},
+    {"falseticker-5-2", false_5_2},
+    {"failover", failover},
+    {"holdover", holdover},
+    {"clock-jump", clock_jump},
+    {"kod-rate", kod_rate},
+    {NULL, NULL},
+};

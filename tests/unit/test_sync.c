@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests for sync.c: real sources polling real servers in process, on
+ * a fake time base the test moves by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "clock_virtual.h"
+#include "ntp_wire.h"
+#include "server.h"
+#include "source.h"
+#include "sync.h"
+#include "timefmt.h"
+
+#define NSRV 3
+
+static struct timespec fake_now = {1800000000, 0};
+
+static void fake_read(void *ctx, struct timespec *out)
+{
+    (void)ctx;
+    *out = fake_now;
+}
+
+static int64_t fake_mono = 1000000000;
+
+/* Time passes: both clocks move. */
+static void advance(double s)
+{
+    timefmt_timespec_add(&fake_now, s);
+    fake_mono += (int64_t)(s * 1e9);
+}
+
+static int64_t mono(void)
+{
+    return fake_mono;
+}
+
+struct upstream_fake {
+    struct clock *clk;
+    struct acl *acl;
+    struct ratelimit *rl;
+    struct server *srv;
+    struct source *src;
+    int alive;
+};
+
+struct world {
+    struct clock *clk; /* ours */
+    struct server *our_srv;
+    struct acl *acl;
+    struct ratelimit *rl;
+    struct sync *sy;
+    struct upstream_fake up[NSRV];
+};
+
+static void world_init(struct world *w, const double *offsets, int local_stratum,
+                       double local_delay)
+{
+    struct ratelimit_params rp = {.enabled = 0};
+    struct sync_params sp;
+    struct source_params srcp = {.minpoll = 4, .maxpoll = 6, .iburst = 1};
+
+    memset(w, 0, sizeof(*w));
+    w->clk = clock_virtual_create_on(fake_read, NULL, 0.0, 0.0);
+    w->acl = acl_create();
+    w->rl = ratelimit_create(&rp, 1);
+    w->our_srv = server_create(w->acl, w->rl, -20);
+    sync_params_default(&sp);
+    sp.select.min_sources = 1;
+    sp.disc.makestep_threshold = 0.1;
+    sp.disc.makestep_limit = -1;
+    sp.local_stratum = local_stratum;
+    sp.local_delay = local_delay;
+    w->sy = sync_create(&sp, w->clk, w->our_srv, 0.0);
+    for (int i = 0; i < NSRV && offsets; i++) {
+        struct upstream_fake *u = &w->up[i];
+        struct server_ref ref = {.synced = 1, .stratum = 1, .refid = 0x47505300};
+        u->clk = clock_virtual_create_on(fake_read, NULL, offsets[i], 0.0);
+        u->acl = acl_create();
+        acl_add(u->acl, "all", 1);
+        u->rl = ratelimit_create(&rp, 2);
+        u->srv = server_create(u->acl, u->rl, -20);
+        server_set_ref(u->srv, &ref);
+        u->src = source_create(&srcp, 100 + (uint64_t)i);
+        u->alive = 1;
+        char name[16];
+        snprintf(name, sizeof(name), "up%d", i);
+        assert_true(sync_add_source(w->sy, u->src, name, 0x7f000001u + (uint32_t)i) >= 0);
+    }
+}
+
+static void world_free(struct world *w)
+{
+    sync_destroy(w->sy);
+    for (int i = 0; i < NSRV; i++) {
+        struct upstream_fake *u = &w->up[i];
+        if (!u->src)
+            continue;
+        source_destroy(u->src);
+        server_destroy(u->srv);
+        ratelimit_destroy(u->rl);
+        acl_destroy(u->acl);
+        clock_destroy(u->clk);
+    }
+    server_destroy(w->our_srv);
+    ratelimit_destroy(w->rl);
+    acl_destroy(w->acl);
+    clock_destroy(w->clk);
+}
+
+/* One poll of source i over a 1 ms symmetric path. */
+static void poll_one(struct world *w, int i)
+{
+    struct upstream_fake *u = &w->up[i];
+    uint8_t req[NTP_MAX_PACKET], rep[NTP_MAX_PACKET];
+    struct timespec t1, rx, tx, t4;
+    struct netaddr us;
+    size_t rlen;
+
+    addr_parse("127.0.0.1", &us);
+    clock_now(w->clk, &t1);
+    size_t len = source_make_request(u->src, &t1, req, sizeof(req));
+    assert_int_equal(len, NTP_HEADER_LEN);
+    if (!u->alive)
+        return;
+    advance(0.0005);
+    clock_now(u->clk, &rx);
+    if (server_handle(u->srv, req, len, &us, &rx, mono(), rep, sizeof(rep), &rlen) !=
+        SERVER_REPLY)
+        return;
+    clock_now(u->clk, &tx);
+    server_stamp_tx(rep, rlen, &tx);
+    advance(0.0005);
+    clock_now(w->clk, &t4);
+    if (source_process_reply(u->src, rep, rlen, &t4) == SOURCE_SAMPLE)
+        sync_update(w->sy, &t4, mono());
+}
+
+/* Poll every source n times, 2 s apart, ticking sync every second. */
+static void run_rounds(struct world *w, int n)
+{
+    struct timespec now;
+    for (int r = 0; r < n; r++) {
+        for (int i = 0; i < NSRV; i++)
+            if (w->up[i].src)
+                poll_one(w, i);
+        for (int k = 0; k < 2; k++) {
+            advance(1.0);
+            clock_now(w->clk, &now);
+            sync_tick(w->sy, &now, mono());
+        }
+    }
+}
+
+static void test_falseticker_never_steps_clock(void **state)
+{
+    (void)state;
+    /* The liar is polled first: without the startup wait it would be the
+     * only candidate and step the clock by a second. */
+    const double offs[NSRV] = {1.0, 0.0, 0.0};
+    struct world w;
+    struct sync_state st;
+    struct sync_source_info si;
+    struct timespec now;
+
+    world_init(&w, offs, 0, 0);
+    clock_now(w.clk, &now);
+    sync_tick(w.sy, &now, mono());
+    poll_one(&w, 0);
+    clock_now(w.clk, &now);
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 0);
+    run_rounds(&w, 6);
+    clock_now(w.clk, &now);
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 1);
+    assert_int_equal(st.disc.steps, 0);
+    assert_int_equal(st.stratum, 2);
+    assert_true(st.system_peer == 1 || st.system_peer == 2);
+    sync_get_source(w.sy, 0, &now, &si);
+    assert_int_equal(si.status, SELECT_FALSETICKER);
+    assert_true(fabs(clock_virtual_error(w.clk)) < 0.001);
+    world_free(&w);
+}
+
+static void test_steps_to_majority(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    struct world w;
+    struct sync_state st;
+    struct timespec now;
+
+    world_init(&w, offs, 0, 0);
+    clock_step(w.clk, 0.5); /* we start half a second ahead */
+    run_rounds(&w, 6);
+    clock_now(w.clk, &now);
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 1);
+    assert_int_equal(st.disc.steps, 1);
+    assert_true(fabs(st.disc.last_step + 0.5) < 0.002);
+    assert_true(fabs(clock_virtual_error(w.clk)) < 0.001);
+    /* what the server advertises follows */
+    const struct server_ref *ref = server_get_ref(w.our_srv);
+    assert_int_equal(ref->synced, 1);
+    assert_int_equal(ref->stratum, 2);
+    assert_true(ref->refid >= 0x7f000001u && ref->refid <= 0x7f000003u);
+    world_free(&w);
+}
+
+static void test_holdover_then_local(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    struct world w;
+    struct timespec now;
+
+    world_init(&w, offs, 7, 60.0);
+    run_rounds(&w, 6);
+    double disp0 = server_get_ref(w.our_srv)->root_dispersion;
+    for (int i = 0; i < NSRV; i++)
+        w.up[i].alive = 0;
+    /* Holdover: still stratum 2, dispersion growing 15 us per second. */
+    run_rounds(&w, 5);
+    const struct server_ref *ref = server_get_ref(w.our_srv);
+    assert_int_equal(ref->stratum, 2);
+    assert_true(ref->root_dispersion > disp0 + 9 * SOURCE_PHI);
+    /* After 8 unanswered polls the sources are unreachable; 60 s later the
+     * local reference takes over, not before. */
+    run_rounds(&w, 6);
+    assert_int_equal(server_get_ref(w.our_srv)->stratum, 2);
+    run_rounds(&w, 40);
+    ref = server_get_ref(w.our_srv);
+    assert_int_equal(ref->stratum, 7);
+    assert_int_equal(ref->refid, ntp_wire_refid_ascii("LOCL"));
+    clock_now(w.clk, &now);
+    struct sync_state st;
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.local, 1);
+    assert_int_equal(st.leap, NTP_LEAP_NONE);
+    world_free(&w);
+}
+
+static void test_local_only(void **state)
+{
+    (void)state;
+    struct world w;
+    struct timespec now;
+
+    world_init(&w, NULL, 9, 3600.0);
+    clock_now(w.clk, &now);
+    assert_int_equal(server_get_ref(w.our_srv)->synced, 0);
+    sync_tick(w.sy, &now, mono());
+    /* no source at all: the local reference at once, whatever the delay */
+    assert_int_equal(server_get_ref(w.our_srv)->stratum, 9);
+    assert_int_equal(server_get_ref(w.our_srv)->synced, 1);
+    world_free(&w);
+}
+
+static void test_unsynchronised_without_local(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 5.0, -5.0}; /* no two agree */
+    struct world w;
+    struct timespec now;
+    struct sync_state st;
+
+    world_init(&w, offs, 0, 0);
+    run_rounds(&w, 8);
+    clock_now(w.clk, &now);
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 0);
+    assert_int_equal(st.outcome, SELECT_RES_NO_MAJORITY);
+    assert_int_equal(server_get_ref(w.our_srv)->synced, 0);
+    assert_int_equal(st.disc.steps, 0);
+    world_free(&w);
+}
+
+static void test_jump_detected(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    struct world w;
+    struct timespec now;
+    struct sync_state st;
+
+    world_init(&w, offs, 0, 0);
+    run_rounds(&w, 6);
+    /* Our clock jumps 10 s against true time and the monotonic clock (a VM
+     * restored from a snapshot, someone setting the time). */
+    clock_step(w.clk, 10.0);
+    advance(1.0);
+    clock_now(w.clk, &now);
+    sync_tick(w.sy, &now, mono());
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 0);
+    /* the sources burst again and the clock is stepped back to true time */
+    run_rounds(&w, 8);
+    clock_now(w.clk, &now);
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 1);
+    assert_true(fabs(st.disc.last_step + 10.0) < 0.01);
+    assert_true(fabs(clock_virtual_error(w.clk)) < 0.001);
+    world_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_falseticker_never_steps_clock),
+        cmocka_unit_test(test_steps_to_majority),
+        cmocka_unit_test(test_holdover_then_local),
+        cmocka_unit_test(test_local_only),
+        cmocka_unit_test(test_unsynchronised_without_local),
+        cmocka_unit_test(test_jump_detected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
