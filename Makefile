@@ -13,7 +13,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -iquote src
 ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
-LDLIBS   += -lm
+LDLIBS   += -lcrypto -lpthread -lm
 
 ifeq ($(SAN),1)
 ALLCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -21,7 +21,7 @@ ALLCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS   += -fsanitize=address,undefined
 endif
 
-PROGS    = tempusd
+PROGS    = tempusd tempusctl
 PROG_SRC = $(foreach p,$(PROGS),src/$(p)_main.c)
 LIB_SRC  = $(filter-out $(PROG_SRC),$(wildcard src/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)

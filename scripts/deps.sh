@@ -21,6 +21,8 @@ sntp:sntp
 nmap:nmap
 iproute2:ip
 procps:pgrep
+systemd:systemd-analyze
+prometheus:promtool
 python3:python3
 "
 

@@ -172,9 +172,9 @@ static void parse_abuselog(struct conf_parser *p, int argc, char **argv)
 }
 
 /* allow and deny: one rule, "all", ADDR or ADDR/PREFIX. */
-static void parse_acl_rule(struct conf_parser *p, const char *what, const char *spec, int allow)
+void conf_acl_rule_add(struct conf_parser *p, const char *what, const char *spec, int allow,
+                       struct conf_acl_rule **list, unsigned *n)
 {
-    struct conf *c = p->conf;
     struct conf_acl_rule *r;
     struct netsubnet sn;
 
@@ -183,8 +183,8 @@ static void parse_acl_rule(struct conf_parser *p, const char *what, const char *
         conf_err(p, "%s: '%s' is not 'all', an address or ADDR/PREFIX", what, spec);
         return;
     }
-    c->acl = mem_realloc(c->acl, c->n_acl + 1, sizeof(*c->acl));
-    r = &c->acl[c->n_acl++];
+    *list = mem_realloc(*list, *n + 1, sizeof(**list));
+    r = &(*list)[(*n)++];
     memset(r, 0, sizeof(*r));
     memcpy(r->spec, spec, strlen(spec) + 1);
     r->allow = allow;
@@ -198,13 +198,13 @@ static void parse_allow(struct conf_parser *p, int argc, char **argv)
         conf_err(p, "allow: missing argument (write 'allow all' to serve every client)");
         return;
     }
-    parse_acl_rule(p, "allow", argv[0], 1);
+    conf_acl_rule_add(p, "allow", argv[0], 1, &p->conf->acl, &p->conf->n_acl);
 }
 
 static void parse_deny(struct conf_parser *p, int argc, char **argv)
 {
     (void)argc;
-    parse_acl_rule(p, "deny", argv[0], 0);
+    conf_acl_rule_add(p, "deny", argv[0], 0, &p->conf->acl, &p->conf->n_acl);
 }
 
 static void parse_bindaddress(struct conf_parser *p, int argc, char **argv)
@@ -422,6 +422,8 @@ static const struct directive directives[] = {
     {"binddevice", parse_binddevice, 1, 1, 0, "binddevice IFNAME"},
     {"clientloglimit", parse_clientloglimit, 1, 1, 0, "clientloglimit BYTES"},
     {"clock", parse_clock, 1, 5, 0, "clock system|virtual [offset SECONDS] [freq PPM]"},
+    {"controlgroup", conf_parse_controlgroup, 1, 1, 0, "controlgroup NAME"},
+    {"controlsocket", conf_parse_controlsocket, 1, 1, 0, "controlsocket PATH"},
     {"deny", parse_deny, 1, 1, 1, "deny all|ADDR|ADDR/PREFIX"},
     {"driftfile", conf_parse_driftfile, 1, 1, 0, "driftfile PATH"},
     {"local", parse_local, 2, 4, 0, "local stratum N [delay SECONDS]"},
@@ -431,6 +433,8 @@ static const struct directive directives[] = {
     {"maxchange", conf_parse_maxchange, 1, 1, 0, "maxchange SECONDS"},
     {"maxdistance", conf_parse_maxdistance, 1, 1, 0, "maxdistance SECONDS"},
     {"maxslewrate", conf_parse_maxslewrate, 1, 1, 0, "maxslewrate PPM"},
+    {"metrics", conf_parse_metrics, 1, 1, 0, "metrics ADDR:PORT"},
+    {"metricsallow", conf_parse_metricsallow, 1, 1, 1, "metricsallow all|ADDR|ADDR/PREFIX"},
     {"minsources", conf_parse_minsources, 1, 1, 0, "minsources N"},
     {"pidfile", parse_pidfile, 1, 1, 0, "pidfile PATH"},
     {"pool", conf_parse_pool, 1, 12, 1,
@@ -643,6 +647,9 @@ void conf_free(struct conf *conf)
     free(conf->pidfile);
     free(conf->user);
     free(conf->servers);
+    free(conf->controlsocket);
+    free(conf->controlgroup);
+    free(conf->metricsallow);
     free(conf->driftfile);
     free(conf);
 }

@@ -78,6 +78,16 @@ struct conf {
     double clock_freq_ppm; /* virtual clock: initial frequency error */
     unsigned clock_line;
 
+    char *controlsocket; /* control socket path (NULL: default) */
+    unsigned controlsocket_line;
+    char *controlgroup; /* group that may use the control socket (NULL: root's) */
+    unsigned controlgroup_line;
+    char metrics_addr[64]; /* "" = no Prometheus endpoint */
+    uint16_t metrics_port;
+    unsigned metrics_line;
+    struct conf_acl_rule *metricsallow; /* who may scrape, in file order */
+    unsigned n_metricsallow;
+
     char *pidfile; /* NULL: none; else an absolute path */
     unsigned pidfile_line;
     char *user; /* NULL: keep the starting user (hardening issue) */

@@ -43,6 +43,10 @@ int conf_word(struct conf_parser *p, const char *what, const char *s, const char
 int conf_opts(struct conf_parser *p, const char *what, const struct conf_opt *opts, size_t n,
               int argc, char **argv, int *at);
 
+/* Validate spec ("all", ADDR or ADDR/PREFIX) and append it to *list. */
+void conf_acl_rule_add(struct conf_parser *p, const char *what, const char *spec, int allow,
+                       struct conf_acl_rule **list, unsigned *n);
+
 /* Directive parsers living in conf_upstream.c. */
 void conf_parse_server(struct conf_parser *p, int argc, char **argv);
 void conf_parse_pool(struct conf_parser *p, int argc, char **argv);
@@ -52,5 +56,11 @@ void conf_parse_maxchange(struct conf_parser *p, int argc, char **argv);
 void conf_parse_maxslewrate(struct conf_parser *p, int argc, char **argv);
 void conf_parse_maxdistance(struct conf_parser *p, int argc, char **argv);
 void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv);
+
+/* Directive parsers living in conf_ctl.c. */
+void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv);
+void conf_parse_controlgroup(struct conf_parser *p, int argc, char **argv);
+void conf_parse_metrics(struct conf_parser *p, int argc, char **argv);
+void conf_parse_metricsallow(struct conf_parser *p, int argc, char **argv);
 
 #endif

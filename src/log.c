@@ -11,10 +11,15 @@ static enum log_target log_target = LOG_TO_STDERR;
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_ident = "tempus";
 static int log_syslog_open;
+static int log_journal; /* stderr goes to journald: prefix <priority> */
 
 void log_init(const char *ident, enum log_target target, enum log_level level)
 {
+    const char *js = getenv("JOURNAL_STREAM");
     log_ident = ident;
+    /* systemd sets JOURNAL_STREAM when stderr is connected to the journal;
+     * a "<N>" prefix then carries each line's priority. */
+    log_journal = js && js[0];
     log_set(target, level);
 }
 
@@ -53,6 +58,8 @@ __attribute__((format(printf, 3, 0))) static void log_emit(enum log_level lvl, i
             syslog(prio[lvl], "%s", msg);
         return;
     }
+    if (log_journal)
+        fprintf(stderr, "<%d>", prio[lvl]);
     if (with_errno)
         fprintf(stderr, "%s: %s: %s: %s\n", log_ident, tag[lvl], msg, strerror(saved));
     else

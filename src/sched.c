@@ -18,6 +18,7 @@
 
 struct sched_fd {
     int fd;
+    int want_write;
     sched_fd_fn fn;
     void *arg;
 };
@@ -112,8 +113,15 @@ int sched_add_fd(int fd, sched_fd_fn fn, void *arg)
 {
     if (n_fds == SCHED_MAX_FDS)
         return -1;
-    fds[n_fds++] = (struct sched_fd){fd, fn, arg};
+    fds[n_fds++] = (struct sched_fd){fd, 0, fn, arg};
     return 0;
+}
+
+void sched_want_write(int fd, int on)
+{
+    for (unsigned i = 0; i < n_fds; i++)
+        if (fds[i].fd == fd)
+            fds[i].want_write = on;
 }
 
 void sched_remove_fd(int fd)
@@ -217,7 +225,8 @@ int sched_run(void)
         sched_compact_fds();
         unsigned n = n_fds;
         for (unsigned i = 0; i < n; i++)
-            pfd[i] = (struct pollfd){.fd = fds[i].fd, .events = POLLIN};
+            pfd[i] = (struct pollfd){.fd = fds[i].fd,
+                                     .events = POLLIN | (fds[i].want_write ? POLLOUT : 0)};
         int r = poll(pfd, n, timeout);
         wake_ns = sched_mono_ns();
         if (r < 0) {
@@ -227,7 +236,7 @@ int sched_run(void)
             return -1;
         }
         for (unsigned i = 0; i < n && r > 0; i++) {
-            if (!(pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
+            if (!(pfd[i].revents & (POLLIN | POLLOUT | POLLERR | POLLHUP)))
                 continue;
             r--;
             if (fds[i].fd == pfd[i].fd && fds[i].fn)

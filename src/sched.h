@@ -18,6 +18,9 @@ void sched_init(void);
 void sched_fini(void);
 /* Call fn(fd, arg) whenever fd is readable. Returns 0, -1 if the table is full. */
 int sched_add_fd(int fd, sched_fd_fn fn, void *arg);
+/* Also call fd's handler when fd is writable (on = 1), or stop (on = 0):
+ * for connections with output waiting. */
+void sched_want_write(int fd, int on);
 /* Stop watching fd (safe to call from inside that fd's handler). */
 void sched_remove_fd(int fd);
 /* Call fn(arg) once, delay seconds from now; returns a timer id (never 0). */

@@ -53,9 +53,12 @@ for _ in range(100):
 start_tempusd() {
     local name=$1 text=$2 ns=${3:-}
     printf '%s\n' "$text" > "$T_WORK/$name.conf"
+    # Each daemon its own control socket, unless the test names one.
+    grep -q '^controlsocket' "$T_WORK/$name.conf" ||
+        echo "controlsocket $T_WORK/$name.sock" >> "$T_WORK/$name.conf"
     local pre=()
     [ -n "$ns" ] && pre=(ip netns exec "$ns")
-    "${pre[@]}" "$TEMPUSD" -d -f "$T_WORK/$name.conf" >"$T_WORK/$name.log" 2>&1 &
+    "${pre[@]}" env ${NOTIFY_SOCKET:+NOTIFY_SOCKET=$NOTIFY_SOCKET} "$TEMPUSD" -d -f "$T_WORK/$name.conf" >"$T_WORK/$name.log" 2>&1 &
     local pid=$!
     T_PIDS+=("$pid")
     printf -v "PID_$name" '%s' "$pid"
@@ -101,4 +104,26 @@ make_netns() {
     ip netns add "$1" || fail "cannot create network namespace $1 (needs root)"
     T_NETNS+=("$1")
     ip netns exec "$1" ip link set lo up
+}
+
+# wait_log NAME REGEX SECONDS: wait until NAME.log matches, or fail.
+wait_log() {
+    local end=$((SECONDS + $3))
+    while [ $SECONDS -lt $end ]; do
+        grep -qE "$2" "$T_WORK/$1.log" && return 0
+        sleep 0.2
+    done
+    echo "--- $1.log:"; tail -30 "$T_WORK/$1.log"
+    fail "$1: no log line matching '$2' within $3 s"
+}
+
+# served PORT FIELD: one field of tempusd's reply on 127.0.0.1:PORT
+# (offset = served time - this machine's clock, which stands for true time).
+served() {
+    $NTPCLIENT query --port "$1" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$2'])"
+}
+
+# within VALUE BOUND: |VALUE| <= BOUND
+within() {
+    python3 -c "import sys; sys.exit(0 if abs(float('$1')) <= float('$2') else 1)"
 }

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: ISC */
+/* Directives for the control socket and the metrics endpoint. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "conf_impl.h"
+#include "mem.h"
+
+void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv)
+{
+    (void)argc;
+    if (argv[0][0] != '/' || strlen(argv[0]) > 100) {
+        conf_err(p, "controlsocket: '%s' is not an absolute path of at most 100 bytes", argv[0]);
+        return;
+    }
+    free(p->conf->controlsocket);
+    p->conf->controlsocket = mem_strdup(argv[0]);
+    p->conf->controlsocket_line = p->line;
+}
+
+void conf_parse_controlgroup(struct conf_parser *p, int argc, char **argv)
+{
+    const char *g = argv[0];
+    (void)argc;
+    if (strlen(g) > 32 || g[0] == '-' || strpbrk(g, "/: ")) {
+        conf_err(p, "controlgroup: '%s' is not a valid group name", g);
+        return;
+    }
+    free(p->conf->controlgroup);
+    p->conf->controlgroup = mem_strdup(g);
+    p->conf->controlgroup_line = p->line;
+}
+
+/* ADDR:PORT with IPv6 written [ADDR]:PORT. */
+void conf_parse_metrics(struct conf_parser *p, int argc, char **argv)
+{
+    char host[64];
+    const char *s = argv[0], *colon, *hs = s;
+    size_t hl;
+    long port;
+    struct netaddr a;
+
+    (void)argc;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        colon = close && close[1] == ':' ? close + 1 : NULL;
+        hs = s + 1;
+        hl = close ? (size_t)(close - hs) : 0;
+    } else {
+        colon = strrchr(s, ':');
+        hl = colon ? (size_t)(colon - s) : 0;
+    }
+    if (!colon || hl == 0 || hl >= sizeof(host)) {
+        conf_err(p, "metrics: '%s' is not ADDR:PORT (IPv6: [ADDR]:PORT)", s);
+        return;
+    }
+    memcpy(host, hs, hl);
+    host[hl] = '\0';
+    if (addr_parse(host, &a) < 0) {
+        conf_err(p, "metrics: '%s' is not a numeric address", host);
+        return;
+    }
+    if (conf_long(p, "metrics port", colon + 1, 1, 65535, &port) < 0)
+        return;
+    snprintf(p->conf->metrics_addr, sizeof(p->conf->metrics_addr), "%s", host);
+    p->conf->metrics_port = (uint16_t)port;
+    p->conf->metrics_line = p->line;
+}
+
+void conf_parse_metricsallow(struct conf_parser *p, int argc, char **argv)
+{
+    (void)argc;
+    conf_acl_rule_add(p, "metricsallow", argv[0], 1, &p->conf->metricsallow,
+                      &p->conf->n_metricsallow);
+}

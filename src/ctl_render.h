@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_CTL_RENDER_H
+#define TEMPUS_CTL_RENDER_H
+
+#include <stddef.h>
+
+#include "ctl_proto.h"
+
+/* What tempusctl prints, made from control records (ctl_proto.h): tables
+ * for people, JSON for programs, and the health check. Pure functions:
+ * records in, text appended to a caller's ctl_buf; no I/O, no clock.
+ * Each view reads the record kinds it shows and skips the others. */
+
+/* Signed seconds with a unit chosen by size, about four significant
+ * digits: "+12us", "-1.234ms", "+0.5s". Fills out (size bytes), returns it. */
+const char *ctl_render_offset(double seconds, char *out, size_t size);
+/* The same without a forced sign, for delays and jitter: "1.234ms". */
+const char *ctl_render_interval(double seconds, char *out, size_t size);
+/* A coarse age: "45s", "17m", "5h", "3d"; "-" when negative (never). */
+const char *ctl_render_age(double seconds, char *out, size_t size);
+
+/* The tracking record as "Name : value" lines; nothing if there is none. */
+void ctl_render_tracking(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
+/* The source records as a table; verbose puts a legend of the state
+ * symbols and columns first. */
+void ctl_render_sources(const struct ctl_record *recs, size_t n, int verbose, struct ctl_buf *out);
+/* The sourcestats records as a table. */
+void ctl_render_sourcestats(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
+/* Keep only client records, most requests first, at most max of them, at
+ * the front of recs (reordered in place). Returns how many were kept. */
+size_t ctl_render_top_clients(struct ctl_record *recs, size_t n, size_t max);
+/* The client records as a table, in the order given. */
+void ctl_render_clients(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
+/* The serverstats records as one table with a column per family, then
+ * the serverinfo record. */
+void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
+/* The result and error records of a reload, one error per line. Returns 1
+ * if the result record says ok=1, else 0. */
+int ctl_render_reload(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
+
+/* s as a JSON string, quotes included: escapes per RFC 8259, and any byte
+ * that is not valid UTF-8 becomes U+FFFD. */
+void ctl_render_json_string(struct ctl_buf *out, const char *s);
+/* The records a command shows as one line of JSON: an object of the
+ * tracking fields for "tracking"; {"sources":[...]}, {"sourcestats":[...]},
+ * {"clients":[...]}; {"serverstats":[...],"serverinfo":{...}} and
+ * {"result":{...},"errors":[...]} for "reload". Keys are the record field
+ * names (the record field itself left out). Returns -1 for an unknown
+ * command or a missing tracking record, 0 otherwise. */
+int ctl_render_json(const char *command, const struct ctl_record *recs, size_t n,
+                    struct ctl_buf *out);
+
+/* Exit codes of `tempusctl check`, as monitoring plugins use them. */
+enum ctl_render_status {
+    CTL_RENDER_OK = 0,
+    CTL_RENDER_WARNING = 1,
+    CTL_RENDER_CRITICAL = 2,
+    CTL_RENDER_UNKNOWN = 3,
+};
+
+struct ctl_render_check {
+    double warn_offset; /* |offset| above this (s): WARNING */
+    double crit_offset; /* |offset| above this (s): CRITICAL */
+    int min_sources;    /* fewer reachable sources: CRITICAL */
+    int max_stratum;    /* a higher stratum: CRITICAL */
+};
+
+/* Defaults: 0.1 s, 1 s, 1 source, stratum 15. */
+void ctl_render_check_defaults(struct ctl_render_check *c);
+/* Judge the records of a "status" reply against c; append one line
+ * "TEMPUS STATE: ..." and return the state. No tracking record: UNKNOWN. */
+enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,
+                                             const struct ctl_render_check *c, struct ctl_buf *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_REPORT_H
+#define TEMPUS_REPORT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "clock.h"
+#include "ctl_proto.h"
+#include "ratelimit.h"
+#include "server.h"
+#include "sync.h"
+
+/* The daemon's state as control records (see ctl_proto.h for the kinds and
+ * fields). Read-only over the modules; the control socket and the metrics
+ * endpoint both answer from these. now is the served clock, mono_ns the
+ * monotonic clock. */
+
+void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk,
+                     const struct timespec *now);
+void report_sources(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
+void report_sourcestats(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
+void report_serverstats(struct ctl_buf *b, const struct server *srv, const struct ratelimit *rl);
+/* At most max clients, most requests first. */
+void report_clients(struct ctl_buf *b, const struct ratelimit *rl, int64_t mono_ns, unsigned max);
+/* Reference id as operators read it: ASCII for stratum 0/1 and local
+ * references ("GPS", "LOCL"), a dotted quad otherwise. buf >= 16 bytes. */
+const char *report_refid(uint32_t refid, int ascii, char *buf, size_t size);
+
+#endif

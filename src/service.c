@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: ISC */
+#include "service.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "acl.h"
+#include "clock.h"
+#include "ctl.h"
+#include "driftfile.h"
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "notify.h"
+#include "ratelimit.h"
+#include "report.h"
+#include "resolve.h"
+#include "sched.h"
+#include "server.h"
+#include "sync.h"
+#include "upstream.h"
+#include "version.h"
+
+#define SERVICE_DRIFT_INTERVAL 3600.0
+#define SERVICE_CLIENTS_DEFAULT 20
+
+struct service {
+    struct conf *conf;
+    int foreground;
+    struct clock *clk;
+    struct acl *acl;
+    struct ratelimit *rl;
+    struct server *srv;
+    struct listener *lis;
+    struct sync *sy;
+    struct upstream *up;
+    struct ctl_server *ctl;
+    struct acl *metrics_acl;
+    struct http_server *http;
+    uint64_t abuse_timer, drift_timer;
+};
+
+static uint64_t service_seed(void)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        fatal("getrandom");
+    return seed;
+}
+
+/* NULL with the offending rule reported to errs when a rule is bad (the
+ * parser has validated them, so this is a safety net). */
+static struct acl *service_acl(const struct conf_acl_rule *rules, unsigned n, FILE *errs,
+                               const char *path)
+{
+    struct acl *acl = acl_create();
+    for (unsigned i = 0; i < n; i++) {
+        if (acl_add(acl, rules[i].spec, rules[i].allow) < 0) {
+            if (errs)
+                fprintf(errs, "%s:%u: bad subnet '%s'\n", path, rules[i].line, rules[i].spec);
+            acl_destroy(acl);
+            return NULL;
+        }
+    }
+    return acl;
+}
+
+static void service_sync_params(const struct conf *conf, struct sync_params *p)
+{
+    sync_params_default(p);
+    p->select.min_sources = conf->minsources;
+    p->select.max_distance = conf->maxdistance;
+    p->disc.makestep_threshold = conf->makestep_threshold;
+    p->disc.makestep_limit = conf->makestep_limit;
+    p->disc.maxchange = conf->maxchange;
+    p->disc.max_slew_ppm = conf->maxslewrate;
+    p->local_stratum = conf->local_stratum;
+    p->local_delay = conf->local_delay;
+}
+
+static double service_initial_freq(const struct conf *conf)
+{
+    double ppm = 0.0, skew;
+    if (!conf->driftfile)
+        return 0.0;
+    if (driftfile_read(conf->driftfile, &ppm, &skew) < 0) {
+        log_info("no usable drift file %s: starting from 0 ppm", conf->driftfile);
+        return 0.0;
+    }
+    log_info("frequency %.3f ppm from %s", ppm, conf->driftfile);
+    return ppm;
+}
+
+static void service_save_drift(struct service *sv)
+{
+    int settled = 0;
+    struct discipline *d = sync_discipline(sv->sy);
+    double ppm = discipline_drift(d, &settled);
+    struct discipline_state st;
+
+    if (!sv->conf->driftfile || !settled)
+        return;
+    discipline_get_state(d, &st);
+    driftfile_write(sv->conf->driftfile, ppm, st.freq_err_ppm);
+}
+
+static void service_drift_timer(void *arg)
+{
+    struct service *sv = arg;
+    service_save_drift(sv);
+    sv->drift_timer = sched_add_timer(SERVICE_DRIFT_INTERVAL, service_drift_timer, sv);
+}
+
+static void service_abuse_timer(void *arg)
+{
+    struct service *sv = arg;
+    server_log_abuse(sv->srv);
+    sv->abuse_timer = sv->conf->abuselog_interval
+                          ? sched_add_timer(sv->conf->abuselog_interval, service_abuse_timer, sv)
+                          : 0;
+}
+
+/* Every record the daemon can give: what `status` returns, and the metrics. */
+static void service_status(struct service *sv, struct ctl_buf *out)
+{
+    struct timespec now;
+    clock_now(sv->clk, &now);
+    report_tracking(out, sv->sy, sv->clk, &now);
+    report_sources(out, sv->sy, &now);
+    report_sourcestats(out, sv->sy, &now);
+    report_serverstats(out, sv->srv, sv->rl);
+}
+
+static void service_result(struct ctl_buf *out, int ok, const char *msg)
+{
+    ctl_rec_begin(out, "result");
+    ctl_rec_int(out, "ok", ok);
+    ctl_rec_str(out, "message", msg);
+    ctl_rec_end(out);
+}
+
+static unsigned service_clients_arg(int argc, char **argv)
+{
+    char *end;
+    unsigned long n = argc > 1 ? strtoul(argv[1], &end, 10) : SERVICE_CLIENTS_DEFAULT;
+    if (argc > 1 && (*end || argv[1][0] == '-'))
+        return 0;
+    return n > 100000 ? 100000 : (unsigned)n;
+}
+
+static void service_command(void *arg, int argc, char **argv, struct ctl_buf *out, int *error)
+{
+    struct service *sv = arg;
+    struct timespec now;
+    const char *cmd = argv[0];
+
+    clock_now(sv->clk, &now);
+    if (!strcmp(cmd, "tracking") && argc == 1)
+        report_tracking(out, sv->sy, sv->clk, &now);
+    else if (!strcmp(cmd, "sources") && argc == 1)
+        report_sources(out, sv->sy, &now);
+    else if (!strcmp(cmd, "sourcestats") && argc == 1)
+        report_sourcestats(out, sv->sy, &now);
+    else if (!strcmp(cmd, "serverstats") && argc == 1)
+        report_serverstats(out, sv->srv, sv->rl);
+    else if (!strcmp(cmd, "clients") && argc <= 2 && service_clients_arg(argc, argv))
+        report_clients(out, sv->rl, sched_mono_ns(), service_clients_arg(argc, argv));
+    else if (!strcmp(cmd, "status") && argc == 1)
+        service_status(sv, out);
+    else if (!strcmp(cmd, "reload") && argc == 1)
+        *error = service_reload(sv, out) < 0;
+    else {
+        service_result(out, 0, "unknown command or bad arguments");
+        *error = 1;
+    }
+}
+
+static void service_metrics(void *arg, struct ctl_buf *out)
+{
+    struct service *sv = arg;
+    struct ctl_buf recs;
+    struct ctl_record *r = mem_calloc(1024, sizeof(*r));
+
+    ctl_buf_init(&recs, CTL_MAX_REPLY);
+    service_status(sv, &recs);
+    int n = ctl_records_parse(recs.data, recs.len, r, 1024);
+    if (n >= 0)
+        metrics_render(r, (size_t)n, out);
+    ctl_buf_free(&recs);
+    free(r);
+}
+
+static struct listener *service_listener(struct service *sv, const struct conf *conf)
+{
+    return listener_open(conf, sv->srv, sv->clk);
+}
+
+static struct http_server *service_http(struct service *sv, const struct conf *conf,
+                                        struct acl *acl)
+{
+    struct netaddr a;
+    if (!conf->metrics_addr[0])
+        return NULL;
+    if (addr_parse(conf->metrics_addr, &a) < 0)
+        return NULL;
+    return http_create(&a, conf->metrics_port, acl, service_metrics, sv);
+}
+
+/* The default socket lives in /run/tempus: create that directory if it is
+ * missing (root-only), so a default install works without setup. */
+static struct ctl_server *service_ctl(struct service *sv, const struct conf *conf)
+{
+    const char *path = conf->controlsocket ? conf->controlsocket : CTL_DEFAULT_SOCKET;
+    if (!conf->controlsocket && mkdir("/run/tempus", 0755) < 0 && errno != EEXIST) {
+        log_warn("no control socket: mkdir /run/tempus");
+        return NULL;
+    }
+    struct ctl_server *c = ctl_create(path, conf->controlgroup, service_command, sv);
+    if (!c && conf->controlsocket)
+        fatalx("cannot create control socket %s", path);
+    if (!c)
+        log_warnx("running without a control socket");
+    return c;
+}
+
+static void service_on_quit(int signo, void *arg)
+{
+    (void)arg;
+    log_info("signal %d: shutting down", signo);
+    sched_quit();
+}
+
+static void service_on_usr1(int signo, void *arg)
+{
+    struct service *sv = arg;
+    (void)signo;
+    server_log_stats(sv->srv);
+}
+
+static void service_on_hup(int signo, void *arg)
+{
+    struct ctl_buf out;
+    (void)signo;
+    ctl_buf_init(&out, CTL_MAX_REPLY);
+    service_reload(arg, &out); /* errors are logged by service_reload */
+    ctl_buf_free(&out);
+}
+
+struct service *service_open(struct conf *conf, int foreground)
+{
+    struct service *sv = mem_zalloc(sizeof(*sv));
+    struct sync_params sp;
+
+    sv->conf = conf;
+    sv->foreground = foreground;
+    log_set(foreground ? LOG_TO_STDERR : conf->log_target, conf->log_level);
+    sv->clk = conf->clock == CONF_CLOCK_VIRTUAL
+                  ? clock_virtual_create(conf->clock_offset, conf->clock_freq_ppm)
+                  : clock_system_create();
+    sv->acl = service_acl(conf->acl, conf->n_acl, stderr, conf->path);
+    sv->metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, stderr, conf->path);
+    if (!sv->acl || !sv->metrics_acl)
+        fatalx("bad access rule");
+    sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
+    sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
+    sched_init();
+    resolve_init();
+    sv->lis = service_listener(sv, conf);
+    if (!sv->lis)
+        fatalx("cannot serve: no socket open");
+    service_sync_params(conf, &sp);
+    sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
+    sv->ctl = service_ctl(sv, conf);
+    if (conf->metrics_addr[0] && !(sv->http = service_http(sv, conf, sv->metrics_acl)))
+        fatalx("cannot open the metrics endpoint %s port %u", conf->metrics_addr,
+               conf->metrics_port);
+    sched_on_signal(SIGTERM, service_on_quit, sv);
+    sched_on_signal(SIGINT, service_on_quit, sv);
+    sched_on_signal(SIGHUP, service_on_hup, sv);
+    sched_on_signal(SIGUSR1, service_on_usr1, sv);
+    signal(SIGPIPE, SIG_IGN);
+    return sv;
+}
+
+void service_start(struct service *sv)
+{
+    struct conf *conf = sv->conf;
+
+    sv->up = upstream_create(conf, sv->sy, sv->clk, service_seed());
+    sv->drift_timer = sched_add_timer(SERVICE_DRIFT_INTERVAL, service_drift_timer, sv);
+    if (conf->abuselog_interval)
+        sv->abuse_timer = sched_add_timer(conf->abuselog_interval, service_abuse_timer, sv);
+    log_info("tempusd %s serving on port %u with %u socket(s), %u upstream(s), clock %s, "
+             "precision 2^%d s",
+             TEMPUS_VERSION, conf->port, listener_count(sv->lis), conf->n_servers,
+             clock_name(sv->clk), clock_precision(sv->clk));
+    notify_send("READY=1");
+}
+
+void service_close(struct service *sv)
+{
+    notify_send("STOPPING=1");
+    server_log_abuse(sv->srv);
+    server_log_stats(sv->srv);
+    service_save_drift(sv);
+    upstream_destroy(sv->up);
+    http_destroy(sv->http);
+    ctl_destroy(sv->ctl);
+    sync_destroy(sv->sy);
+    listener_close(sv->lis);
+    resolve_fini();
+    sched_fini();
+    server_destroy(sv->srv);
+    ratelimit_destroy(sv->rl);
+    acl_destroy(sv->acl);
+    acl_destroy(sv->metrics_acl);
+    clock_destroy(sv->clk);
+    conf_free(sv->conf);
+    free(sv);
+    log_info("stopped");
+}
+
+static int service_str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* What a running daemon cannot take over: report it like a config error. */
+static int service_reload_refuse(const struct conf *o, const struct conf *n, FILE *errs)
+{
+    int bad = 0;
+#define REFUSE(cond, line, what)                                                                   \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            fprintf(errs, "%s:%u: %s cannot change on reload; restart tempusd\n", n->path,        \
+                    line, what);                                                                   \
+            bad = 1;                                                                               \
+        }                                                                                          \
+    } while (0)
+    REFUSE(o->clock != n->clock || o->clock_offset != n->clock_offset ||
+               o->clock_freq_ppm != n->clock_freq_ppm,
+           n->clock_line, "clock");
+    REFUSE(!service_str_eq(o->user, n->user), n->user_line, "user");
+    REFUSE(!service_str_eq(o->pidfile, n->pidfile), n->pidfile_line, "pidfile");
+    REFUSE(!service_str_eq(o->controlsocket, n->controlsocket) ||
+               !service_str_eq(o->controlgroup, n->controlgroup),
+           n->controlsocket_line ? n->controlsocket_line : n->controlgroup_line,
+           "controlsocket/controlgroup");
+#undef REFUSE
+    return bad ? -1 : 0;
+}
+
+static int service_same_sockets(const struct conf *o, const struct conf *n)
+{
+    if (o->port != n->port || strcmp(o->binddevice, n->binddevice) ||
+        o->n_bindaddrs != n->n_bindaddrs)
+        return 0;
+    for (unsigned i = 0; i < o->n_bindaddrs; i++)
+        if (strcmp(o->bindaddrs[i].addr, n->bindaddrs[i].addr))
+            return 0;
+    return 1;
+}
+
+static void service_reject(struct ctl_buf *out, const char *errtext)
+{
+    char *copy = mem_strdup(errtext), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        log_warnx("reload: %s", line);
+        ctl_rec_begin(out, "error");
+        ctl_rec_str(out, "message", line);
+        ctl_rec_end(out);
+    }
+    free(copy);
+    log_warnx("reload rejected: the running configuration is kept");
+    service_result(out, 0, "configuration rejected; the running configuration is kept");
+}
+
+/* New pieces for the new config, built before anything is swapped. */
+struct service_next {
+    struct acl *acl, *metrics_acl;
+    struct ratelimit *rl;       /* NULL: keep the current table */
+    struct listener *lis;       /* NULL: keep the current sockets */
+    struct http_server *http;
+    int http_changed;
+};
+
+static void service_next_free(struct service_next *nx)
+{
+    acl_destroy(nx->acl);
+    acl_destroy(nx->metrics_acl);
+    ratelimit_destroy(nx->rl);
+    http_destroy(nx->http);
+}
+
+static int service_build_next(struct service *sv, const struct conf *nc, struct service_next *nx,
+                              FILE *errs)
+{
+    const struct conf *oc = sv->conf;
+
+    memset(nx, 0, sizeof(*nx));
+    nx->acl = service_acl(nc->acl, nc->n_acl, errs, nc->path);
+    nx->metrics_acl = service_acl(nc->metricsallow, nc->n_metricsallow, errs, nc->path);
+    if (!nx->acl || !nx->metrics_acl)
+        return -1;
+    if (memcmp(&oc->ratelimit, &nc->ratelimit, sizeof(nc->ratelimit)) != 0)
+        nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
+    nx->http_changed = strcmp(oc->metrics_addr, nc->metrics_addr) ||
+                       oc->metrics_port != nc->metrics_port;
+    if (nx->http_changed && nc->metrics_addr[0]) {
+        /* The old endpoint goes first, so the same port can be reused. */
+        http_destroy(sv->http);
+        sv->http = NULL;
+        if (!(nx->http = service_http(sv, nc, nx->metrics_acl))) {
+            fprintf(errs, "%s:%u: cannot open the metrics endpoint\n", nc->path,
+                    nc->metrics_line);
+            sv->http = service_http(sv, oc, sv->metrics_acl);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Sockets last: the old ones close so the new can bind the same port; if
+ * the new ones fail, the old configuration's sockets are opened again. */
+static int service_swap_sockets(struct service *sv, const struct conf *nc, FILE *errs)
+{
+    if (service_same_sockets(sv->conf, nc))
+        return 0;
+    listener_close(sv->lis);
+    sv->lis = service_listener(sv, nc);
+    if (sv->lis)
+        return 0;
+    fprintf(errs, "%s:%u: cannot open the server sockets\n", nc->path, nc->port_line);
+    sv->lis = service_listener(sv, sv->conf);
+    if (!sv->lis)
+        fatalx("reload: lost the server sockets and could not reopen them");
+    return -1;
+}
+
+static void service_apply(struct service *sv, struct conf *nc, struct service_next *nx)
+{
+    struct sync_params sp;
+
+    server_set_acl(sv->srv, nx->acl);
+    acl_destroy(sv->acl);
+    sv->acl = nx->acl;
+    if (nx->rl) {
+        server_set_ratelimit(sv->srv, nx->rl);
+        ratelimit_destroy(sv->rl);
+        sv->rl = nx->rl;
+    }
+    if (nx->http_changed) {
+        http_destroy(sv->http);
+        sv->http = nx->http;
+    } else if (sv->http) {
+        http_set_acl(sv->http, nx->metrics_acl);
+    }
+    acl_destroy(sv->metrics_acl);
+    sv->metrics_acl = nx->metrics_acl;
+    service_sync_params(nc, &sp);
+    sync_set_params(sv->sy, &sp);
+    upstream_reconfigure(sv->up, nc);
+    log_set(sv->foreground ? LOG_TO_STDERR : nc->log_target, nc->log_level);
+    sched_cancel_timer(sv->abuse_timer);
+    sv->abuse_timer = nc->abuselog_interval
+                          ? sched_add_timer(nc->abuselog_interval, service_abuse_timer, sv)
+                          : 0;
+    conf_free(sv->conf);
+    sv->conf = nc;
+}
+
+int service_reload(struct service *sv, struct ctl_buf *out)
+{
+    char *errtext = NULL;
+    size_t errlen = 0;
+    FILE *errs = open_memstream(&errtext, &errlen);
+    struct service_next nx = {0};
+    int rc = -1;
+
+    if (!errs)
+        fatal("open_memstream");
+    notify_send("RELOADING=1");
+    log_info("reloading %s", sv->conf->path);
+    struct conf *nc = conf_load(sv->conf->path, errs);
+    if (nc && service_reload_refuse(sv->conf, nc, errs) == 0 &&
+        service_build_next(sv, nc, &nx, errs) == 0 && service_swap_sockets(sv, nc, errs) == 0) {
+        service_apply(sv, nc, &nx);
+        nc = NULL;
+        rc = 0;
+    }
+    fclose(errs);
+    if (rc == 0) {
+        log_info("reload: configuration applied");
+        service_result(out, 1, "configuration applied");
+    } else {
+        service_next_free(&nx);
+        conf_free(nc);
+        service_reject(out, errtext && errtext[0] ? errtext : "unknown error\n");
+    }
+    free(errtext);
+    notify_send("READY=1");
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef TEMPUS_SERVICE_H
+#define TEMPUS_SERVICE_H
+
+#include "conf.h"
+#include "ctl_proto.h"
+
+/* The running daemon: every module started in a fixed order from a config,
+ * the control commands, and reload. tempusd_main.c only parses options,
+ * daemonizes and runs the loop. */
+struct service;
+
+/* First phase: clock, server, sockets, control socket, metrics endpoint.
+ * Fatal (with a message) if something the config asks for cannot be set up.
+ * Takes ownership of conf. Creates no thread, so the caller may fork next. */
+struct service *service_open(struct conf *conf, int foreground);
+/* Second phase, after any fork: upstream sources (resolver threads). */
+void service_start(struct service *sv);
+/* Stop everything in reverse order; saves the drift file. */
+void service_close(struct service *sv);
+/* Re-read the config file. Any error keeps the running configuration and
+ * is written to out as error records; returns 0 if applied, -1 if not. */
+int service_reload(struct service *sv, struct ctl_buf *out);
+
+#endif

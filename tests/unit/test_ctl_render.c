@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: ISC */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_proto.h"
+#include "ctl_render.h"
+
+#define MAXREC 16
+
+/* Records as tempusctl sees them: written by the record writer, then
+ * parsed back (in place, in the writer's buffer). */
+struct fixture {
+    struct ctl_buf wire;
+    struct ctl_record recs[MAXREC];
+    size_t n;
+    struct ctl_buf out;
+};
+
+static void fx_begin(struct fixture *fx)
+{
+    ctl_buf_init(&fx->wire, CTL_MAX_REPLY);
+    ctl_buf_init(&fx->out, CTL_MAX_REPLY);
+    fx->n = 0;
+}
+
+static void fx_parse(struct fixture *fx)
+{
+    assert_false(fx->wire.overflow);
+    int n = ctl_records_parse(fx->wire.data, fx->wire.len, fx->recs, MAXREC);
+    assert_true(n >= 0);
+    fx->n = (size_t)n;
+}
+
+static void fx_end(struct fixture *fx)
+{
+    ctl_buf_free(&fx->wire);
+    ctl_buf_free(&fx->out);
+}
+
+static void add_tracking(struct ctl_buf *b, int synced, int local, int stratum, double offset)
+{
+    ctl_rec_begin(b, "tracking");
+    ctl_rec_int(b, "synced", synced);
+    ctl_rec_int(b, "local", local);
+    ctl_rec_str(b, "outcome", synced ? "ok" : "no majority");
+    ctl_rec_str(b, "ref_name", synced ? "ntp1.example.net" : local ? "local" : "");
+    ctl_rec_int(b, "refid", 0xc0000201);
+    ctl_rec_str(b, "refid_str", synced ? "192.0.2.1" : local ? "LOCL" : "");
+    ctl_rec_int(b, "stratum", stratum);
+    ctl_rec_int(b, "leap", synced || local ? 0 : 3);
+    ctl_rec_double(b, "offset", offset);
+    ctl_rec_double(b, "rms_offset", 34e-6);
+    ctl_rec_double(b, "freq_ppm", -12.3456);
+    ctl_rec_double(b, "freq_err_ppm", 0.012);
+    ctl_rec_double(b, "system_offset", -3e-6);
+    ctl_rec_double(b, "root_delay", 1.234e-3);
+    ctl_rec_double(b, "root_dispersion", 45e-6);
+    ctl_rec_double(b, "ref_time", 1712345678.25);
+    ctl_rec_double(b, "since_update", 12.5);
+    ctl_rec_double(b, "update_interval", 64);
+    ctl_rec_int(b, "ntruechimers", 3);
+    ctl_rec_int(b, "nsources", 3);
+    ctl_rec_int(b, "steps", 1);
+    ctl_rec_double(b, "last_step", 0.5);
+    ctl_rec_str(b, "clock", "system");
+    ctl_rec_end(b);
+}
+
+static void add_source(struct ctl_buf *b, const char *name, const char *state, int reach,
+                       int nsamples, double offset)
+{
+    ctl_rec_begin(b, "source");
+    ctl_rec_int(b, "index", 0);
+    ctl_rec_str(b, "name", name);
+    ctl_rec_str(b, "state", state);
+    ctl_rec_int(b, "stratum", nsamples ? 2 : 0);
+    ctl_rec_int(b, "poll", 6);
+    ctl_rec_int(b, "reach", reach);
+    ctl_rec_int(b, "reachable", reach != 0);
+    ctl_rec_double(b, "age", nsamples ? 12.7 : -1);
+    ctl_rec_double(b, "offset", offset);
+    ctl_rec_double(b, "delay", 1.234e-3);
+    ctl_rec_double(b, "jitter", 45e-6);
+    ctl_rec_int(b, "nsamples", nsamples);
+    ctl_rec_end(b);
+}
+
+static void test_units(void **state)
+{
+    static const struct {
+        double x;
+        const char *offset, *interval;
+    } cases[] = {
+        {12e-6, "+12us", "12us"},
+        {-1.234e-3, "-1.234ms", "-1.234ms"},
+        {0.5, "+0.5s", "0.5s"},
+        {0, "+0s", "0s"},
+        {5e-10, "+0.5ns", "0.5ns"},
+        {123e-9, "+123ns", "123ns"},
+        {999.96e-6, "+1ms", "1ms"},
+        {0.09999, "+99.99ms", "99.99ms"},
+        {0.1, "+0.1s", "0.1s"},
+        {-0.0456789, "-45.68ms", "-45.68ms"},
+        {1.5, "+1.5s", "1.5s"},
+        {123.456, "+123.5s", "123.5s"},
+        {12345.6, "+12346s", "12346s"},
+        {1e6, "+1.000e+06s", "1.000e+06s"},
+        {NAN, "-", "-"},
+        {INFINITY, "-", "-"},
+    };
+    char buf[32];
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_string_equal(ctl_render_offset(cases[i].x, buf, sizeof(buf)), cases[i].offset);
+        assert_string_equal(ctl_render_interval(cases[i].x, buf, sizeof(buf)), cases[i].interval);
+    }
+    /* a short buffer is cut, not overrun */
+    char tiny[4];
+    assert_string_equal(ctl_render_offset(-1.234e-3, tiny, sizeof(tiny)), "-1.");
+
+    static const struct {
+        double s;
+        const char *text;
+    } ages[] = {{-1, "-"},       {NAN, "-"},     {0, "0s"},      {45.7, "45s"},
+                {119.9, "119s"}, {120, "2m"},    {7199, "119m"}, {7200, "2h"},
+                {172799, "47h"}, {172800, "2d"}, {1e7, "115d"},  {1e300, "-"}};
+    for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++)
+        assert_string_equal(ctl_render_age(ages[i].s, buf, sizeof(buf)), ages[i].text);
+}
+
+static void test_tracking_text(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    ctl_rec_begin(&fx.wire, "other");
+    ctl_rec_end(&fx.wire);
+    add_tracking(&fx.wire, 1, 0, 2, 12e-6);
+    fx_parse(&fx);
+    ctl_render_tracking(fx.recs, fx.n, &fx.out);
+    assert_string_equal(fx.out.data, "Status          : synchronised\n"
+                                     "Reference ID    : 192.0.2.1 (ntp1.example.net)\n"
+                                     "Stratum         : 2\n"
+                                     "Reference time  : 2024-04-05 19:34:38.250 UTC (12s ago)\n"
+                                     "System time     : 3us behind NTP time\n"
+                                     "Last offset     : +12us\n"
+                                     "RMS offset      : 34us\n"
+                                     "Frequency       : -12.346 ppm\n"
+                                     "Frequency error : 0.012 ppm\n"
+                                     "Root delay      : 1.234ms\n"
+                                     "Root dispersion : 45us\n"
+                                     "Update interval : 64s\n"
+                                     "Leap status     : normal\n"
+                                     "Sources         : 3 in agreement of 3\n"
+                                     "Clock steps     : 1 (last +0.5s)\n"
+                                     "Clock           : system\n");
+    fx_end(&fx);
+
+    /* unsynchronised, never updated */
+    fx_begin(&fx);
+    add_tracking(&fx.wire, 0, 0, 16, 0);
+    fx_parse(&fx);
+    ctl_render_tracking(fx.recs, fx.n, &fx.out);
+    assert_non_null(strstr(fx.out.data, "Status          : not synchronised (no majority)\n"
+                                        "Reference ID    : -\n"
+                                        "Stratum         : 16\n"));
+    assert_non_null(strstr(fx.out.data, "Leap status     : not synchronised\n"));
+    fx_end(&fx);
+
+    /* no tracking record: nothing */
+    fx_begin(&fx);
+    ctl_render_tracking(fx.recs, 0, &fx.out);
+    assert_int_equal(fx.out.len, 0);
+    fx_end(&fx);
+}
+
+static void test_sources_text(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    add_tracking(&fx.wire, 1, 0, 2, 12e-6);
+    add_source(&fx.wire, "ntp1.example.net", "selected", 0377, 8, 12e-6);
+    add_source(&fx.wire, "192.0.2.7", "falseticker", 0376, 8, -0.25);
+    add_source(&fx.wire, "ntp3.example.net", "unreachable", 0, 0, 0);
+    fx_parse(&fx);
+    ctl_render_sources(fx.recs, fx.n, 0, &fx.out);
+    const char *table = "S Name/IP address  St Poll Reach LastRx    Offset     Delay    Jitter\n"
+                        "=====================================================================\n"
+                        "* ntp1.example.net  2    6   377    12s     +12us   1.234ms      45us\n"
+                        "x 192.0.2.7         2    6   376    12s    -0.25s   1.234ms      45us\n"
+                        "? ntp3.example.net  -    6     0      -         -         -         -\n";
+    assert_string_equal(fx.out.data, table);
+
+    /* -v: the legend, then the same table */
+    fx.out.len = 0;
+    ctl_render_sources(fx.recs, fx.n, 1, &fx.out);
+    assert_true(strncmp(fx.out.data, "State: * selected", 17) == 0);
+    const char *t = strstr(fx.out.data, "\n\nS Name/IP");
+    assert_non_null(t);
+    assert_string_equal(t + 2, table);
+    fx_end(&fx);
+
+    /* every state has its symbol; a long name widens the column */
+    static const char *const states[] = {"combined", "candidate", "too few", "too distant",
+                                         "unsynced", "noselect",  "denied",  "new-state"};
+    static const char syms[] = "+--~?!#?";
+    fx_begin(&fx);
+    for (size_t i = 0; i < 8; i++)
+        add_source(&fx.wire, i ? "s" : "a-rather-long-host-name.example.org", states[i], 1, 1, 0);
+    fx_parse(&fx);
+    ctl_render_sources(fx.recs, fx.n, 0, &fx.out);
+    const char *line = strchr(fx.out.data, '\n') + 1;
+    line = strchr(line, '\n') + 1;
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(line[0], syms[i]);
+        assert_int_equal(line[1 + 1 + 35 + 1 + 1], '2'); /* stratum, right-aligned */
+        line = strchr(line, '\n') + 1;
+    }
+    fx_end(&fx);
+}
+
+static void test_sourcestats_text(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    ctl_rec_begin(&fx.wire, "sourcestats");
+    ctl_rec_int(&fx.wire, "index", 0);
+    ctl_rec_str(&fx.wire, "name", "ntp1.example.net");
+    ctl_rec_int(&fx.wire, "nsamples", 8);
+    ctl_rec_double(&fx.wire, "span", 448);
+    ctl_rec_double(&fx.wire, "freq_ppm", 0.1234);
+    ctl_rec_double(&fx.wire, "skew_ppm", 0.456);
+    ctl_rec_double(&fx.wire, "offset", -7e-6);
+    ctl_rec_double(&fx.wire, "stddev", 45e-6);
+    ctl_rec_end(&fx.wire);
+    ctl_rec_begin(&fx.wire, "sourcestats");
+    ctl_rec_str(&fx.wire, "name", "192.0.2.7");
+    ctl_rec_int(&fx.wire, "nsamples", 0);
+    ctl_rec_end(&fx.wire);
+    fx_parse(&fx);
+    ctl_render_sourcestats(fx.recs, fx.n, &fx.out);
+    assert_string_equal(fx.out.data,
+                        "Name/IP address   NP   Span   Frequency       Skew    Offset   Std Dev\n"
+                        "======================================================================\n"
+                        "ntp1.example.net   8     7m   +0.123ppm   0.456ppm      -7us      45us\n"
+                        "192.0.2.7          0      -           -          -         -         -\n");
+    fx_end(&fx);
+}
+
+static void add_client(struct ctl_buf *b, const char *addr, long long requests, double last)
+{
+    ctl_rec_begin(b, "client");
+    ctl_rec_str(b, "address", addr);
+    ctl_rec_int(b, "requests", requests);
+    ctl_rec_int(b, "drops", requests / 10);
+    ctl_rec_int(b, "kods", requests / 100);
+    ctl_rec_double(b, "last_seen", last);
+    ctl_rec_end(b);
+}
+
+static void test_clients(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    add_client(&fx.wire, "192.0.2.1", 5, 3.2);
+    add_tracking(&fx.wire, 1, 0, 2, 0);
+    add_client(&fx.wire, "2001:db8::1", 12345, 0.5);
+    add_client(&fx.wire, "192.0.2.9", 700, 4000);
+    add_client(&fx.wire, "192.0.2.3", 700, 1);
+    fx_parse(&fx);
+    size_t k = ctl_render_top_clients(fx.recs, fx.n, 3);
+    assert_int_equal(k, 3);
+    ctl_render_clients(fx.recs, k, &fx.out);
+    assert_string_equal(fx.out.data, "Address            Requests    Drops     KoDs   Last\n"
+                                     "====================================================\n"
+                                     "2001:db8::1           12345     1234      123     0s\n"
+                                     "192.0.2.3               700       70        7     1s\n"
+                                     "192.0.2.9               700       70        7    66m\n");
+    /* a cap above the count keeps them all; other kinds are dropped */
+    fx_end(&fx);
+    fx_begin(&fx);
+    add_tracking(&fx.wire, 1, 0, 2, 0);
+    add_client(&fx.wire, "192.0.2.1", 5, 3.2);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_top_clients(fx.recs, fx.n, 20), 1);
+    assert_string_equal(fx.recs[0].kind, "client");
+    assert_int_equal(ctl_render_top_clients(fx.recs, 0, 20), 0);
+    fx_end(&fx);
+}
+
+static void add_serverstats(struct ctl_buf *b, const char *family, long long base)
+{
+    static const char *const keys[] = {"received",  "answered",   "denied",  "ratelimited", "kod",
+                                       "malformed", "wrong_mode", "control", "auth_dropped"};
+    ctl_rec_begin(b, "serverstats");
+    ctl_rec_str(b, "family", family);
+    for (int i = 0; i < 9; i++)
+        ctl_rec_int(b, keys[i], base * (9 - i));
+    ctl_rec_end(b);
+}
+
+static void test_serverstats_text(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    add_serverstats(&fx.wire, "ipv4", 1000);
+    add_serverstats(&fx.wire, "ipv6", 1);
+    ctl_rec_begin(&fx.wire, "serverinfo");
+    ctl_rec_int(&fx.wire, "clients", 12);
+    ctl_rec_int(&fx.wire, "clients_capacity", 1024);
+    ctl_rec_int(&fx.wire, "table_bytes", 65536);
+    ctl_rec_int(&fx.wire, "ratelimit", 1);
+    ctl_rec_end(&fx.wire);
+    fx_parse(&fx);
+    ctl_render_serverstats(fx.recs, fx.n, &fx.out);
+    assert_string_equal(fx.out.data, "                        IPv4         IPv6        Total\n"
+                                     "======================================================\n"
+                                     "Received                9000            9         9009\n"
+                                     "Answered                8000            8         8008\n"
+                                     "Denied                  7000            7         7007\n"
+                                     "Rate limited            6000            6         6006\n"
+                                     "KoD sent                5000            5         5005\n"
+                                     "Malformed               4000            4         4004\n"
+                                     "Wrong mode              3000            3         3003\n"
+                                     "Control                 2000            2         2002\n"
+                                     "Auth dropped            1000            1         1001\n"
+                                     "\n"
+                                     "Clients tracked : 12 of 1024 (65536 bytes)\n"
+                                     "Rate limiting   : on\n");
+    fx_end(&fx);
+
+    /* one family missing shows "-" */
+    fx_begin(&fx);
+    add_serverstats(&fx.wire, "ipv6", 2);
+    fx_parse(&fx);
+    ctl_render_serverstats(fx.recs, fx.n, &fx.out);
+    assert_non_null(
+        strstr(fx.out.data, "Received                   -           18           18\n"));
+    fx_end(&fx);
+}
+
+static void test_reload_text(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    ctl_rec_begin(&fx.wire, "result");
+    ctl_rec_int(&fx.wire, "ok", 0);
+    ctl_rec_str(&fx.wire, "message", "configuration not reloaded: 2 errors");
+    ctl_rec_end(&fx.wire);
+    ctl_rec_begin(&fx.wire, "error");
+    ctl_rec_str(&fx.wire, "message", "/etc/tempus/tempus.conf:3: unknown directive 'sever'");
+    ctl_rec_end(&fx.wire);
+    ctl_rec_begin(&fx.wire, "error");
+    ctl_rec_str(&fx.wire, "message", "/etc/tempus/tempus.conf:9: minpoll: 99 out of range");
+    ctl_rec_end(&fx.wire);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_reload(fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(fx.out.data, "/etc/tempus/tempus.conf:3: unknown directive 'sever'\n"
+                                     "/etc/tempus/tempus.conf:9: minpoll: 99 out of range\n"
+                                     "configuration not reloaded: 2 errors\n");
+    fx_end(&fx);
+
+    fx_begin(&fx);
+    ctl_rec_begin(&fx.wire, "result");
+    ctl_rec_int(&fx.wire, "ok", 1);
+    ctl_rec_str(&fx.wire, "message", "");
+    ctl_rec_end(&fx.wire);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_reload(fx.recs, fx.n, &fx.out), 1);
+    assert_string_equal(fx.out.data, "configuration reloaded\n");
+    fx_end(&fx);
+
+    /* no result record at all is a failure */
+    fx_begin(&fx);
+    assert_int_equal(ctl_render_reload(fx.recs, 0, &fx.out), 0);
+    assert_string_equal(fx.out.data, "reload failed\n");
+    fx_end(&fx);
+}
+
+static void json_of(const char *in, const char *want)
+{
+    struct ctl_buf b;
+    ctl_buf_init(&b, 4096);
+    ctl_render_json_string(&b, in);
+    assert_string_equal(b.data, want);
+    ctl_buf_free(&b);
+}
+
+static void test_json_escaping(void **state)
+{
+    (void)state;
+    json_of("", "\"\"");
+    json_of(NULL, "\"\"");
+    json_of("plain text 1.2", "\"plain text 1.2\"");
+    json_of("say \"hi\"", "\"say \\\"hi\\\"\"");
+    json_of("C:\\path\\", "\"C:\\\\path\\\\\"");
+    json_of("a\nb\tc\rd", "\"a\\nb\\tc\\rd\"");
+    json_of("\x01\x1f\x7f/", "\"\\u0001\\u001f\\u007f/\"");
+    json_of("\b\f", "\"\\u0008\\u000c\"");
+    /* valid UTF-8 passes as is: e-acute, euro sign, an emoji */
+    json_of("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    /* invalid: stray continuation, 0xff, overlong, surrogate, cut short,
+     * past U+10FFFF */
+    json_of("a\x80z", "\"a\\ufffdz\"");
+    json_of("\xff", "\"\\ufffd\"");
+    json_of("\xc0\x80", "\"\\ufffd\\ufffd\"");
+    json_of("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+    json_of("\xe2\x82", "\"\\ufffd\\ufffd\"");
+    json_of("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+    json_of("\xc3", "\"\\ufffd\"");
+}
+
+static void test_json_views(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    ctl_rec_begin(&fx.wire, "tracking");
+    ctl_rec_int(&fx.wire, "synced", 1);
+    ctl_rec_str(&fx.wire, "ref_name", "a \"quoted\" \\ name");
+    ctl_rec_double(&fx.wire, "offset", -1.5e-5);
+    ctl_rec_end(&fx.wire);
+    add_source(&fx.wire, "s1", "selected", 255, 8, 1e-3);
+    add_source(&fx.wire, "s2", "candidate", 1, 1, 0);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_json("tracking", fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(fx.out.data, "{\"synced\":1,\"ref_name\":\"a \\\"quoted\\\" \\\\ name\","
+                                     "\"offset\":-1.5e-05}\n");
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_json("sources", fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(
+        fx.out.data,
+        "{\"sources\":[{\"index\":0,\"name\":\"s1\",\"state\":\"selected\",\"stratum\":2,"
+        "\"poll\":6,\"reach\":255,\"reachable\":1,\"age\":12.7,\"offset\":0.001,"
+        "\"delay\":0.001234,\"jitter\":4.5e-05,\"nsamples\":8},"
+        "{\"index\":0,\"name\":\"s2\",\"state\":\"candidate\",\"stratum\":2,"
+        "\"poll\":6,\"reach\":1,\"reachable\":1,\"age\":12.7,\"offset\":0,"
+        "\"delay\":0.001234,\"jitter\":4.5e-05,\"nsamples\":1}]}\n");
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_json("sourcestats", fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(fx.out.data, "{\"sourcestats\":[]}\n");
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_json("serverstats", fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(fx.out.data, "{\"serverstats\":[],\"serverinfo\":null}\n");
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_json("nonsense", fx.recs, fx.n, &fx.out), -1);
+    assert_int_equal(ctl_render_json("tracking", fx.recs + 1, fx.n - 1, &fx.out), -1);
+    assert_int_equal(fx.out.len, 0);
+    fx_end(&fx);
+
+    fx_begin(&fx);
+    add_client(&fx.wire, "2001:db8::1", 3, 0.25);
+    ctl_rec_begin(&fx.wire, "result");
+    ctl_rec_int(&fx.wire, "ok", 0);
+    ctl_rec_str(&fx.wire, "message", "bad");
+    ctl_rec_end(&fx.wire);
+    ctl_rec_begin(&fx.wire, "error");
+    ctl_rec_str(&fx.wire, "message", "f:1: x");
+    ctl_rec_end(&fx.wire);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_json("clients", fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(fx.out.data, "{\"clients\":[{\"address\":\"2001:db8::1\",\"requests\":3,"
+                                     "\"drops\":0,\"kods\":0,\"last_seen\":0.25}]}\n");
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_json("reload", fx.recs, fx.n, &fx.out), 0);
+    assert_string_equal(fx.out.data, "{\"result\":{\"ok\":0,\"message\":\"bad\"},"
+                                     "\"errors\":[{\"message\":\"f:1: x\"}]}\n");
+    fx_end(&fx);
+}
+
+/* Run the check over records made by fn and compare line and status. */
+static void check_case(const struct ctl_render_check *c, int synced, int local, int stratum,
+                       double offset, int nsources, int nreach, enum ctl_render_status want,
+                       const char *line)
+{
+    struct fixture fx;
+    fx_begin(&fx);
+    add_tracking(&fx.wire, synced, local, stratum, offset);
+    for (int i = 0; i < nsources; i++)
+        add_source(&fx.wire, "s", i < nreach ? "combined" : "unreachable", i < nreach ? 1 : 0, 1,
+                   0);
+    fx_parse(&fx);
+    enum ctl_render_status st = ctl_render_check_eval(fx.recs, fx.n, c, &fx.out);
+    assert_string_equal(fx.out.data, line);
+    assert_int_equal(st, want);
+    fx_end(&fx);
+}
+
+static void test_check(void **state)
+{
+    struct ctl_render_check c;
+    (void)state;
+
+    ctl_render_check_defaults(&c);
+    assert_true(c.warn_offset == 0.1 && c.crit_offset == 1.0);
+    assert_int_equal(c.min_sources, 1);
+    assert_int_equal(c.max_stratum, 15);
+
+    check_case(&c, 1, 0, 2, 12e-6, 3, 3, CTL_RENDER_OK,
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset +12us, "
+               "3/3 sources reachable\n");
+    /* at the threshold is still OK; above it is not */
+    check_case(&c, 1, 0, 2, -0.1, 3, 3, CTL_RENDER_OK,
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -0.1s, "
+               "3/3 sources reachable\n");
+    check_case(&c, 1, 0, 2, -0.15, 3, 2, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: offset -0.15s beyond 0.1s; synced to ntp1.example.net "
+               "stratum 2 offset -0.15s, 2/3 sources reachable\n");
+    check_case(&c, 1, 0, 2, 1.5, 3, 3, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: offset +1.5s beyond 1s; synced to ntp1.example.net "
+               "stratum 2 offset +1.5s, 3/3 sources reachable\n");
+    check_case(&c, 0, 0, 16, 0, 3, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: 0 sources reachable, need 1; not synchronised (no majority), "
+               "0/3 sources reachable\n");
+    check_case(&c, 0, 0, 16, 0, 3, 3, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: not synchronised (no majority), 3/3 sources reachable\n");
+    check_case(&c, 0, 1, 10, 0, 2, 2, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: serving the local reference only, stratum 10, "
+               "2/2 sources reachable\n");
+    /* local with nothing reachable: the source count makes it CRITICAL */
+    check_case(&c, 0, 1, 10, 0, 0, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: 0 sources reachable, need 1; serving the local reference "
+               "only, stratum 10, 0/0 sources reachable\n");
+
+    /* custom limits */
+    c.min_sources = 3;
+    c.max_stratum = 3;
+    c.warn_offset = 1e-3;
+    c.crit_offset = 0.5;
+    check_case(&c, 1, 0, 4, 2e-3, 3, 2, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: 2 sources reachable, need 3; stratum 4 above 3; offset +2ms "
+               "beyond 1ms; synced to ntp1.example.net stratum 4 offset +2ms, "
+               "2/3 sources reachable\n");
+    c.min_sources = 0;
+    check_case(&c, 0, 1, 10, 0, 0, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: stratum 10 above 3; serving the local reference only, "
+               "stratum 10, 0/0 sources reachable\n");
+    c.max_stratum = 15;
+    check_case(&c, 0, 1, 10, 0, 0, 0, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: serving the local reference only, stratum 10, "
+               "0/0 sources reachable\n");
+
+    /* no tracking record: UNKNOWN */
+    struct fixture fx;
+    fx_begin(&fx);
+    add_source(&fx.wire, "s", "selected", 1, 1, 0);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_check_eval(fx.recs, fx.n, &c, &fx.out), CTL_RENDER_UNKNOWN);
+    assert_string_equal(fx.out.data, "TEMPUS UNKNOWN: no tracking record in the reply\n");
+    fx_end(&fx);
+
+    /* the exit codes are the monitoring plugin ones */
+    assert_int_equal(CTL_RENDER_OK, 0);
+    assert_int_equal(CTL_RENDER_WARNING, 1);
+    assert_int_equal(CTL_RENDER_CRITICAL, 2);
+    assert_int_equal(CTL_RENDER_UNKNOWN, 3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_units),        cmocka_unit_test(test_tracking_text),
+        cmocka_unit_test(test_sources_text), cmocka_unit_test(test_sourcestats_text),
+        cmocka_unit_test(test_clients),      cmocka_unit_test(test_serverstats_text),
+        cmocka_unit_test(test_reload_text),  cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_json_views),   cmocka_unit_test(test_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
