@@ -127,3 +127,17 @@ served() {
 within() {
     python3 -c "import sys; sys.exit(0 if abs(float('$1')) <= float('$2') else 1)"
 }
+
+TEMPUSCTL=${TEMPUSCTL:-$(dirname "$TEMPUSD")/tempusctl}
+
+# ctl NAME ARGS...: tempusctl against daemon NAME's control socket.
+ctl() {
+    local name=$1
+    shift
+    "$TEMPUSCTL" -s "$T_WORK/$name.sock" "$@"
+}
+
+# jq-like field access with python: json_get JSON EXPR (EXPR uses d)
+json_get() {
+    python3 -c "import json,sys; d=json.loads(sys.argv[1]); print($2)" "$1"
+}
