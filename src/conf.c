@@ -426,6 +426,7 @@ static const struct directive directives[] = {
     {"controlsocket", conf_parse_controlsocket, 1, 1, 0, "controlsocket PATH"},
     {"deny", parse_deny, 1, 1, 1, "deny all|ADDR|ADDR/PREFIX"},
     {"driftfile", conf_parse_driftfile, 1, 1, 0, "driftfile PATH"},
+    {"keyfile", conf_parse_keyfile, 1, 1, 0, "keyfile PATH"},
     {"local", parse_local, 2, 4, 0, "local stratum N [delay SECONDS]"},
     {"log", parse_log, 1, 1, 0, "log stderr|syslog"},
     {"loglevel", parse_loglevel, 1, 1, 0, "loglevel error|warning|notice|info|debug"},
@@ -437,13 +438,16 @@ static const struct directive directives[] = {
     {"metricsallow", conf_parse_metricsallow, 1, 1, 1, "metricsallow all|ADDR|ADDR/PREFIX"},
     {"minsources", conf_parse_minsources, 1, 1, 0, "minsources N"},
     {"pidfile", parse_pidfile, 1, 1, 0, "pidfile PATH"},
-    {"pool", conf_parse_pool, 1, 12, 1,
-     "pool NAME [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [maxsources N]"},
+    {"pool", conf_parse_pool, 1, 14, 1,
+     "pool NAME [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID] "
+     "[maxsources N]"},
     {"port", parse_port, 1, 1, 0, "port N"},
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
-    {"server", conf_parse_server, 1, 10, 1,
-     "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect]"},
+    {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
+    {"server", conf_parse_server, 1, 12, 1,
+     "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},
+    {"trustedkeys", conf_parse_trustedkeys, 1, 16, 1, "trustedkeys ID [ID ...]"},
     {"user", parse_user, 1, 1, 0, "user NAME"},
 };
 
@@ -610,6 +614,7 @@ struct conf *conf_defaults(void)
     c->log_level = LOG_LVL_INFO;
     c->abuselog_interval = 60;
     c->minsources = 1;
+    c->seccomp = 1;
     c->maxslewrate = 500.0;
     c->maxdistance = 1.5;
     return c;
@@ -647,6 +652,8 @@ void conf_free(struct conf *conf)
     free(conf->pidfile);
     free(conf->user);
     free(conf->servers);
+    free(conf->keyfile);
+    free(conf->trustedkeys);
     free(conf->controlsocket);
     free(conf->controlgroup);
     free(conf->metricsallow);

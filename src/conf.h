@@ -33,6 +33,7 @@ struct conf_server {
     int maxsources;  /* pool: addresses kept, 1..16 (default 4) */
     int iburst, prefer, noselect;
     int minpoll, maxpoll; /* log2 s */
+    uint32_t key;         /* symmetric key id to authenticate with; 0 = none */
     unsigned line;
 };
 
@@ -87,6 +88,14 @@ struct conf {
     unsigned metrics_line;
     struct conf_acl_rule *metricsallow; /* who may scrape, in file order */
     unsigned n_metricsallow;
+
+    char *keyfile; /* symmetric keys (chrony's format); NULL: none */
+    unsigned keyfile_line;
+    uint32_t *trustedkeys; /* key ids a client may authenticate with */
+    unsigned n_trustedkeys;
+    unsigned trustedkeys_line;
+    int seccomp; /* 1 (default): confine the daemon with a syscall filter */
+    unsigned seccomp_line;
 
     char *pidfile; /* NULL: none; else an absolute path */
     unsigned pidfile_line;

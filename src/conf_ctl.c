@@ -75,3 +75,47 @@ void conf_parse_metricsallow(struct conf_parser *p, int argc, char **argv)
     conf_acl_rule_add(p, "metricsallow", argv[0], 1, &p->conf->metricsallow,
                       &p->conf->n_metricsallow);
 }
+
+void conf_parse_keyfile(struct conf_parser *p, int argc, char **argv)
+{
+    (void)argc;
+    if (argv[0][0] != '/') {
+        conf_err(p, "keyfile: '%s' is not an absolute path", argv[0]);
+        return;
+    }
+    free(p->conf->keyfile);
+    p->conf->keyfile = mem_strdup(argv[0]);
+    p->conf->keyfile_line = p->line;
+}
+
+/* trustedkeys ID [ID ...]: ids 1..2^32-1, each at most once. */
+void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv)
+{
+    struct conf *c = p->conf;
+    long v;
+
+    for (int i = 0; i < argc; i++) {
+        if (conf_long(p, "trustedkeys", argv[i], 1, 4294967295L, &v) < 0)
+            return;
+        for (unsigned k = 0; k < c->n_trustedkeys; k++) {
+            if (c->trustedkeys[k] == (uint32_t)v) {
+                conf_err(p, "trustedkeys: key %ld listed twice", v);
+                return;
+            }
+        }
+        c->trustedkeys = mem_realloc(c->trustedkeys, c->n_trustedkeys + 1, sizeof(uint32_t));
+        c->trustedkeys[c->n_trustedkeys++] = (uint32_t)v;
+    }
+    c->trustedkeys_line = p->line;
+}
+
+void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
+{
+    static const char *const vals[] = {"off", "on"};
+    (void)argc;
+    int v = conf_word(p, "seccomp", argv[0], vals, 2);
+    if (v < 0)
+        return;
+    p->conf->seccomp = v;
+    p->conf->seccomp_line = p->line;
+}

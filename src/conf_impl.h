@@ -62,5 +62,8 @@ void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv);
 void conf_parse_controlgroup(struct conf_parser *p, int argc, char **argv);
 void conf_parse_metrics(struct conf_parser *p, int argc, char **argv);
 void conf_parse_metricsallow(struct conf_parser *p, int argc, char **argv);
+void conf_parse_keyfile(struct conf_parser *p, int argc, char **argv);
+void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv);
+void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv);
 
 #endif

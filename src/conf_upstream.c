@@ -30,14 +30,14 @@ static int conf_poll_opt(struct conf_parser *p, const char *what, const char *v,
 /* Options shared by server and pool; pool adds maxsources. */
 static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, int pool)
 {
-    static const struct conf_opt opts[] = {{"port", 1},    {"iburst", 0},  {"minpoll", 1},
-                                           {"maxpoll", 1}, {"prefer", 0},  {"noselect", 0},
-                                           {"maxsources", 1}};
+    static const struct conf_opt opts[] = {{"port", 1},     {"iburst", 0},  {"minpoll", 1},
+                                           {"maxpoll", 1},  {"prefer", 0},  {"noselect", 0},
+                                           {"key", 1},      {"maxsources", 1}};
     const char *what = pool ? "pool" : "server";
     struct conf *c = p->conf;
     struct conf_server s = {.port = 123, .pool = pool, .maxsources = pool ? 4 : 1,
                             .minpoll = 6, .maxpoll = 10, .line = p->line};
-    int at[7];
+    int at[8];
     long v;
 
     if (!conf_host_ok(argv[0])) {
@@ -45,7 +45,7 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         return;
     }
     snprintf(s.host, sizeof(s.host), "%s", argv[0]);
-    if (conf_opts(p, what, opts, pool ? 7 : 6, argc - 1, argv + 1, at) < 0)
+    if (conf_opts(p, what, opts, pool ? 8 : 7, argc - 1, argv + 1, at) < 0)
         return;
     if (at[0] >= 0) {
         if (conf_long(p, "port", argv[1 + at[0]], 1, 65535, &v) < 0)
@@ -62,8 +62,13 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         conf_err(p, "%s: maxpoll %d is below minpoll %d", what, s.maxpoll, s.minpoll);
         return;
     }
-    if (pool && at[6] >= 0) {
-        if (conf_long(p, "maxsources", argv[1 + at[6]], 1, 16, &v) < 0)
+    if (at[6] >= 0) {
+        if (conf_long(p, "key", argv[1 + at[6]], 1, 4294967295L, &v) < 0)
+            return;
+        s.key = (uint32_t)v;
+    }
+    if (pool && at[7] >= 0) {
+        if (conf_long(p, "maxsources", argv[1 + at[7]], 1, 16, &v) < 0)
             return;
         s.maxsources = (int)v;
     }

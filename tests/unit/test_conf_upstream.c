@@ -88,7 +88,7 @@ static void test_server_errors(void **state)
 {
     (void)state;
     parse_bad("server\n", "t.conf:1: server: missing argument (usage: server HOST [port N] "
-                          "[iburst] [minpoll N] [maxpoll N] [prefer] [noselect])\n");
+                          "[iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID])\n");
     parse_bad("server a;b\n", "t.conf:1: server: 'a;b' is not a host name or address\n");
     parse_bad("server x$y\n", "t.conf:1: server: 'x$y' is not a host name or address\n");
     parse_bad("server -x\n", "t.conf:1: server: '-x' is not a host name or address\n");
@@ -98,7 +98,8 @@ static void test_server_errors(void **state)
               "t.conf:1: server: maxpoll 6 is below minpoll 8\n");
     parse_bad("server h maxsources 2\n",
               "t.conf:1: server: unknown option 'maxsources' (expected port, iburst, minpoll, "
-              "maxpoll, prefer or noselect)\n");
+              "maxpoll, prefer, noselect or key)\n");
+    parse_bad("server h key 0\n", "t.conf:1: key: 0 is out of range (1..4294967295)\n");
     parse_bad("server h iburst iburst\n", "t.conf:1: server: option 'iburst' given twice\n");
     parse_bad("pool p maxsources 17\n", "t.conf:1: maxsources: 17 is out of range (1..16)\n");
     parse_bad("server h port\n", "t.conf:1: server: option 'port' needs a value\n");
@@ -153,6 +154,29 @@ static void test_discipline_errors(void **state)
               "t.conf:1: local delay: -5 is out of range (0..10000000)\n");
 }
 
+static void test_auth_and_seccomp(void **state)
+{
+    (void)state;
+    struct conf *c = parse_ok("keyfile /etc/tempus/keys\ntrustedkeys 1 7\ntrustedkeys 9\n"
+                              "server 192.0.2.1 key 7 iburst\nseccomp off\n");
+    assert_string_equal(c->keyfile, "/etc/tempus/keys");
+    assert_int_equal(c->n_trustedkeys, 3);
+    assert_int_equal(c->trustedkeys[0], 1);
+    assert_int_equal(c->trustedkeys[2], 9);
+    assert_int_equal(c->servers[0].key, 7);
+    assert_int_equal(c->seccomp, 0);
+    conf_free(c);
+    c = parse_ok("");
+    assert_int_equal(c->seccomp, 1);
+    assert_null(c->keyfile);
+    conf_free(c);
+    parse_bad("keyfile keys\n", "t.conf:1: keyfile: 'keys' is not an absolute path\n");
+    parse_bad("trustedkeys 1 1\n", "t.conf:1: trustedkeys: key 1 listed twice\n");
+    parse_bad("trustedkeys x\n", "t.conf:1: trustedkeys: 'x' is not an integer\n");
+    parse_bad("seccomp maybe\n",
+              "t.conf:1: seccomp: unknown value 'maybe' (expected off or on)\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_too_many_servers),
         cmocka_unit_test(test_discipline_directives),
         cmocka_unit_test(test_discipline_errors),
+        cmocka_unit_test(test_auth_and_seccomp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
