@@ -30,7 +30,8 @@
  *   tracking     synced local outcome refid refid_str ref_name stratum leap
  *                offset rms_offset freq_ppm freq_err_ppm system_offset
  *                root_delay root_dispersion ref_time since_update
- *                update_interval ntruechimers nsources steps last_step clock
+ *                update_interval ntruechimers peer_changes nsources steps
+ *                last_step clock
  *   source       index name state stratum poll reach reachable age offset
  *                delay dispersion jitter root_delay root_dispersion distance
  *                leap refid nsamples sent received bogus kods prefer noselect

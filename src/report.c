@@ -66,6 +66,7 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     ctl_rec_double(b, "since_update", st.since_update);
     ctl_rec_double(b, "update_interval", st.disc.update_interval);
     ctl_rec_int(b, "ntruechimers", st.ntruechimers);
+    ctl_rec_int(b, "peer_changes", st.peer_changes);
     int n = 0;
     for (int i = 0; i < sync_source_count(sy); i++) {
         struct sync_source_info si;

@@ -39,6 +39,7 @@ struct sync {
     int peer; /* slot of the system peer, -1 if none */
     enum select_outcome outcome;
     int ntruechimers;
+    unsigned peer_changes;
     int synced, local, ever_synced;
     double offset, jitter;
     int stratum, leap;
@@ -326,8 +327,10 @@ void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
         return;
     }
     int changed = sy->peer != res.system_peer_id || !sy->synced;
-    if (sy->peer != res.system_peer_id)
+    if (sy->peer != res.system_peer_id) {
         log_info("system peer is now %s", sy->srcs[res.system_peer_id].name);
+        sy->peer_changes += sy->peer >= 0;
+    }
     const struct source_estimate *pe = &est[res.system_peer];
     struct timespec after = *now;
     double step;
@@ -426,6 +429,7 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->since_update = sy->ever_synced ? timefmt_timespec_diff(now, &sy->ref_time) : -1.0;
     out->root_dispersion = sy->root_disp + SOURCE_PHI * fmax(0.0, out->since_update);
     out->ntruechimers = sy->ntruechimers;
+    out->peer_changes = sy->peer_changes;
     discipline_get_state(sy->disc, &out->disc);
 }
 

@@ -55,6 +55,7 @@ struct sync_state {
     struct timespec ref_time; /* last update */
     double since_update;      /* seconds */
     int ntruechimers;
+    unsigned peer_changes;    /* times the system peer changed to another source */
     struct discipline_state disc;
 };
 
