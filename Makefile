@@ -70,9 +70,12 @@ sim: $(SIM_BIN)
 system: all $(BENCH_BIN)
 	@tests/system/run
 
-# The sanitizer build lives in its own tree so it never mixes objects.
+# The sanitizer build lives in its own tree so it never mixes objects; it
+# runs the unit and simulator suites and the system tests against sanitized
+# daemons (any sanitizer report fails the test that triggered it).
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit sim
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
+	@TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
 
 check: deps
 	@$(MAKE) --no-print-directory all
