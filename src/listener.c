@@ -15,6 +15,8 @@
  * work again, so a flood on one socket cannot starve timers or signals. */
 #define LISTENER_BATCH 64
 #define LISTENER_MAX_SOCKS 18
+/* About 20000 queued requests: a burst waits instead of being dropped. */
+#define LISTENER_RCVBUF (4 << 20)
 
 struct listener {
     int fds[LISTENER_MAX_SOCKS];
@@ -71,7 +73,8 @@ static int listener_add(struct listener *l, int family, const struct netaddr *ad
         close(fd);
         return -1;
     }
-    log_debug("listening on fd %d (%s)", fd, netio_ts_kind(fd));
+    int rcvbuf = netio_set_rcvbuf(fd, LISTENER_RCVBUF);
+    log_debug("listening on fd %d (%s, receive buffer %d bytes)", fd, netio_ts_kind(fd), rcvbuf);
     l->fds[l->n++] = fd;
     return 0;
 }

@@ -31,6 +31,17 @@ static void netio_enable_timestamps(int fd)
     log_warnx("no kernel receive timestamps; using clock reads after recvmsg");
 }
 
+int netio_set_rcvbuf(int fd, int bytes)
+{
+    int got = 0;
+    socklen_t l = sizeof(got);
+
+    if (netio_set(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes) < 0)
+        netio_set(fd, SOL_SOCKET, SO_RCVBUF, bytes);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &l);
+    return got;
+}
+
 const char *netio_ts_kind(int fd)
 {
     int v = 0;

@@ -31,6 +31,9 @@ struct netio_msg {
  * IPv6 sockets v6-only, asking for receive timestamps and destination
  * addresses. Returns the fd, or -1 (logged). */
 int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device);
+/* Ask for a receive buffer of bytes (past rmem_max when privileged), so
+ * bursts are queued rather than dropped. Returns the size the kernel set. */
+int netio_set_rcvbuf(int fd, int bytes);
 /* Receive one datagram into m (m->buf, m->cap set by the caller). Returns 1
  * with m filled, 0 if nothing is waiting, -1 on an error (logged at debug). */
 int netio_recv(int fd, struct netio_msg *m);
