@@ -210,7 +210,7 @@ static void metrics_select(const struct ctl_record *recs, size_t n, int *use)
 
 static void metrics_escape(struct ctl_buf *out, const char *s)
 {
-    for (; *s; s++) {
+    for (; s && *s; s++) {
         if (*s == '\\')
             ctl_buf_append(out, "\\\\", 2);
         else if (*s == '"')
