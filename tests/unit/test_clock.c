@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests for the clock backends. The system backend runs only through
+ * fake hooks here: nothing in this file can touch the machine's clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "clock_system.h"
+#include "clock_virtual.h"
+#include "timefmt.h"
+
+static struct timespec base = {1800000000, 0};
+static struct timespec mono = {1000, 0};
+
+static void base_read(void *ctx, struct timespec *out)
+{
+    (void)ctx;
+    *out = base;
+}
+
+static void pass(double s)
+{
+    timefmt_timespec_add(&base, s);
+    timefmt_timespec_add(&mono, s);
+}
+
+static double vnow(struct clock *c)
+{
+    struct timespec t;
+    clock_now(c, &t);
+    return timefmt_timespec_diff(&t, &base);
+}
+
+static void test_virtual_offset_and_freq(void **state)
+{
+    (void)state;
+    struct clock *c = clock_virtual_create_on(base_read, NULL, 0.25, 100.0);
+    assert_string_equal(clock_name(c), "virtual");
+    assert_true(fabs(vnow(c) - 0.25) < 1e-9);
+    pass(1000.0); /* 100 ppm fast: +0.1 s over 1000 s */
+    assert_true(fabs(vnow(c) - 0.35) < 1e-9);
+    assert_true(fabs(clock_virtual_error(c) - 0.35) < 1e-9);
+    /* correcting -100 ppm stops the drift, without a jump */
+    assert_int_equal(clock_set_freq(c, -100.0), 0);
+    assert_true(fabs(vnow(c) - 0.35) < 1e-9);
+    pass(1000.0);
+    assert_true(fabs(vnow(c) - 0.35) < 1e-9);
+    assert_true(clock_get_freq(c) == -100.0);
+    clock_destroy(c);
+}
+
+static void test_virtual_step_and_slew(void **state)
+{
+    (void)state;
+    struct clock *c = clock_virtual_create_on(base_read, NULL, 0.0, 0.0);
+    assert_int_equal(clock_step(c, -2.5), 0);
+    assert_true(fabs(vnow(c) + 2.5) < 1e-9);
+    /* slew +10 ms at 500 ppm: 20 s to apply, never faster */
+    assert_int_equal(clock_slew(c, 0.010, 500.0), 0);
+    pass(10.0);
+    assert_true(fabs(vnow(c) - (-2.5 + 0.005)) < 1e-9);
+    assert_true(fabs(clock_slew_remaining(c) - 0.005) < 1e-9);
+    pass(100.0);
+    assert_true(fabs(vnow(c) - (-2.5 + 0.010)) < 1e-9);
+    assert_true(fabs(clock_slew_remaining(c)) < 1e-12);
+    /* a new slew replaces the rest of an old one */
+    assert_int_equal(clock_slew(c, 1.0, 1000.0), 0);
+    pass(1.0);
+    assert_int_equal(clock_slew(c, -0.001, 1000.0), 0);
+    pass(10.0);
+    assert_true(fabs(vnow(c) - (-2.5 + 0.010 + 0.001 - 0.001)) < 1e-9);
+    assert_int_equal(clock_slew(c, 1.0, 0.0), -1); /* rate must be positive */
+    /* kernel timestamps convert through the same line */
+    struct timespec k = base, out;
+    timefmt_timespec_add(&k, -1.0);
+    clock_from_kernel(c, &k, &out);
+    assert_true(fabs(timefmt_timespec_diff(&out, &k) - (-2.5 + 0.010)) < 1e-6);
+    clock_destroy(c);
+}
+
+/* Fake kernel for the system backend: records what it was asked. */
+static struct timex last_tx[8];
+static int n_tx;
+static long fake_freq; /* scaled ppm in force */
+
+static int fake_gettime(clockid_t id, struct timespec *out)
+{
+    *out = id == CLOCK_MONOTONIC ? mono : base;
+    return 0;
+}
+
+static int fake_adjtime(clockid_t id, struct timex *tx)
+{
+    assert_int_equal(id, CLOCK_REALTIME);
+    last_tx[n_tx++ % 8] = *tx;
+    if (tx->modes & ADJ_FREQUENCY)
+        fake_freq = tx->freq;
+    return 0;
+}
+
+static const struct clock_system_hooks fake = {fake_gettime, fake_adjtime};
+
+static void test_system_through_hooks(void **state)
+{
+    (void)state;
+    clock_system_set_hooks(&fake);
+    n_tx = 0;
+    struct clock *c = clock_system_create();
+    assert_string_equal(clock_name(c), "system");
+    assert_int_equal(n_tx, 0); /* creating it changes nothing */
+
+    assert_int_equal(clock_step(c, -1.25), 0);
+    assert_int_equal(last_tx[0].modes, ADJ_SETOFFSET | ADJ_NANO);
+    assert_int_equal(last_tx[0].time.tv_sec, -2); /* -1.25 = -2 + 0.75 */
+    assert_int_equal(last_tx[0].time.tv_usec, 750000000);
+
+    assert_int_equal(clock_set_freq(c, 12.5), 0);
+    assert_int_equal(fake_freq, 12.5 * 65536);
+    assert_int_equal(clock_set_freq(c, 900.0), 0); /* kernel limit */
+    assert_int_equal(fake_freq, 500 * 65536);
+    assert_int_equal(clock_set_freq(c, 10.0), 0);
+
+    /* slew +1 ms at 100 ppm: frequency raised by 100 ppm for 10 s */
+    assert_int_equal(clock_slew(c, 0.001, 100.0), 0);
+    assert_int_equal(fake_freq, 110 * 65536);
+    double next = clock_tick(c);
+    assert_true(fabs(next - 10.0) < 1e-6);
+    pass(4.0);
+    assert_true(fabs(clock_slew_remaining(c) - 0.0006) < 1e-9);
+    pass(6.0);
+    assert_true(clock_tick(c) < 0.0); /* done: back to the plain frequency */
+    assert_int_equal(fake_freq, 10 * 65536);
+
+    assert_int_equal(clock_set_sync(c, 0, 0.5), 0);
+    struct timex *t = &last_tx[(n_tx - 1) % 8];
+    assert_true(t->modes & ADJ_STATUS);
+    assert_true(t->status & STA_UNSYNC);
+    assert_false(t->status & (STA_PLL | STA_FLL));
+    assert_int_equal(t->maxerror, 500000);
+    assert_int_equal(clock_set_sync(c, 1, 0.001), 0);
+    t = &last_tx[(n_tx - 1) % 8];
+    assert_false(t->status & STA_UNSYNC);
+    clock_destroy(c);
+    clock_system_set_hooks(NULL);
+}
+
+static void test_precision_measured(void **state)
+{
+    (void)state;
+    struct clock *c = clock_virtual_create(0.0, 0.0); /* real time base, read only */
+    int p = clock_precision(c);
+    assert_true(p <= -10 && p >= -30);
+    clock_destroy(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_virtual_offset_and_freq),
+        cmocka_unit_test(test_virtual_step_and_slew),
+        cmocka_unit_test(test_system_through_hooks),
+        cmocka_unit_test(test_precision_measured),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
