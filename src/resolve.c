@@ -118,6 +118,9 @@ int resolve_start(const char *name, resolve_fn fn, void *arg)
     job->id = resolve_next_id++;
     snprintf(job->name, sizeof(job->name), "%s", name);
 
+    /* Pending before the thread exists: a quick answer (a hosts-file hit)
+     * can reach the pipe before pthread_create even returns. */
+    pending[slot] = (struct resolve_pending){job->id, fn, arg};
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
@@ -125,12 +128,12 @@ int resolve_start(const char *name, resolve_fn fn, void *arg)
     int err = pthread_create(&t, &attr, resolve_thread, job);
     pthread_attr_destroy(&attr);
     if (err) {
+        pending[slot].id = 0;
         errno = err;
         log_warn("resolver thread for %s", name);
         free(job);
         return -1;
     }
-    pending[slot] = (struct resolve_pending){job->id, fn, arg};
     return 0;
 }
 

@@ -24,6 +24,7 @@ t_cleanup() {
     for ns in "${T_NETNS[@]}"; do
         ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
         ip netns del "$ns" 2>/dev/null
+        rm -rf "/etc/netns/$ns"
     done
 }
 trap t_cleanup EXIT
