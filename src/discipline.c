@@ -11,42 +11,63 @@
 
 /* How it works. Every correction we make (steps, the part of a slew
  * applied so far, the frequency correction integrated over time) is added
- * up in `corr`. A measured offset plus the corrections made up to that
- * moment is the offset of the clock as it would have run without any of
- * them: that "free-running" offset is a straight line in time (its slope is
- * the oscillator's frequency error) plus measurement noise and slow wander,
- * and it does not depend on what we did to the clock. A weighted least
- * squares line through the recent free-running offsets gives the frequency
- * correction (the slope) and a smoothed estimate of the present offset (the
- * line's value now minus corr), which is slewed out. A runs test on the
- * residuals drops old points once the line no longer fits them (frequency
- * wander), so the window adapts to the oscillator. While the window is
- * short, a prior on the frequency (the drift file, or the estimate before a
- * reset) keeps a few noisy points from throwing the frequency around. */
+ * up and logged with the time it was made. A measured offset plus the
+ * corrections made up to the moment it was measured is the offset of the
+ * clock as it would have run without any of them: that "free-running"
+ * offset is a straight line in time (its slope is the oscillator's
+ * frequency error) plus measurement noise and slow wander, and it does not
+ * depend on what we did to the clock, nor on how late a sample reaches us.
+ *
+ * A weighted least-squares line through the newest free-running offsets
+ * gives the frequency correction (its slope) and a smoothed estimate of
+ * the present offset (its value now, less the corrections made), which is
+ * slewed out, replacing any slew in progress. How many points the line
+ * goes through is chosen at each update by how well lines of each length
+ * predicted the newest points: white noise favours long windows, wander
+ * short ones, and where they balance depends on the oscillator, the path
+ * and the update interval. When short lines predict far better than long
+ * ones, the old points belong to another regime and are forgotten.
+ *
+ * The errors we are given only rank the points (floored and capped, see
+ * disc_weigh); the noise level itself comes from the residuals. While the
+ * history is short, a prior on the frequency (the drift file, or the
+ * estimate before a reset or a step) keeps a few noisy points from throwing
+ * the frequency around, and a burst a few seconds long leaves the
+ * frequency alone. */
 
-#define DISC_HIST_MAX 64     /* points in the regression at most */
-#define DISC_SEG_MAX 64      /* updates remembered to place late samples */
-#define DISC_TARGETS 32      /* newest points that judge a window length */
-#define DISC_MIN_TARGETS 6   /* ... at least this many */
-#define DISC_TARGET_DECAY 0.9 /* weight of each older target relative to
-                               * the next newer one */
-#define DISC_Z 1.5           /* a shorter window must predict better by this
-                              * many standard errors */
-#define DISC_SCORE_FLOOR 1e-18 /* s^2: below (1 ns)^2 all scores are equal */
-#define DISC_BREAK 4.0       /* the longest window predicting this many times
-                              * worse (rms) than the best: a change */
-#define DISC_ERR_MIN 20e-6   /* s: no network sample is better than this */
-#define DISC_ERR_SPREAD 10.0 /* errors count up to this many times the
-                              * window's median, no more */
-#define DISC_MIN_SPAN 30.0   /* s: shorter windows leave the frequency to
-                              * the prior */
-#define DISC_PRIOR_NONE 100.0  /* ppm: sd of a frequency never measured */
-#define DISC_PRIOR_DRIFT 2.0   /* ppm: sd of a drift-file frequency */
-#define DISC_PRIOR_RESET 0.5   /* ppm: floor of the sd kept over a reset */
-#define DISC_SCALE_DOF 3.0   /* weight of "the errors are right" in the
-                              * noise scale estimate, in degrees of freedom */
-#define DISC_SETTLED_PPM 1.0 /* skew below which the frequency is settled */
-#define DISC_SETTLED_N 8     /* ... with at least this many points */
+/* Points in the regression at most; updates remembered to place late
+ * samples. */
+#define DISC_HIST_MAX 64
+#define DISC_SEG_MAX 64
+/* Window lengths are judged on the newest DISC_TARGETS points (at least
+ * DISC_MIN_TARGETS), each older one weighing DISC_TARGET_DECAY times the
+ * next newer one; a shorter window must predict better by DISC_Z standard
+ * errors. Scores below (1 ns)^2 are all equal. */
+#define DISC_TARGETS 32
+#define DISC_MIN_TARGETS 6
+#define DISC_TARGET_DECAY 0.9
+#define DISC_Z 2.0
+#define DISC_SCORE_FLOOR 1e-18
+/* The longest window predicting this many times worse (rms) than the best
+ * one: the old points are from another regime. */
+#define DISC_BREAK 4.0
+/* No network sample is better than DISC_ERR_MIN (s); errors count up to
+ * DISC_ERR_SPREAD times the window's median, no more. */
+#define DISC_ERR_MIN 20e-6
+#define DISC_ERR_SPREAD 10.0
+/* A history shorter than this (s) leaves the frequency to the prior. */
+#define DISC_MIN_SPAN 30.0
+/* Standard deviation (ppm) of the frequency prior: never measured, from
+ * the drift file, and the floor of what is kept over a reset or a step. */
+#define DISC_PRIOR_NONE 100.0
+#define DISC_PRIOR_DRIFT 2.0
+#define DISC_PRIOR_RESET 0.5
+/* Weight of "the errors are right" in the noise estimate, in degrees of
+ * freedom. */
+#define DISC_SCALE_DOF 3.0
+/* Settled: skew below DISC_SETTLED_PPM with DISC_SETTLED_N points. */
+#define DISC_SETTLED_PPM 1.0
+#define DISC_SETTLED_N 8
 
 struct disc_point {
     double t;      /* when measured, s, relative to the last update (<= 0) */
@@ -78,21 +99,21 @@ struct discipline {
     struct clock *clk;
     struct disc_point hist[DISC_HIST_MAX]; /* oldest first */
     int n;
-    int win;                                /* newest points the line uses */
-    struct disc_seg seg[DISC_SEG_MAX];      /* oldest first */
+    int win;                           /* newest points the line uses */
+    struct disc_seg seg[DISC_SEG_MAX]; /* oldest first */
     int nseg;
-    struct timespec origin; /* our clock at the last update (t = 0) */
-    double t_floor;         /* last step or reset: older samples do not
-                             * belong to the present time frame */
-    double corr;            /* corrections made up to t = 0 */
-    double slew_req;        /* slew asked for at the last update */
-    double freq;            /* ppm in force */
-    double prior_freq, prior_sd; /* ppm; the prior holds while its first
-                                  * point is still in the window */
+    struct timespec origin;      /* our clock at the last update (t = 0) */
+    double t_floor;              /* last step or reset: older samples do not
+                                  * belong to the present time frame */
+    double corr;                 /* corrections made up to t = 0 */
+    double slew_req;             /* slew asked for at the last update */
+    double freq;                 /* ppm in force */
+    double prior_freq, prior_sd; /* ppm; the prior holds until the history
+                                  * overflows */
     int prior_live;
-    double skew;            /* ppm */
+    double skew; /* ppm */
     unsigned updates, steps, since_reset;
-    int step_armed;         /* one step allowed again after a reset */
+    int step_armed; /* one step allowed again after a reset */
     double last_offset, last_step, interval, rms;
 };
 
@@ -135,7 +156,9 @@ static void disc_log(struct discipline *d)
         memmove(d->seg, d->seg + 1, (DISC_SEG_MAX - 1) * sizeof(d->seg[0]));
         d->nseg--;
     }
-    d->seg[d->nseg++] = (struct disc_seg){.t = 0.0, .corr = d->corr, .freq = d->freq,
+    d->seg[d->nseg++] = (struct disc_seg){.t = 0.0,
+                                          .corr = d->corr,
+                                          .freq = d->freq,
                                           .slew = d->slew_req,
                                           .rate = d->p.max_slew_ppm * 1e-6};
 }
@@ -545,8 +568,7 @@ enum discipline_action discipline_update(struct discipline *d, double offset, do
      * in another frame and are taken as measured right after it. */
     double t = fmin(0.0, fmax(timefmt_timespec_diff(when, &d->origin), d->t_floor));
     double err = isfinite(error) ? fabs(error) : 0.0;
-    struct disc_point pt = {.t = t, .x = offset + disc_corr_at(d, t), .err = err,
-                            .offset = offset};
+    struct disc_point pt = {.t = t, .x = offset + disc_corr_at(d, t), .err = err, .offset = offset};
     /* What the clock is off by now if it kept the frequency in force. */
     double now_off = pt.x - d->freq * 1e-6 * t - d->corr;
     if (disc_may_step(d, now_off)) {
@@ -559,8 +581,11 @@ enum discipline_action discipline_update(struct discipline *d, double offset, do
     disc_log(d);
     disc_stats(d, offset);
     log_debug("discipline: offset %+.9f at %+.3f s err %.9f: %s, freq %+.4f ppm skew %.4f, "
-              "slewing %+.9f, window %d of %d", offset, t, err,
-              act == DISCIPLINE_STEP ? "step" : act == DISCIPLINE_SLEW ? "slew" : "failed",
+              "slewing %+.9f, window %d of %d",
+              offset, t, err,
+              act == DISCIPLINE_STEP   ? "step"
+              : act == DISCIPLINE_SLEW ? "slew"
+                                       : "failed",
               d->freq, d->skew, d->slew_req, d->win, d->n);
     return act;
 }

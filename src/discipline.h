@@ -52,13 +52,16 @@ void discipline_params_default(struct discipline_params *p);
  * which is clamped to the new max_freq_ppm. */
 void discipline_set_params(struct discipline *d, const struct discipline_params *params);
 /* One update: offset (s, reference - our clock, positive: we are behind)
- * measured now, with error (s) its uncertainty (combined jitter / root
- * distance, used to weight it). Returns what was done; on STEP *stepped
- * (if not NULL) receives the step, so callers can tell the sources. */
+ * measured at now (our clock when the sample was taken, which may be
+ * earlier than the present: corrections made since are accounted for),
+ * with error (s) its uncertainty (the sample's jitter; used to weigh it
+ * against others). Returns what was done; on STEP *stepped (if not NULL)
+ * receives the step, so callers can tell the sources. */
 enum discipline_action discipline_update(struct discipline *d, double offset, double error,
                                          const struct timespec *now, double *stepped);
 /* Forget the offset history but keep the frequency (after a clock jump or a
- * long outage), and allow one step again if makestep allows any step. */
+ * long outage), and allow one step again if makestep allows any step; the
+ * next update is exempt from maxchange, like the first. */
 void discipline_reset(struct discipline *d);
 /* Current state. */
 void discipline_get_state(const struct discipline *d, struct discipline_state *out);
@@ -67,7 +70,9 @@ void discipline_get_state(const struct discipline *d, struct discipline_state *o
 double discipline_drift(const struct discipline *d, int *settled);
 /* The offset (s) that a measurement of offset taken at when (our clock)
  * would show now: less the corrections made since, plus the drift the
- * frequency in force expects. For comparing samples of different ages. */
+ * frequency in force expects. For comparing samples of different ages
+ * (selection); never feed a projected offset to discipline_update, which
+ * would take it as confirming the frequency in force. */
 double discipline_project(const struct discipline *d, double offset, const struct timespec *when);
 
 #endif

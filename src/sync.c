@@ -23,7 +23,7 @@ struct sync_src {
     struct source *src; /* NULL: free slot */
     char name[64];
     uint32_t refid;
-    double last_sample; /* our-clock time (s) of the last sample fed on */
+    struct timespec last_fed; /* measurement time of the last sample fed on */
     enum select_status status;
     enum select_status logged; /* last status written to the log */
     double distance;
@@ -112,7 +112,7 @@ int sync_add_source(struct sync *sy, struct source *src, const char *name, uint3
     s->src = src;
     snprintf(s->name, sizeof(s->name), "%s", name);
     s->refid = refid;
-    s->last_sample = -INFINITY;
+    s->last_fed = (struct timespec){0, 0};
     s->status = s->logged = SELECT_UNREACHABLE;
     return slot;
 }
@@ -141,10 +141,6 @@ struct discipline *sync_discipline(struct sync *sy)
     return sy->disc;
 }
 
-static double ts_seconds(const struct timespec *ts)
-{
-    return (double)ts->tv_sec + ts->tv_nsec * 1e-9;
-}
 
 /* What the server advertises, from the system variables. Root dispersion
  * grows with PHI from the last update, so a client sees our holdover. */
@@ -201,12 +197,18 @@ static int sync_candidates(struct sync *sy, const struct timespec *now,
         if (!est[n].valid)
             continue;
         const struct source_params *sp = source_params(s->src);
+        struct timespec at = *now;
+        timefmt_timespec_add(&at, -est[n].age);
+        /* Picks of different ages compare only once projected to now
+         * through the corrections made since each was measured. A source
+         * counts as reachable while one of its last three polls was
+         * answered, so a dead system peer is replaced within three polls. */
         cand[n] = (struct select_candidate){
-            .id = i, .offset = est[n].offset, .delay = est[n].delay,
-            .dispersion = est[n].dispersion, .jitter = est[n].jitter,
+            .id = i, .offset = discipline_project(sy->disc, est[n].offset, &at),
+            .delay = est[n].delay, .dispersion = est[n].dispersion, .jitter = est[n].jitter,
             .root_delay = est[n].root_delay, .root_dispersion = est[n].root_dispersion,
             .stratum = est[n].stratum, .leap = est[n].leap, .prefer = sp->prefer,
-            .noselect = sp->noselect, .reachable = est[n].reachable};
+            .noselect = sp->noselect, .reachable = (est[n].reach & 0x07) != 0};
         n++;
     }
     return n;
@@ -238,42 +240,68 @@ static void sync_stepped(struct sync *sy, double step)
     for (int i = 0; i < sy->n; i++) {
         if (sy->srcs[i].src) {
             source_clock_stepped(sy->srcs[i].src, step);
-            sy->srcs[i].last_sample = -INFINITY;
+            sy->srcs[i].last_fed = (struct timespec){0, 0};
         }
     }
     sy->stepped_since_tick += step;
 }
 
-/* Feed the discipline only with a sample the system peer has not given it
- * before; other sources' samples refresh selection but are not counted
- * twice against the clock. */
-static int sync_discipline_peer(struct sync *sy, const struct select_result *res,
-                                const struct source_estimate *pe, const struct timespec *now,
-                                double *step)
+/* Feed one source's samples that the discipline has not seen, oldest first,
+ * each at the time it was measured and weighted by its own error bound
+ * (half its delay plus its dispersion), so a congested sample counts less.
+ * Returns 1 if anything was fed, -1 after a step (stop feeding then). */
+static int sync_feed_source(struct sync *sy, struct sync_src *ss, const struct timespec *now,
+                            double *step)
 {
-    struct sync_src *ps = &sy->srcs[res->system_peer_id];
-    double sample_time = ts_seconds(now) - pe->age;
+    struct source_sample_view sv[SOURCE_FILTER_LEN];
+    int n = source_get_samples(ss->src, now, sv, SOURCE_FILTER_LEN), fed = 0;
+
+    for (int k = n - 1; k >= 0; k--) {
+        struct timespec at = *now;
+        timefmt_timespec_add(&at, -sv[k].age);
+        /* 1 us margin: the same sample recomputed from another "now" */
+        if (timefmt_timespec_diff(&at, &ss->last_fed) <= 1e-6)
+            continue;
+        ss->last_fed = at;
+        double err = sv[k].delay / 2 + sv[k].dispersion;
+        switch (discipline_update(sy->disc, sv[k].offset, err, &at, step)) {
+        case DISCIPLINE_STEP:
+            sync_stepped(sy, *step);
+            return -1;
+        case DISCIPLINE_REFUSED:
+            log_warnx("offset %+.3f s from %s exceeds maxchange: clock left alone",
+                      sv[k].offset, ss->name);
+            break;
+        case DISCIPLINE_FAILED:
+            log_warnx("the clock refused an adjustment");
+            break;
+        case DISCIPLINE_SLEW:
+            fed = 1;
+            break;
+        }
+    }
+    return fed;
+}
+
+/* Every survivor of selection feeds the discipline with its new samples;
+ * falsetickers and discarded candidates never do. Returns 1 if the clock
+ * was updated. */
+static int sync_feed_survivors(struct sync *sy, const struct select_result *res,
+                               const struct select_candidate *cand, int n,
+                               const struct timespec *now, double *step)
+{
+    int fed = 0;
 
     *step = 0.0;
-    if (!(sample_time > ps->last_sample + 1e-9))
-        return 0;
-    ps->last_sample = sample_time;
-    double err = fmax(res->jitter, pe->dispersion);
-    switch (discipline_update(sy->disc, res->offset, err, now, step)) {
-    case DISCIPLINE_STEP:
-        sync_stepped(sy, *step);
-        break;
-    case DISCIPLINE_REFUSED:
-        log_warnx("offset %+.3f s from %s exceeds maxchange: clock left alone", res->offset,
-                  ps->name);
-        return 0;
-    case DISCIPLINE_FAILED:
-        log_warnx("the clock refused an adjustment");
-        return 0;
-    case DISCIPLINE_SLEW:
-        break;
+    for (int k = 0; k < n; k++) {
+        if (res->status[k] < SELECT_COMBINED)
+            continue;
+        int r = sync_feed_source(sy, &sy->srcs[cand[k].id], now, step);
+        if (r < 0)
+            return 1;
+        fed |= r;
     }
-    return 1;
+    return fed;
 }
 
 static void sync_note_outcome(struct sync *sy, enum select_outcome oc, int64_t mono_ns)
@@ -336,7 +364,7 @@ void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
     double step;
     /* The system variables move only with a new sample of the peer (or a new
      * peer); in between, root dispersion keeps growing from the last one. */
-    if (sync_discipline_peer(sy, &res, pe, now, &step) || changed) {
+    if (sync_feed_survivors(sy, &res, cand, n, now, &step) || changed) {
         timefmt_timespec_add(&after, step);
         sync_adopt(sy, &res, pe, &after);
     }

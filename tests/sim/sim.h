@@ -15,6 +15,7 @@
 
 #include "acl.h"
 #include "clock.h"
+#include "ntp_wire.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "source.h"
@@ -22,7 +23,7 @@
 
 /* Unix time at simulation time 0. */
 #define SIM_T0 1800000000.0
-#define SIM_PKT_MAX 68
+#define SIM_PKT_MAX (NTP_HEADER_LEN + NTP_MAC_MAX_LEN)
 #define SIM_MAX_SERVERS 8
 #define SIM_MAX_OUTAGES 4
 #define SIM_MAX_WINDOWS 4
@@ -55,6 +56,7 @@ struct sim_event {
     uint64_t seq; /* insertion order: ties fire first-in first-out */
     sim_event_fn fn;
     int arg;      /* e.g. server index */
+    uint64_t gen; /* poll timers: stale if the server's generation moved */
     size_t len;   /* packet bytes in buf */
     uint8_t buf[SIM_PKT_MAX];
 };
@@ -66,6 +68,7 @@ struct sim_queue {
     uint64_t seq;
 };
 
+/* Empty queue; sim_queue_fini frees what it holds. */
 void sim_queue_init(struct sim_queue *q);
 void sim_queue_fini(struct sim_queue *q);
 /* Insert a copy of ev (its seq is assigned here). */
@@ -77,19 +80,18 @@ int sim_queue_pop(struct sim_queue *q, struct sim_event *out);
  * constant offset, plus a frequency error integrated over time, the error
  * itself a random walk (wander) stepped on a fixed grid, plus jumps. */
 struct sim_osc {
-    double ppm;     /* frequency error without wander */
-    double wander;  /* random-walk sd, ppm per sqrt(s) */
-    double grid;    /* s between wander steps */
-    double t_grid;  /* true time of the last grid point reached */
-    double phase;   /* osc - true at t_grid, without jumps, s */
-    double walk;    /* wander part of the frequency, ppm */
-    double jumps;   /* sum of jumps so far, s */
+    double ppm;    /* frequency error without wander */
+    double wander; /* random-walk sd, ppm per sqrt(s) */
+    double grid;   /* s between wander steps */
+    double t_grid; /* true time of the last grid point reached */
+    double phase;  /* osc - true at t_grid, without jumps, s */
+    double walk;   /* wander part of the frequency, ppm */
+    double jumps;  /* sum of jumps so far, s */
     struct sim_rng rng;
 };
 
 /* Start at phase offset (s) with frequency error ppm and wander. */
-void sim_osc_init(struct sim_osc *o, double offset, double ppm, double wander,
-                  struct sim_rng rng);
+void sim_osc_init(struct sim_osc *o, double offset, double ppm, double wander, struct sim_rng rng);
 /* Oscillator - true time at t (s); t must not go back by more than a grid
  * step. with_jumps 0 gives the monotonic clock (jumps never reach it). */
 double sim_osc_phase(struct sim_osc *o, double t, int with_jumps);
@@ -104,12 +106,12 @@ struct sim_outage {
 
 /* A network path between the client and one server. */
 struct sim_path {
-    double out, back;       /* one-way base delays, s (asymmetry: they differ) */
+    double out, back; /* one-way base delays, s (asymmetry: they differ) */
     enum sim_jitter kind;
-    double jitter;          /* mean (EXP) or sd of |N| (GAUSS), s, each way */
-    double spike_prob;      /* chance a packet meets a queue */
-    double spike_mean;      /* extra delay then, exponential mean, s */
-    double loss;            /* chance a packet is lost */
+    double jitter;     /* mean (EXP) or sd of |N| (GAUSS), s, each way */
+    double spike_prob; /* chance a packet meets a queue */
+    double spike_mean; /* extra delay then, exponential mean, s */
+    double loss;       /* chance a packet is lost */
     struct sim_outage outage[SIM_MAX_OUTAGES];
     int noutages;
     struct sim_rng rng;
@@ -126,17 +128,17 @@ int sim_path_down(const struct sim_path *p, double t);
 /* ---- sim_world.c: servers, the client, the event loop, figures ---- */
 
 struct sim_server_cfg {
-    double offset;  /* the server clock's error, s (a falseticker's lie) */
-    double ppm;     /* its frequency error (a drifting falseticker) */
-    int kod;        /* rate-limit the client with RATE kisses */
-    double jitter;  /* LAN path jitter (sim_path_lan); the path may be
-                     * edited afterwards through sim_world_path() */
+    double offset; /* the server clock's error, s (a falseticker's lie) */
+    double ppm;    /* its frequency error (a drifting falseticker) */
+    int kod;       /* rate-limit the client with RATE kisses */
+    double jitter; /* LAN path jitter (sim_path_lan); the path may be
+                    * edited afterwards through sim_world_path() */
 };
 
 struct sim_client_cfg {
-    double offset;  /* oscillator phase at start, s (client ahead: > 0) */
-    double ppm;     /* oscillator frequency error */
-    double wander;  /* ppm/sqrt(s) */
+    double offset; /* oscillator phase at start, s (client ahead: > 0) */
+    double ppm;    /* oscillator frequency error */
+    double wander; /* ppm/sqrt(s) */
     int iburst;
     int minpoll, maxpoll;
     double initial_freq; /* the drift file, ppm */
@@ -148,7 +150,7 @@ struct sim_client_cfg {
  * simulated second) over [from, to). */
 struct sim_window {
     double from, to;
-    double thr;      /* "in sync": |error| <= thr */
+    double thr; /* "in sync": |error| <= thr */
     double sum2, maxabs;
     unsigned n;
     double last_out; /* last time |error| > thr, -1 if never */
@@ -183,6 +185,7 @@ struct sim_world {
 void sim_client_defaults(struct sim_client_cfg *c);
 /* New world with the client configured; seed drives everything random. */
 struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed);
+/* Free the world, its servers, the client and pending events. */
 void sim_world_destroy(struct sim_world *w);
 /* Add an upstream server and the client's source for it; returns its
  * index. */
@@ -198,7 +201,7 @@ void sim_world_run(struct sim_world *w, double t);
 /* Track the error over [from, to) with sync threshold thr; returns the
  * window's index. */
 int sim_world_window(struct sim_world *w, double from, double to, double thr);
-/* RMS of the error in window i. */
+/* RMS of the error over a window. */
 double sim_window_rms(const struct sim_window *win);
 /* Seconds from the window's start until the error stayed within thr. */
 double sim_window_settle(const struct sim_window *win);

@@ -98,8 +98,7 @@ int sim_queue_pop(struct sim_queue *q, struct sim_event *out)
     return 1;
 }
 
-void sim_osc_init(struct sim_osc *o, double offset, double ppm, double wander,
-                  struct sim_rng rng)
+void sim_osc_init(struct sim_osc *o, double offset, double ppm, double wander, struct sim_rng rng)
 {
     memset(o, 0, sizeof(*o));
     o->phase = offset;
@@ -150,8 +149,8 @@ double sim_path_delay(struct sim_path *p, double t, int back)
     double lost = sim_rng_unit(&p->rng);
     double j = p->kind == SIM_JIT_EXP ? sim_rng_exp(&p->rng, p->jitter)
                                       : fabs(sim_rng_gauss(&p->rng)) * p->jitter;
-    double spike = sim_rng_unit(&p->rng) < p->spike_prob
-                       ? sim_rng_exp(&p->rng, p->spike_mean) : 0.0;
+    double spike =
+        sim_rng_unit(&p->rng) < p->spike_prob ? sim_rng_exp(&p->rng, p->spike_mean) : 0.0;
 
     if (lost < p->loss || sim_path_down(p, t))
         return -1.0;

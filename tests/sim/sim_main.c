@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* Simulator entry point: run the self-test and every scenario, one line
- * each, then the tally. TEMPUS_SEED repeats a run; TEMPUS_SIM_ONLY runs
- * only the scenarios whose name contains it. */
+ * each, then the tally. TEMPUS_SEED picks another run; TEMPUS_SIM_ONLY runs
+ * only the scenarios whose name contains it; TEMPUS_SIM_LOG shows the
+ * daemon's debug log. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +12,19 @@
 #include "log.h"
 #include "sim.h"
 
+/* The run is deterministic: seed 1 unless TEMPUS_SEED says otherwise
+ * ("random" picks one from the time, printed so it can be repeated). */
 static uint64_t sim_seed(void)
 {
     const char *env = getenv("TEMPUS_SEED");
-    if (env && *env)
-        return strtoull(env, NULL, 0);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec;
+    if (!env || !*env)
+        return 1;
+    if (strcmp(env, "random") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec;
+    }
+    return strtoull(env, NULL, 0);
 }
 
 /* A different but reproducible seed per scenario. */

@@ -21,6 +21,8 @@ struct sim_server {
     struct sim_path path;
     struct source *src; /* the client's view of this server */
     int idx;            /* in the client's sync */
+    double next_poll;   /* true time of the pending poll */
+    uint64_t poll_gen;  /* bumped when the pending poll is replaced */
 };
 
 static struct timespec sim_ts(double t)
@@ -109,8 +111,12 @@ void sim_world_destroy(struct sim_world *w)
  * request. */
 static void server_refresh(struct sim_server *s, const struct timespec *now)
 {
-    struct server_ref ref = {.synced = 1, .leap = NTP_LEAP_NONE, .stratum = 1,
-                             .root_delay = 0.0, .root_dispersion = 1e-5, .ref_time = *now};
+    struct server_ref ref = {.synced = 1,
+                             .leap = NTP_LEAP_NONE,
+                             .stratum = 1,
+                             .root_delay = 0.0,
+                             .root_dispersion = 1e-5,
+                             .ref_time = *now};
     ref.refid = ntp_wire_refid_ascii("GPS");
     server_set_ref(s->srv, &ref);
 }
@@ -118,10 +124,14 @@ static void server_refresh(struct sim_server *s, const struct timespec *now)
 int sim_world_add_server(struct sim_world *w, const struct sim_server_cfg *cfg)
 {
     struct sim_server *s = mem_zalloc(sizeof(*s));
-    struct ratelimit_params rp = {.enabled = cfg->kod, .interval = 4, .burst = 2, .leak = 0,
-                                  .kod = cfg->kod, .memory_limit = 65536};
-    struct source_params pp = {.minpoll = w->ccfg.minpoll, .maxpoll = w->ccfg.maxpoll,
-                               .iburst = w->ccfg.iburst};
+    struct ratelimit_params rp = {.enabled = cfg->kod,
+                                  .interval = 4,
+                                  .burst = 2,
+                                  .leak = 0,
+                                  .kod = cfg->kod,
+                                  .memory_limit = 65536};
+    struct source_params pp = {
+        .minpoll = w->ccfg.minpoll, .maxpoll = w->ccfg.maxpoll, .iburst = w->ccfg.iburst};
     struct sim_rng r;
     struct timespec now;
     char name[32];
@@ -188,6 +198,48 @@ static void push(struct sim_world *w, double t, sim_event_fn fn, int arg, const 
     sim_queue_push(&w->q, &ev);
 }
 
+static void ev_poll(struct sim_world *w, const struct sim_event *ev);
+
+static void schedule_poll(struct sim_world *w, int i, double t)
+{
+    struct sim_server *s = w->srv[i];
+    struct sim_event ev = {.t = t, .fn = ev_poll, .arg = i, .gen = ++s->poll_gen};
+    s->next_poll = t;
+    sim_queue_push(&w->q, &ev);
+}
+
+/* After a step or a reset every source starts a burst, but its timer still
+ * points at the old poll interval: poll again within the burst spacing, as
+ * the daemon's upstream loop must. */
+static void rearm_polls(struct sim_world *w)
+{
+    for (int i = 0; i < w->nsrv; i++)
+        if (w->srv[i]->next_poll > w->now + 2.0)
+            schedule_poll(w, i, w->now + 0.5);
+}
+
+static unsigned steps_of(struct sim_world *w)
+{
+    struct sync_state st;
+    struct timespec now;
+    clock_now(w->clk, &now);
+    sync_get_state(w->sync, &now, &st);
+    return st.disc.steps;
+}
+
+static int samples_held(struct sim_world *w)
+{
+    struct source_estimate e;
+    struct timespec now;
+    int n = 0;
+    clock_now(w->clk, &now);
+    for (int i = 0; i < w->nsrv; i++) {
+        source_get_estimate(w->srv[i]->src, &now, &e);
+        n += e.nsamples;
+    }
+    return n;
+}
+
 static void ev_at_client(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_server *s = w->srv[ev->arg];
@@ -195,9 +247,13 @@ static void ev_at_client(struct sim_world *w, const struct sim_event *ev)
 
     clock_now(w->clk, &t4);
     switch (source_process_reply(s->src, ev->buf, ev->len, &t4)) {
-    case SOURCE_SAMPLE:
+    case SOURCE_SAMPLE: {
+        unsigned steps = steps_of(w);
         sync_update(w->sync, &t4, sim_world_mono_ns(w));
+        if (steps_of(w) != steps)
+            rearm_polls(w);
         break;
+    }
     case SOURCE_KOD_RATE:
     case SOURCE_KOD_DENY:
         w->kods_seen++;
@@ -219,8 +275,8 @@ static void ev_at_server(struct sim_world *w, const struct sim_event *ev)
     client_addr(&from);
     clock_now(s->clk, &rx);
     server_refresh(s, &rx);
-    if (server_handle(s->srv, ev->buf, ev->len, &from, &rx, (int64_t)llround(w->now * 1e9),
-                      reply, sizeof(reply), &rlen) == SERVER_DROP)
+    if (server_handle(s->srv, ev->buf, ev->len, &from, &rx, (int64_t)llround(w->now * 1e9), reply,
+                      sizeof(reply), &rlen) == SERVER_DROP)
         return;
     tx = rx;
     timefmt_timespec_add(&tx, turnaround);
@@ -236,6 +292,8 @@ static void ev_poll(struct sim_world *w, const struct sim_event *ev)
     struct timespec t1;
     uint8_t buf[SIM_PKT_MAX];
 
+    if (ev->gen != s->poll_gen)
+        return; /* replaced by rearm_polls() */
     clock_now(w->clk, &t1);
     size_t len = source_make_request(s->src, &t1, buf, sizeof(buf));
     if (len == 0)
@@ -243,7 +301,7 @@ static void ev_poll(struct sim_world *w, const struct sim_event *ev)
     double d = sim_path_delay(&s->path, w->now, 0);
     if (d >= 0.0)
         push(w, w->now + d, ev_at_server, ev->arg, buf, len);
-    push(w, w->now + source_poll_delay(s->src), ev_poll, ev->arg, NULL, 0);
+    schedule_poll(w, ev->arg, w->now + source_poll_delay(s->src));
 }
 
 static void track(struct sim_world *w)
@@ -274,7 +332,10 @@ static void ev_tick(struct sim_world *w, const struct sim_event *ev)
 
     (void)ev;
     clock_now(w->clk, &now);
+    int held = samples_held(w);
     sync_tick(w->sync, &now, sim_world_mono_ns(w));
+    if (held > 0 && samples_held(w) == 0)
+        rearm_polls(w); /* a jump was detected and every source reset */
     track(w);
     if (w->on_tick)
         w->on_tick(w, w->tick_arg);
@@ -289,7 +350,7 @@ void sim_world_start(struct sim_world *w)
     /* The daemon starts polling every source at once, give or take the
      * time it takes to resolve names and open sockets. */
     for (int i = 0; i < w->nsrv; i++)
-        push(w, 0.1 + 0.4 * sim_rng_unit(&r), ev_poll, i, NULL, 0);
+        schedule_poll(w, i, 0.1 + 0.4 * sim_rng_unit(&r));
     push(w, 1.0, ev_tick, 0, NULL, 0);
 }
 

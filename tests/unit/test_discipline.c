@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,10 +33,10 @@ static uint64_t seed;
 /* The oscillator: true time t plus a constant offset plus its frequency
  * error integrated piecewise. */
 struct osc {
-    double t;       /* true time since T0, s */
-    double off;     /* oscillator - true at t = 0, s */
-    double ppm;     /* present frequency error */
-    double acc;     /* error accumulated up to t_seg, s */
+    double t;   /* true time since T0, s */
+    double off; /* oscillator - true at t = 0, s */
+    double ppm; /* present frequency error */
+    double acc; /* error accumulated up to t_seg, s */
     double t_seg;
     uint64_t rng;
 };
@@ -118,6 +119,25 @@ static enum discipline_action fx_update(struct fx *f, double interval, double no
     return discipline_update(f->d, off, err, &now, stepped);
 }
 
+/* The correction that cancels an oscillator ppm fast: -e / (1 + e). */
+static double ideal(double ppm)
+{
+    return -ppm / (1.0 + ppm * 1e-6);
+}
+
+/* The frequency in force is within 6 of its own standard errors (plus
+ * slack) of the ideal, and that standard error is below max_skew. (Not 3:
+ * the window is chosen for predicting the newest points well, which now
+ * and then picks a short one whose slope fits their noise.) */
+static void assert_freq(struct fx *f, double osc_ppm, double slack, double max_skew)
+{
+    struct discipline_state st;
+    discipline_get_state(f->d, &st);
+    assert_near(st.freq_ppm, clock_get_freq(f->clk), 0);
+    assert_true(st.freq_err_ppm < max_skew);
+    assert_near(st.freq_ppm, ideal(osc_ppm), 6.0 * st.freq_err_ppm + slack);
+}
+
 static void fx_run(struct fx *f, int n, double interval, double noise, double err)
 {
     for (int i = 0; i < n; i++)
@@ -184,15 +204,13 @@ static void test_learns_frequency_noisy(void **state)
     (void)state;
     fx_open(&f, 0.002, -80.0, 0.0, NULL);
     fx_run(&f, 64, 64.0, 1e-4, 1e-4);
+    assert_freq(&f, -80.0, 0.01, 0.2);
+    fx_run(&f, 64, 64.0, 1e-4, 1e-4); /* startup points out of the history */
+    assert_freq(&f, -80.0, 0.01, 0.2);
     discipline_get_state(f.d, &st);
-    assert_near(st.freq_ppm, 80.0, 0.1);
-    fx_run(&f, 64, 64.0, 1e-4, 1e-4); /* startup points out of the window */
-    discipline_get_state(f.d, &st);
-    assert_near(st.freq_ppm, 80.0, 0.1);
-    assert_true(st.freq_err_ppm > 0.001 && st.freq_err_ppm < 0.1);
-    assert_true(fabs(st.freq_ppm - 80.0) < 4.0 * st.freq_err_ppm + 0.01);
+    assert_true(st.freq_err_ppm > 0.001);
     f.osc.t += 10.0;
-    assert_true(fabs(true_offset(&f.osc, f.clk)) < 1e-4);
+    assert_true(fabs(true_offset(&f.osc, f.clk)) < 2e-4);
     assert_true(st.rms_offset > 2e-5 && st.rms_offset < 3e-4);
     fx_close(&f);
 }
@@ -393,7 +411,8 @@ static void test_drift_settles(void **state)
     discipline_drift(f.d, &settled);
     assert_false(settled);
     fx_run(&f, 40, 64.0, 1e-4, 1e-4);
-    assert_near(discipline_drift(f.d, &settled), -42.0, 0.2);
+    assert_freq(&f, 42.0, 0.02, 0.5);
+    discipline_drift(f.d, &settled);
     assert_true(settled);
     assert_near(discipline_drift(f.d, NULL), clock_get_freq(f.clk), 0);
     fx_close(&f);
@@ -411,7 +430,7 @@ static void test_drift_prior(void **state)
     fx_close(&f);
     fx_open(&f, 0.0, -12.0, 7.0, NULL);
     fx_run(&f, 40, 64.0, 1e-4, 1e-4);
-    assert_near(clock_get_freq(f.clk), 12.0, 0.2);
+    assert_freq(&f, -12.0, 0.02, 0.5);
     fx_close(&f);
 }
 
@@ -423,10 +442,10 @@ static void test_frequency_change_tracked(void **state)
     (void)state;
     fx_open(&f, 0.0, 10.0, 0.0, NULL);
     fx_run(&f, 64, 64.0, 2e-5, 2e-5);
-    assert_near(clock_get_freq(f.clk), -10.0, 0.05);
+    assert_freq(&f, 10.0, 0.005, 0.05);
     osc_set_ppm(&f.osc, 13.0);
     fx_run(&f, 24, 64.0, 2e-5, 2e-5);
-    assert_near(clock_get_freq(f.clk), -13.0, 0.1);
+    assert_freq(&f, 13.0, 0.02, 0.3);
     f.osc.t += 1.0;
     assert_true(fabs(true_offset(&f.osc, f.clk)) < 1e-4);
     fx_close(&f);
@@ -453,6 +472,77 @@ static void test_clock_went_back(void **state)
     fx_close(&f);
 }
 
+/* A sample measured while a big slew was under way and handed in only
+ * after the slew ended is placed at its own time: it asks for nothing more
+ * (taken as measured now, it would ask for 25 ms again). And
+ * discipline_project says what it would read now. */
+static void test_late_sample(void **state)
+{
+    struct fx f;
+    struct discipline_params p;
+    struct timespec when, now;
+    (void)state;
+    discipline_params_default(&p);
+    p.makestep_threshold = 0.0;
+    fx_open(&f, -0.05, 0.0, 0.0, &p);
+    fx_run(&f, 1, 1.0, 0.0, 1e-5);
+    f.osc.t = 51.0; /* half way through the 100 s slew */
+    double late = true_offset(&f.osc, f.clk);
+    clock_now(f.clk, &when);
+    assert_near(late, 0.025, 1e-3);
+    f.osc.t = 60.0;
+    fx_run(&f, 1, 0.0, 0.0, 1e-5);
+    f.osc.t = 200.0; /* slewed out */
+    assert_true(fabs(true_offset(&f.osc, f.clk)) < 1e-6);
+    assert_near(discipline_project(f.d, late, &when), 0.0, 1e-6);
+    clock_now(f.clk, &now);
+    assert_near(discipline_project(f.d, 0.001, &now), 0.001, 1e-9);
+    assert_int_equal(discipline_update(f.d, late, 1e-5, &when, NULL), DISCIPLINE_SLEW);
+    f.osc.t = 300.0;
+    assert_true(fabs(true_offset(&f.osc, f.clk)) < 1e-6);
+    fx_close(&f);
+}
+
+/* A reload keeps what was learned; a tighter max_freq clamps at once. */
+static void test_set_params(void **state)
+{
+    struct fx f;
+    struct discipline_params p;
+    struct discipline_state st;
+    (void)state;
+    fx_open(&f, 0.0, 30.0, 0.0, NULL);
+    fx_run(&f, 10, 64.0, 0.0, 1e-5);
+    discipline_params_default(&p);
+    p.max_freq_ppm = 400.0;
+    discipline_set_params(f.d, &p);
+    assert_near(clock_get_freq(f.clk), ideal(30.0), 1e-3);
+    p.max_freq_ppm = 20.0;
+    discipline_set_params(f.d, &p);
+    assert_near(clock_get_freq(f.clk), -20.0, 0);
+    fx_run(&f, 3, 64.0, 0.0, 1e-5);
+    discipline_get_state(f.d, &st);
+    assert_near(st.freq_ppm, -20.0, 0);
+    assert_int_equal(st.updates, 13);
+    assert_int_equal(st.steps, 0);
+    fx_close(&f);
+}
+
+/* Errors claimed far below the real noise (a filter holding one sample
+ * claims the clock's precision) do not make the estimate overconfident:
+ * the skew follows the residuals. */
+static void test_claimed_errors_not_trusted(void **state)
+{
+    struct fx f;
+    (void)state;
+    fx_open(&f, 0.0, -5.0, 0.0, NULL);
+    fx_run(&f, 40, 64.0, 1e-4, 1e-9);
+    assert_freq(&f, -5.0, 0.01, 0.5);
+    struct discipline_state st;
+    discipline_get_state(f.d, &st);
+    assert_true(st.freq_err_ppm > 0.005);
+    fx_close(&f);
+}
+
 static struct timespec fake_now;
 
 static int fake_gettime(clockid_t id, struct timespec *out)
@@ -465,6 +555,7 @@ static int fake_gettime(clockid_t id, struct timespec *out)
 static int fake_adjtime_fail(clockid_t id, struct timex *tx)
 {
     (void)id, (void)tx;
+    errno = EPERM;
     return -1;
 }
 
@@ -518,6 +609,9 @@ int main(void)
         cmocka_unit_test(test_drift_prior),
         cmocka_unit_test(test_frequency_change_tracked),
         cmocka_unit_test(test_clock_went_back),
+        cmocka_unit_test(test_late_sample),
+        cmocka_unit_test(test_set_params),
+        cmocka_unit_test(test_claimed_errors_not_trusted),
         cmocka_unit_test(test_clock_refuses),
     };
     setup_seed();
