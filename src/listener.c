@@ -41,10 +41,11 @@ static void listener_serve_one(struct listener *l, int fd, struct netio_msg *m)
                                           sched_wake_ns(), reply, sizeof(reply), &rlen);
     if (v == SERVER_DROP)
         return;
-    if (v == SERVER_REPLY) {
+    /* Transmit time as late as possible, and the MAC (if any) over it. */
+    if (v == SERVER_REPLY)
         clock_now(l->clk, &tx);
-        server_stamp_tx(reply, rlen, &tx);
-    }
+    if (server_finish(l->srv, v, reply, rlen, v == SERVER_REPLY ? &tx : NULL) < 0)
+        return;
     netio_send(fd, m, reply, rlen);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "log.h"
 #include "mem.h"
 #include "ntp_wire.h"
@@ -17,9 +18,21 @@ struct server_abuse {
     struct netaddr last_denied, last_limited, last_control;
 };
 
+/* What a request's MAC made of it. */
+enum server_auth {
+    SRV_AUTH_NONE,   /* no MAC */
+    SRV_AUTH_IGNORE, /* a MAC we do not answer at all */
+    SRV_AUTH_CHECK,  /* a MAC worth verifying */
+    SRV_AUTH_OK,     /* verified with a trusted key */
+    SRV_AUTH_FAILED, /* did not verify: crypto-NAK */
+};
+
 struct server {
     struct acl *acl;
     struct ratelimit *rl;
+    const struct keys *keys;
+    uint32_t *trusted;
+    unsigned n_trusted;
     int precision;
     struct server_ref ref;
     struct server_stats stats;
@@ -38,6 +51,9 @@ struct server *server_create(struct acl *acl, struct ratelimit *rl, int precisio
 
 void server_destroy(struct server *srv)
 {
+    if (!srv)
+        return;
+    free(srv->trusted);
     free(srv);
 }
 
@@ -59,6 +75,19 @@ void server_set_ref(struct server *srv, const struct server_ref *ref)
 const struct server_ref *server_get_ref(const struct server *srv)
 {
     return &srv->ref;
+}
+
+void server_set_auth(struct server *srv, const struct keys *keys, const uint32_t *trusted,
+                     unsigned n_trusted)
+{
+    free(srv->trusted);
+    srv->trusted = NULL;
+    srv->keys = keys;
+    srv->n_trusted = n_trusted;
+    if (n_trusted) {
+        srv->trusted = mem_calloc(n_trusted, sizeof(*trusted));
+        memcpy(srv->trusted, trusted, n_trusted * sizeof(*trusted));
+    }
 }
 
 void server_get_stats(const struct server *srv, struct server_stats *out)
@@ -105,9 +134,11 @@ static size_t server_build_reply(const struct server *srv, const struct ntp_head
     return ntp_wire_encode_header(&h, out, cap);
 }
 
-/* RATE kiss-o'-death: no usable time in it, only the client's own
- * timestamp echoed so that the client can tell it is genuine. */
-static size_t server_build_kod(const struct ntp_header *req, uint8_t *out, size_t cap)
+/* Kiss-o'-death (RATE) or crypto-NAK (CRYP): no usable time in it, only
+ * the client's own timestamp echoed so that the client can tell it answers
+ * its request. */
+static size_t server_build_kiss(const struct ntp_header *req, const char *code, uint8_t *out,
+                                size_t cap)
 {
     struct ntp_header h = {0};
     h.leap = NTP_LEAP_UNSYNC;
@@ -115,11 +146,75 @@ static size_t server_build_kod(const struct ntp_header *req, uint8_t *out, size_
     h.mode = NTP_MODE_SERVER;
     h.stratum = 0;
     h.poll = server_poll(req->poll);
-    h.refid = ntp_wire_refid_ascii("RATE");
+    h.refid = ntp_wire_refid_ascii(code);
     h.org_ts = req->tx_ts;
     h.rx_ts = req->tx_ts;
     h.tx_ts = req->tx_ts;
     return ntp_wire_encode_header(&h, out, cap);
+}
+
+/* RFC 5905 crypto-NAK: a kiss (CRYP) followed by a MAC of key id 0 alone.
+ * Unlike the reference implementation's it carries no time at all, so a
+ * client that fails to check it cannot be misled by it. */
+static size_t server_build_nak(const struct ntp_header *req, uint8_t *out, size_t cap)
+{
+    size_t n = server_build_kiss(req, "CRYP", out, cap);
+    if (n == 0 || cap - n < AUTH_KEYID_LEN)
+        return 0;
+    memset(out + n, 0, AUTH_KEYID_LEN);
+    return n + AUTH_KEYID_LEN;
+}
+
+/* Room for the MAC of key after the header: the key id now, the digest
+ * (zero until server_finish) once the transmit time is in. */
+static size_t server_add_mac_slot(const struct auth_key *key, uint8_t *out, size_t n, size_t cap)
+{
+    size_t dlen = auth_digest_len(key->type);
+    if (n != NTP_HEADER_LEN || cap - n < AUTH_KEYID_LEN + dlen)
+        return 0;
+    out[n] = (uint8_t)(key->id >> 24);
+    out[n + 1] = (uint8_t)(key->id >> 16);
+    out[n + 2] = (uint8_t)(key->id >> 8);
+    out[n + 3] = (uint8_t)key->id;
+    memset(out + n + AUTH_KEYID_LEN, 0, dlen);
+    return n + AUTH_KEYID_LEN + dlen;
+}
+
+static int server_trusts(const struct server *srv, uint32_t id)
+{
+    for (unsigned i = 0; i < srv->n_trusted; i++)
+        if (srv->trusted[i] == id)
+            return 1;
+    return 0;
+}
+
+/* Cheap first look at a request's MAC, before the rate limiter. A server
+ * without trustedkeys authenticates nobody and stays silent, as it did
+ * before authentication existed, rather than NAK every scanner; so does a
+ * MAC that is no authentication attempt at all (key id 0, which is itself
+ * a crypto-NAK, or a size no algorithm makes). */
+static enum server_auth server_mac_shape(const struct server *srv,
+                                         const struct ntp_packet_info *info)
+{
+    if (info->mac_len == 0)
+        return SRV_AUTH_NONE;
+    if (srv->n_trusted == 0 || info->key_id == 0 ||
+        (info->mac_len != AUTH_KEYID_LEN + 16 && info->mac_len != AUTH_KEYID_LEN + 20))
+        return SRV_AUTH_IGNORE;
+    return SRV_AUTH_CHECK;
+}
+
+/* Verify a MAC that passed server_mac_shape; *key is set when it holds. */
+static enum server_auth server_verify(const struct server *srv, const uint8_t *req,
+                                      const struct ntp_packet_info *info,
+                                      const struct auth_key **key)
+{
+    const struct auth_key *k =
+        server_trusts(srv, info->key_id) ? keys_find(srv->keys, info->key_id) : NULL;
+    if (!k || !auth_verify(k, req, info->mac_off, info->mac_len))
+        return SRV_AUTH_FAILED;
+    *key = k;
+    return SRV_AUTH_OK;
 }
 
 static void server_note(uint64_t *count, struct netaddr *last, const struct netaddr *client)
@@ -137,10 +232,11 @@ static int server_is_control(const uint8_t *req, size_t len)
     return mode == NTP_MODE_CONTROL || mode == NTP_MODE_PRIVATE;
 }
 
-/* Which requests deserve an answer at all; counts the reason for refusal. */
+/* Which requests deserve an answer at all; counts the reason for refusal.
+ * *auth says whether the MAC, if any, is to be verified. */
 static int server_acceptable(struct server *srv, const uint8_t *req, size_t len,
                              const struct netaddr *client, enum server_family fam,
-                             struct ntp_packet_info *info)
+                             struct ntp_packet_info *info, enum server_auth *auth)
 {
     if (server_is_control(req, len)) {
         srv->stats.wrong_mode[fam]++;
@@ -156,13 +252,42 @@ static int server_acceptable(struct server *srv, const uint8_t *req, size_t len,
         srv->stats.wrong_mode[fam]++;
         return 0;
     }
-    /* Symmetric-key authentication arrives with the hardening work; until
-     * then a request we cannot verify gets nothing rather than unsigned time. */
-    if (info->mac_len > 0) {
+    *auth = server_mac_shape(srv, info);
+    if (*auth == SRV_AUTH_IGNORE) {
         srv->stats.auth_dropped[fam]++;
         return 0;
     }
     return 1;
+}
+
+/* The reply bytes for verdict v; 0 if they do not fit. */
+static size_t server_build(const struct server *srv, enum server_verdict v,
+                           const struct ntp_header *req, const struct timespec *rx,
+                           const struct auth_key *key, uint8_t *out, size_t cap)
+{
+    size_t n;
+    if (v == SERVER_REPLY_NAK)
+        return server_build_nak(req, out, cap);
+    n = v == SERVER_REPLY_KOD ? server_build_kiss(req, "RATE", out, cap)
+                              : server_build_reply(srv, req, rx, out, cap);
+    return key ? server_add_mac_slot(key, out, n, cap) : n;
+}
+
+static void server_count(struct server *srv, enum server_verdict v, enum server_family fam,
+                         const struct netaddr *client, int authenticated)
+{
+    if (v == SERVER_REPLY_NAK) {
+        srv->stats.auth_failed[fam]++;
+        return;
+    }
+    srv->stats.auth_ok[fam] += authenticated != 0;
+    if (v == SERVER_REPLY_KOD) {
+        srv->stats.ratelimited[fam]++;
+        srv->stats.kod_sent[fam]++;
+        server_note(&srv->abuse.limited, &srv->abuse.last_limited, client);
+        return;
+    }
+    srv->stats.answered[fam]++;
 }
 
 enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t len,
@@ -172,6 +297,8 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
 {
     enum server_family fam = client->family == AF_INET6 ? SERVER_V6 : SERVER_V4;
     struct ntp_packet_info info;
+    enum server_auth auth;
+    const struct auth_key *key = NULL;
 
     *reply_len = 0;
     srv->stats.received[fam]++;
@@ -180,31 +307,50 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
         server_note(&srv->abuse.denied, &srv->abuse.last_denied, client);
         return SERVER_DROP;
     }
-    if (!server_acceptable(srv, req, len, client, fam, &info))
+    if (!server_acceptable(srv, req, len, client, fam, &info, &auth))
         return SERVER_DROP;
 
+    /* The limiter first, so that a flood costs no cryptography; a request
+     * that fails authentication gets its NAK only while within its rate. */
     enum ratelimit_verdict rv = ratelimit_charge(srv->rl, client, now_ns);
-    size_t n;
-    if (rv == RATELIMIT_DROP) {
+    if (rv != RATELIMIT_DROP && auth == SRV_AUTH_CHECK)
+        auth = server_verify(srv, req, &info, &key);
+    if (rv == RATELIMIT_DROP || (auth == SRV_AUTH_FAILED && rv != RATELIMIT_PASS)) {
         srv->stats.ratelimited[fam]++;
         server_note(&srv->abuse.limited, &srv->abuse.last_limited, client);
         return SERVER_DROP;
     }
-    n = rv == RATELIMIT_KOD ? server_build_kod(&info.hdr, reply, cap)
-                            : server_build_reply(srv, &info.hdr, rx, reply, cap);
+    enum server_verdict v = auth == SRV_AUTH_FAILED ? SERVER_REPLY_NAK
+                            : rv == RATELIMIT_KOD   ? SERVER_REPLY_KOD
+                                                    : SERVER_REPLY;
+    size_t n = server_build(srv, v, &info.hdr, rx, key, reply, cap);
     /* The invariant that makes us useless for amplification, enforced here
-     * whatever the builders above ever grow into. */
+     * whatever the builders above ever grow into. A MAC'd reply is 48 bytes
+     * plus a MAC of the request's own size, a NAK 52 bytes: both fit. */
     if (n == 0 || n > len)
         return SERVER_DROP;
     *reply_len = n;
-    if (rv == RATELIMIT_KOD) {
-        srv->stats.ratelimited[fam]++;
-        srv->stats.kod_sent[fam]++;
-        server_note(&srv->abuse.limited, &srv->abuse.last_limited, client);
-        return SERVER_REPLY_KOD;
+    server_count(srv, v, fam, client, key != NULL);
+    return v;
+}
+
+int server_finish(const struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
+                  const struct timespec *tx)
+{
+    if (v == SERVER_REPLY && tx)
+        server_stamp_tx(reply, len, tx);
+    /* Only an authenticated reply is longer than a header plus a key id. */
+    if (v == SERVER_REPLY_NAK || len <= NTP_HEADER_LEN + AUTH_KEYID_LEN)
+        return 0;
+    uint32_t id = (uint32_t)reply[NTP_HEADER_LEN] << 24 |
+                  (uint32_t)reply[NTP_HEADER_LEN + 1] << 16 |
+                  (uint32_t)reply[NTP_HEADER_LEN + 2] << 8 | reply[NTP_HEADER_LEN + 3];
+    const struct auth_key *key = keys_find(srv->keys, id);
+    if (!key || auth_sign(key, reply, NTP_HEADER_LEN, len) != len) {
+        log_warnx("cannot sign a reply with key %u: not sent", id);
+        return -1;
     }
-    srv->stats.answered[fam]++;
-    return SERVER_REPLY;
+    return 0;
 }
 
 void server_stamp_tx(uint8_t *reply, size_t len, const struct timespec *tx)
@@ -225,6 +371,7 @@ void server_log_stats(const struct server *srv)
         {"kod", st->kod_sent},            {"malformed", st->malformed},
         {"wrong_mode", st->wrong_mode},   {"control", st->control},
         {"auth_dropped", st->auth_dropped},
+        {"auth_failed", st->auth_failed},  {"auth_ok", st->auth_ok},
     };
     char line[1024];
     size_t off = 0;

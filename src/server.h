@@ -8,6 +8,7 @@
 
 #include "acl.h"
 #include "addr.h"
+#include "keys.h"
 #include "ratelimit.h"
 
 /* The server's request -> reply decision and construction. No I/O: netio
@@ -36,12 +37,18 @@ struct server_stats {
     uint64_t malformed[SERVER_NFAMILIES];   /* short, bad lengths, bad version */
     uint64_t wrong_mode[SERVER_NFAMILIES];  /* not client mode (incl. 6/7) */
     uint64_t control[SERVER_NFAMILIES];     /* mode 6/7 of any length (subset of wrong_mode) */
-    uint64_t auth_dropped[SERVER_NFAMILIES]; /* carried a MAC we cannot verify */
+    uint64_t auth_dropped[SERVER_NFAMILIES]; /* MAC ignored: no trustedkeys, key id 0
+                                              * or no supported size; no reply */
+    uint64_t auth_failed[SERVER_NFAMILIES];  /* MAC did not verify (unknown or
+                                              * untrusted key, wrong digest): crypto-NAK */
+    uint64_t auth_ok[SERVER_NFAMILIES];      /* answered with a MAC (subset of answered
+                                              * and kod) */
 };
 
 enum server_verdict {
     SERVER_REPLY,      /* reply holds a normal answer */
     SERVER_REPLY_KOD,  /* reply holds a RATE kiss-o'-death */
+    SERVER_REPLY_NAK,  /* reply holds a crypto-NAK: no time, key id 0 */
     SERVER_DROP,       /* send nothing */
 };
 
@@ -56,16 +63,29 @@ void server_set_acl(struct server *srv, struct acl *acl);
 void server_set_ratelimit(struct server *srv, struct ratelimit *rl);
 void server_set_ref(struct server *srv, const struct server_ref *ref);
 const struct server_ref *server_get_ref(const struct server *srv);
+/* Symmetric-key authentication: keys (not owned, NULL for none) and the ids
+ * clients may use (copied). Only a key both listed and present is used. */
+void server_set_auth(struct server *srv, const struct keys *keys, const uint32_t *trusted,
+                     unsigned n_trusted);
 
 /* Decide on one request of len bytes from client, received at rx (served
  * clock) and monotonic now_ns. On SERVER_REPLY*, *reply_len bytes of reply
- * are in reply (cap bytes available); the transmit timestamp is left for
- * server_stamp_tx. A reply is never longer than the request. */
+ * are in reply (cap bytes available); the transmit timestamp and the MAC of
+ * an authenticated reply are left for server_finish. A request with a MAC
+ * that verifies with a trusted key gets a reply (or RATE kiss) with a MAC by
+ * the same key; one whose MAC does not verify gets a crypto-NAK carrying no
+ * time. A reply is never longer than the request. */
 enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t len,
                                   const struct netaddr *client, const struct timespec *rx,
                                   int64_t now_ns, uint8_t *reply, size_t cap,
                                   size_t *reply_len);
-/* Write the transmit timestamp into a reply just before it is sent. */
+/* Complete a reply of verdict v just before it is sent: stamp tx (for
+ * SERVER_REPLY; tx may be NULL for the others), then compute its MAC if it
+ * has one. Returns 0, or -1 (logged) if the MAC could not be computed and
+ * nothing must be sent. */
+int server_finish(const struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
+                  const struct timespec *tx);
+/* Write the transmit timestamp into a reply (no MAC) just before it is sent. */
 void server_stamp_tx(uint8_t *reply, size_t len, const struct timespec *tx);
 /* Copy the counters. */
 void server_get_stats(const struct server *srv, struct server_stats *out);

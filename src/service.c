@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 
 #include "acl.h"
+#include "auth.h"
 #include "clock.h"
 #include "ctl.h"
 #include "driftfile.h"
 #include "http.h"
+#include "keys.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
@@ -37,6 +39,7 @@ struct service {
     struct clock *clk;
     struct acl *acl;
     struct ratelimit *rl;
+    struct keys *keys; /* NULL: no keyfile */
     struct server *srv;
     struct listener *lis;
     struct sync *sy;
@@ -70,6 +73,52 @@ static struct acl *service_acl(const struct conf_acl_rule *rules, unsigned n, FI
         }
     }
     return acl;
+}
+
+/* Every key the config names must be in the key file. */
+static int service_check_key_refs(const struct conf *conf, const struct keys *keys, FILE *errs)
+{
+    int bad = 0;
+
+    for (unsigned i = 0; i < conf->n_servers; i++) {
+        uint32_t id = conf->servers[i].key;
+        if (id && !keys_find(keys, id)) {
+            fprintf(errs, "%s:%u: key %u is not in %s\n", conf->path, conf->servers[i].line, id,
+                    conf->keyfile ? conf->keyfile : "a key file (no keyfile directive)");
+            bad = 1;
+        }
+    }
+    for (unsigned i = 0; i < conf->n_trustedkeys; i++) {
+        if (!keys_find(keys, conf->trustedkeys[i])) {
+            fprintf(errs, "%s:%u: trusted key %u is not in %s\n", conf->path,
+                    conf->trustedkeys_line, conf->trustedkeys[i],
+                    conf->keyfile ? conf->keyfile : "a key file (no keyfile directive)");
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+/* The key store conf asks for (NULL without a keyfile), checked against
+ * the key ids the config uses. Errors go to errs; returns 0 or -1. */
+static int service_keys(const struct conf *conf, FILE *errs, struct keys **out)
+{
+    *out = NULL;
+    if (conf->keyfile && auth_selftest() < 0) {
+        fprintf(errs, "%s:%u: no authentication possible: crypto self-test failed\n", conf->path,
+                conf->keyfile_line);
+        return -1;
+    }
+    if (conf->keyfile && keys_load(conf->keyfile, errs, out) < 0)
+        return -1;
+    if (service_check_key_refs(conf, *out, errs) < 0) {
+        keys_destroy(*out);
+        *out = NULL;
+        return -1;
+    }
+    if (conf->keyfile)
+        log_info("%u key(s) from %s", keys_count(*out), conf->keyfile);
+    return 0;
 }
 
 static void service_sync_params(const struct conf *conf, struct sync_params *p)
@@ -268,8 +317,11 @@ struct service *service_open(struct conf *conf, int foreground)
     sv->metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, stderr, conf->path);
     if (!sv->acl || !sv->metrics_acl)
         fatalx("bad access rule");
+    if (service_keys(conf, stderr, &sv->keys) < 0)
+        fatalx("symmetric keys unusable: see the errors above");
     sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
+    server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
     sched_init();
     resolve_init();
     sv->lis = service_listener(sv, conf);
@@ -293,7 +345,7 @@ void service_start(struct service *sv)
 {
     struct conf *conf = sv->conf;
 
-    sv->up = upstream_create(conf, sv->sy, sv->clk, service_seed());
+    sv->up = upstream_create(conf, sv->keys, sv->sy, sv->clk, service_seed());
     sv->drift_timer = sched_add_timer(SERVICE_DRIFT_INTERVAL, service_drift_timer, sv);
     if (conf->abuselog_interval)
         sv->abuse_timer = sched_add_timer(conf->abuselog_interval, service_abuse_timer, sv);
@@ -318,6 +370,7 @@ void service_close(struct service *sv)
     resolve_fini();
     sched_fini();
     server_destroy(sv->srv);
+    keys_destroy(sv->keys);
     ratelimit_destroy(sv->rl);
     acl_destroy(sv->acl);
     acl_destroy(sv->metrics_acl);
@@ -385,6 +438,7 @@ static void service_reject(struct ctl_buf *out, const char *errtext)
 /* New pieces for the new config, built before anything is swapped. */
 struct service_next {
     struct acl *acl, *metrics_acl;
+    struct keys *keys;          /* the key file read again (NULL: none) */
     struct ratelimit *rl;       /* NULL: keep the current table */
     struct listener *lis;       /* NULL: keep the current sockets */
     struct http_server *http;
@@ -395,6 +449,7 @@ static void service_next_free(struct service_next *nx)
 {
     acl_destroy(nx->acl);
     acl_destroy(nx->metrics_acl);
+    keys_destroy(nx->keys);
     ratelimit_destroy(nx->rl);
     http_destroy(nx->http);
 }
@@ -408,6 +463,8 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
     nx->acl = service_acl(nc->acl, nc->n_acl, errs, nc->path);
     nx->metrics_acl = service_acl(nc->metricsallow, nc->n_metricsallow, errs, nc->path);
     if (!nx->acl || !nx->metrics_acl)
+        return -1;
+    if (service_keys(nc, errs, &nx->keys) < 0)
         return -1;
     if (memcmp(&oc->ratelimit, &nc->ratelimit, sizeof(nc->ratelimit)) != 0)
         nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
@@ -466,7 +523,11 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->metrics_acl = nx->metrics_acl;
     service_sync_params(nc, &sp);
     sync_set_params(sv->sy, &sp);
-    upstream_reconfigure(sv->up, nc);
+    /* Server and sources move to the new keys before the old ones go. */
+    server_set_auth(sv->srv, nx->keys, nc->trustedkeys, nc->n_trustedkeys);
+    upstream_reconfigure(sv->up, nc, nx->keys);
+    keys_destroy(sv->keys);
+    sv->keys = nx->keys;
     log_set(sv->foreground ? LOG_TO_STDERR : nc->log_target, nc->log_level);
     sched_cancel_timer(sv->abuse_timer);
     sv->abuse_timer = nc->abuselog_interval

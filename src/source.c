@@ -79,7 +79,10 @@ struct source {
     uint32_t refid;
     double root_delay, root_disp;
 
-    uint64_t sent, received, bogus, kods;
+    uint64_t sent, received, bogus, kods, auth_failed;
+
+    int have_key;
+    struct auth_key key;
 };
 
 /* xoshiro256** seeded through splitmix64 (both public-domain designs by
@@ -175,7 +178,18 @@ struct source *source_create(const struct source_params *params, uint64_t seed)
 
 void source_destroy(struct source *src)
 {
+    if (!src)
+        return;
+    auth_key_clear(&src->key);
     free(src);
+}
+
+void source_set_key(struct source *src, const struct auth_key *key)
+{
+    auth_key_clear(&src->key);
+    src->have_key = key != NULL;
+    if (key)
+        src->key = *key;
 }
 
 const struct source_params *source_params(const struct source *src)
@@ -270,7 +284,10 @@ static void start_poll(struct source *src)
 
 size_t source_make_request(struct source *src, const struct timespec *t1, uint8_t *buf, size_t cap)
 {
-    if (cap < NTP_HEADER_LEN || src->denied)
+    size_t need = NTP_HEADER_LEN;
+    if (src->have_key)
+        need += AUTH_KEYID_LEN + auth_digest_len(src->key.type);
+    if (cap < need || src->denied)
         return 0;
     start_poll(src);
 
@@ -284,6 +301,8 @@ size_t source_make_request(struct source *src, const struct timespec *t1, uint8_
     struct ntp_header h = {
         .version = 4, .mode = NTP_MODE_CLIENT, .poll = (int8_t)src->poll, .tx_ts = tx};
     size_t n = ntp_wire_encode_header(&h, buf, cap);
+    if (src->have_key && (n = auth_sign(&src->key, buf, n, cap)) == 0)
+        return 0;
     src->xmt = tx;
     src->t1 = *t1;
     src->t1_stale = 0;
@@ -496,6 +515,14 @@ enum source_reply source_process_reply(struct source *src, const uint8_t *buf, s
         src->bogus++;
         return SOURCE_BOGUS;
     }
+    /* With a key, nothing unauthenticated counts: not a kiss, not even as
+     * the answer, so a forgery from the path cannot use up the request
+     * that the genuine reply will answer. A crypto-NAK is unauthenticated. */
+    if (src->have_key && !auth_verify(&src->key, buf, info.mac_off, info.mac_len)) {
+        src->bogus++;
+        src->auth_failed++;
+        return SOURCE_BOGUS;
+    }
     /* One answer per request: a duplicate or replay of this reply is bogus
      * from now on (RFC 5905 section 8). */
     src->xmt = 0;
@@ -567,6 +594,7 @@ void source_get_estimate(const struct source *src, const struct timespec *now,
     out->received = src->received;
     out->bogus = src->bogus;
     out->kods = src->kods;
+    out->auth_failed = src->auth_failed;
 }
 
 int source_get_samples(const struct source *src, const struct timespec *now,

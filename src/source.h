@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "auth.h"
+
 /* One upstream NTP server as we poll it: request construction with a random
  * transmit timestamp (the origin check defeats off-path spoofing), reply
  * validation, the reachability register, an adaptive poll interval, the
@@ -32,7 +34,8 @@ struct source_params {
 enum source_reply {
     SOURCE_SAMPLE,     /* valid reply, a sample went into the filter */
     SOURCE_BOGUS,      /* ignored: not an answer to our outstanding request
-                        * (origin mismatch, duplicate, wrong mode/length) */
+                        * (origin mismatch, duplicate, wrong mode/length),
+                        * or, with a key, without a valid MAC by that key */
     SOURCE_UNSYNCED,   /* genuine answer but the server is unsynchronised
                         * (leap 3 / stratum 0 without a kiss code, stratum
                         * > 15) or its numbers are absurd: no sample.
@@ -61,6 +64,7 @@ struct source_estimate {
     double age;       /* seconds since the picked sample, -1 if none */
     int nsamples;     /* samples in the filter */
     uint64_t sent, received, bogus, kods; /* counters */
+    uint64_t auth_failed; /* of bogus: answers without a valid MAC by our key */
 };
 
 /* One sample in the clock filter, for operators (sourcestats). */
@@ -78,11 +82,16 @@ struct source;
 struct source *source_create(const struct source_params *params, uint64_t seed);
 void source_destroy(struct source *src);
 const struct source_params *source_params(const struct source *src);
+/* Authenticate with key from now on (copied; NULL: no authentication).
+ * With a key every request carries its MAC and only replies with a valid
+ * MAC by the same key are believed, kiss codes included. */
+void source_set_key(struct source *src, const struct auth_key *key);
 
-/* Build the next client request into buf (cap >= 48) for sending at t1
- * (our clock, read just before sending). Shifts the reachability register
- * as a new poll starts. Returns the request length (48), 0 if cap < 48 or
- * the source is denied. */
+/* Build the next client request into buf for sending at t1 (our clock,
+ * read just before sending). Shifts the reachability register as a new
+ * poll starts. Returns the request length (48, or 48 + the MAC with a key:
+ * at most NTP_HEADER_LEN + NTP_MAC_MAX_LEN), 0 if cap is too small, the
+ * source is denied or the MAC cannot be computed. */
 size_t source_make_request(struct source *src, const struct timespec *t1, uint8_t *buf,
                            size_t cap);
 /* Process a datagram from the source received at t4 (our clock, from the

@@ -40,6 +40,7 @@ struct sync {
     enum select_outcome outcome;
     int ntruechimers;
     unsigned peer_changes;
+    unsigned resets;
     int synced, local, ever_synced;
     double offset, jitter;
     int stratum, leap;
@@ -244,6 +245,7 @@ static void sync_stepped(struct sync *sy, double step)
         }
     }
     sy->stepped_since_tick += step;
+    sy->resets++;
 }
 
 /* Feed one source's samples that the discipline has not seen, oldest first,
@@ -397,6 +399,7 @@ static int sync_detect_jump(struct sync *sy, const struct timespec *now, int64_t
                 if (sy->srcs[i].src)
                     source_reset(sy->srcs[i].src);
             discipline_reset(sy->disc);
+            sy->resets++;
             jumped = 1;
         }
     }
@@ -458,6 +461,7 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->root_dispersion = sy->root_disp + SOURCE_PHI * fmax(0.0, out->since_update);
     out->ntruechimers = sy->ntruechimers;
     out->peer_changes = sy->peer_changes;
+    out->resets = sy->resets;
     discipline_get_state(sy->disc, &out->disc);
 }
 

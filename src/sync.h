@@ -56,6 +56,7 @@ struct sync_state {
     double since_update;      /* seconds */
     int ntruechimers;
     unsigned peer_changes;    /* times the system peer changed to another source */
+    unsigned resets;          /* steps and detected jumps: sources start afresh */
     struct discipline_state disc;
 };
 

@@ -44,20 +44,24 @@ struct up_src {
     struct netaddr addr;
     uint16_t port;
     uint64_t timer;
+    int auth_warned; /* told the operator that replies fail authentication */
     char name[256 + ADDR_STRLEN + 16]; /* "host (addr:port)" */
 };
 
 struct upstream {
     struct sync *sy;
     struct clock *clk;
+    const struct keys *keys;
     uint64_t seed;
     struct up_conf confs[UP_MAX_CONF];
     int nconf;
     struct up_src srcs[UP_MAX_SOURCES];
     uint64_t tick_timer, slew_timer;
+    unsigned resets; /* sync's count when the poll timers were last armed */
 };
 
 static void up_poll(void *arg);
+static void up_rearm(struct upstream *up, const struct timespec *now);
 static void up_resolve(struct up_conf *uc);
 
 /* Reference id of a source as RFC 5905 defines it for a stratum > 1 server:
@@ -95,6 +99,23 @@ static void up_remove(struct up_src *us)
     us->uc->members--;
 }
 
+/* Once per source, say why its replies are thrown away if it is about the
+ * key: the operator most likely has a different key from the server's. */
+static void up_log_bogus(struct up_src *us, const struct timespec *now)
+{
+    struct source_estimate est;
+
+    source_get_estimate(us->src, now, &est);
+    if (est.auth_failed > 0 && !us->auth_warned) {
+        log_warnx("%s: reply without a valid MAC by key %u ignored (is the key the same on "
+                  "both sides?)",
+                  us->name, us->uc->cs.key);
+        us->auth_warned = 1;
+        return;
+    }
+    log_debug("%s: reply ignored", us->name);
+}
+
 static void up_handle_reply(struct up_src *us, struct netio_msg *m)
 {
     struct upstream *up = us->up;
@@ -110,6 +131,7 @@ static void up_handle_reply(struct up_src *us, struct netio_msg *m)
     case SOURCE_SAMPLE:
         clock_now(up->clk, &now);
         sync_update(up->sy, &now, sched_mono_ns());
+        up_rearm(up, &now);
         break;
     case SOURCE_KOD_RATE:
         log_notice("%s asks us to poll less often (RATE)", us->name);
@@ -122,7 +144,7 @@ static void up_handle_reply(struct up_src *us, struct netio_msg *m)
         log_debug("%s is not synchronised", us->name);
         break;
     case SOURCE_BOGUS:
-        log_debug("%s: reply ignored", us->name);
+        up_log_bogus(us, &t4);
         break;
     }
 }
@@ -165,8 +187,16 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
                                .iburst = uc->cs.iburst, .prefer = uc->cs.prefer,
                                .noselect = uc->cs.noselect};
 
+    const struct auth_key *key = uc->cs.key ? keys_find(up->keys, uc->cs.key) : NULL;
+
     if (!us) {
         log_warnx("too many sources: %s not added", uc->cs.host);
+        return;
+    }
+    if (uc->cs.key && !key) {
+        /* The config check at start and reload rules this out; never fall
+         * back to unauthenticated time. */
+        log_warnx("key %u is not in the key file: %s not added", uc->cs.key, uc->cs.host);
         return;
     }
     int fd = netio_open_udp(a->family, NULL, 0, NULL);
@@ -189,6 +219,7 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
     else
         snprintf(us->name, sizeof(us->name), "%s (%s)", uc->cs.host, where);
     us->src = source_create(&sp, up_next_seed(up));
+    source_set_key(us->src, key);
     us->sync_idx = sync_add_source(up->sy, us->src, us->name, up_refid(a));
     if (us->sync_idx < 0 || sched_add_fd(fd, up_readable, us) < 0) {
         log_warnx("no room for source %s", us->name);
@@ -202,7 +233,11 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
     uc->members++;
     /* A small random delay spreads the first polls of many sources. */
     us->timer = sched_add_timer((double)(up_next_seed(up) % 1000) / 1000.0, up_poll, us);
-    log_info("source %s added (port %u)", us->name, us->port);
+    if (key)
+        log_info("source %s added (port %u, key %u %s)", us->name, us->port, key->id,
+                 auth_type_name(key->type));
+    else
+        log_info("source %s added (port %u)", us->name, us->port);
 }
 
 /* An address that has not answered for UP_RETIRE_POLLS polls is dropped;
@@ -229,7 +264,7 @@ static int up_retire_if_dead(struct up_src *us)
 static void up_poll(void *arg)
 {
     struct up_src *us = arg;
-    uint8_t buf[NTP_HEADER_LEN];
+    uint8_t buf[NTP_HEADER_LEN + NTP_MAC_MAX_LEN];
     struct timespec t1;
     struct netio_msg m = {.peer = us->addr, .peer_port = us->port};
 
@@ -286,6 +321,25 @@ static void up_slew_tick(void *arg)
     up->slew_timer = next >= 0.0 && next < 1.0 ? sched_add_timer(next, up_slew_tick, up) : 0;
 }
 
+/* After a step or a jump every source flushed its samples and starts a new
+ * burst: poll again within a second or two instead of after the old
+ * interval, which may be many minutes. */
+static void up_rearm(struct upstream *up, const struct timespec *now)
+{
+    struct sync_state st;
+    sync_get_state(up->sy, now, &st);
+    if (st.resets == up->resets)
+        return;
+    up->resets = st.resets;
+    for (int i = 0; i < UP_MAX_SOURCES; i++) {
+        struct up_src *us = &up->srcs[i];
+        if (!us->src || !us->timer)
+            continue;
+        sched_cancel_timer(us->timer);
+        us->timer = sched_add_timer(0.5 + (double)(up_next_seed(up) % 1000) / 1000.0, up_poll, us);
+    }
+}
+
 /* Once a second: holdover, local fallback and jump checks in sync.c, and
  * ending a slew of the system clock on time. */
 static void up_tick(void *arg)
@@ -295,6 +349,7 @@ static void up_tick(void *arg)
 
     clock_now(up->clk, &now);
     sync_tick(up->sy, &now, sched_mono_ns());
+    up_rearm(up, &now);
     if (!up->slew_timer)
         up_slew_tick(up);
     up->tick_timer = sched_add_timer(1.0, up_tick, up);
@@ -344,13 +399,27 @@ static int up_conf_same(const struct conf_server *a, const struct conf_server *b
     return memcmp(&x, &y, sizeof(x)) == 0;
 }
 
-void upstream_reconfigure(struct upstream *up, const struct conf *conf)
+/* Sources that stay take the new store's copy of their key. */
+static void up_refresh_keys(struct upstream *up)
+{
+    for (int i = 0; i < UP_MAX_SOURCES; i++) {
+        struct up_src *us = &up->srcs[i];
+        if (us->src && us->uc->cs.key) {
+            source_set_key(us->src, keys_find(up->keys, us->uc->cs.key));
+            us->auth_warned = 0;
+        }
+    }
+}
+
+void upstream_reconfigure(struct upstream *up, const struct conf *conf, const struct keys *keys)
 {
     unsigned char kept[UP_MAX_CONF] = {0}, taken[64] = {0};
 
     for (int i = 0; i < up->nconf; i++) {
         for (unsigned j = 0; up->confs[i].used && j < conf->n_servers && j < 64; j++) {
-            if (!taken[j] && up_conf_same(&up->confs[i].cs, &conf->servers[j])) {
+            const struct conf_server *cs = &conf->servers[j];
+            if (!taken[j] && up_conf_same(&up->confs[i].cs, cs) &&
+                (!cs->key || keys_find(keys, cs->key))) {
                 kept[i] = taken[j] = 1;
                 up->confs[i].cs.line = conf->servers[j].line;
                 break;
@@ -360,15 +429,18 @@ void upstream_reconfigure(struct upstream *up, const struct conf *conf)
     for (int i = 0; i < up->nconf; i++)
         if (up->confs[i].used && !kept[i])
             up_conf_remove(&up->confs[i]);
+    up->keys = keys;
+    up_refresh_keys(up);
     for (unsigned j = 0; j < conf->n_servers && j < 64; j++)
         if (!taken[j])
             up_conf_add(up, &conf->servers[j]);
 }
 
-struct upstream *upstream_create(const struct conf *conf, struct sync *sy, struct clock *clk,
-                                 uint64_t seed)
+struct upstream *upstream_create(const struct conf *conf, const struct keys *keys, struct sync *sy,
+                                 struct clock *clk, uint64_t seed)
 {
     struct upstream *up = mem_zalloc(sizeof(*up));
+    up->keys = keys;
     up->sy = sy;
     up->clk = clk;
     up->seed = seed;

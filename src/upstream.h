@@ -4,6 +4,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "keys.h"
 #include "sync.h"
 
 /* The upstream client in the event loop: resolves each `server`/`pool`
@@ -15,13 +16,16 @@
 struct upstream;
 
 /* Start polling every source in conf (after sched_init and resolve_init).
- * Never NULL; sources whose names do not resolve are retried later. */
-struct upstream *upstream_create(const struct conf *conf, struct sync *sy, struct clock *clk,
-                                 uint64_t seed);
-/* Apply a reloaded config: `server`/`pool` lines that did not change keep
- * their sources and all their state; removed lines lose theirs; new lines
- * start polling. */
-void upstream_reconfigure(struct upstream *up, const struct conf *conf);
+ * keys (not owned, kept until the next reconfigure; NULL for none) must
+ * hold every `key ID` conf names; a source whose key is missing is not
+ * polled. Never NULL; names that do not resolve are retried later. */
+struct upstream *upstream_create(const struct conf *conf, const struct keys *keys, struct sync *sy,
+                                 struct clock *clk, uint64_t seed);
+/* Apply a reloaded config and key store (same rules as upstream_create):
+ * `server`/`pool` lines that did not change keep their sources and all
+ * their state (with their key material refreshed from keys); removed lines
+ * lose theirs; new lines start polling. */
+void upstream_reconfigure(struct upstream *up, const struct conf *conf, const struct keys *keys);
 /* Stop polling, close sockets, remove the sources from sync. */
 void upstream_destroy(struct upstream *up);
 

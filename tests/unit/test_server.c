@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "acl.h"
+#include "auth.h"
+#include "keys.h"
 #include "ntp_wire.h"
 #include "ratelimit.h"
 #include "server.h"
@@ -211,7 +213,8 @@ static void test_extensions_and_mac(void **state)
     assert_int_equal(ntp_wire_ext_append(req, sizeof(req), &off, 0x0f00, val, 24), 0);
     assert_int_equal(handle(f, req, off, &f->v4, reply, &rlen), SERVER_REPLY);
     assert_int_equal(rlen, NTP_HEADER_LEN);
-    /* a 20-byte MAC we cannot verify: nothing */
+    /* a 20-byte MAC while no key is trusted: nothing, as before
+     * authentication existed (test_auth_* cover a server with keys) */
     memset(req + len, 0, 20);
     req[len + 3] = 1;
     assert_int_equal(handle(f, req, len + 20, &f->v4, reply, &rlen), SERVER_DROP);
@@ -221,34 +224,252 @@ static void test_extensions_and_mac(void **state)
     assert_int_equal(handle(f, req, len + 20, &f->v4, reply, &rlen), SERVER_DROP);
 }
 
-/* For any input at all, the reply is never longer than the request. */
-static void test_never_amplifies(void **state)
+/* Keys for the authentication tests: 1 AES128, 2 SHA1, 3 MD5, 5 AES256
+ * trusted; 4 (AES128) in the file but not trusted. */
+static const char auth_keys_text[] = "1 AES128 HEX:000102030405060708090a0b0c0d0e0f\n"
+                                     "2 SHA1 HEX:00112233445566778899aabbccddeeff00112233\n"
+                                     "3 MD5 HEX:0f0e0d0c0b0a09080706050403020100\n"
+                                     "4 AES128 HEX:ffeeddccbbaa99887766554433221100\n"
+                                     "5 AES256 HEX:000102030405060708090a0b0c0d0e0f"
+                                     "101112131415161718191a1b1c1d1e1f\n";
+static const uint32_t auth_trusted[] = {1, 2, 3, 5};
+
+static struct keys *auth_setup(struct fixture *f)
+{
+    struct keys *ks = NULL;
+    assert_int_equal(keys_parse_string("t.keys", auth_keys_text, NULL, &ks), 0);
+    server_set_auth(f->srv, ks, auth_trusted, 4);
+    return ks;
+}
+
+/* A client request of the given version signed with key id (NULL: not
+ * signed), after ext_len bytes of extension field. */
+static size_t signed_request(uint8_t *req, int version, ntp_ts_t tx, const struct auth_key *k,
+                             size_t ext_len)
+{
+    size_t len = make_request(req, version, NTP_MODE_CLIENT, tx);
+    uint8_t val[64] = {0};
+    if (ext_len) {
+        assert_int_equal(ntp_wire_ext_append(req, NTP_MAX_PACKET, &len, 0x0f00, val, ext_len - 4),
+                         0);
+    }
+    if (k)
+        len = auth_sign(k, req, len, NTP_MAX_PACKET);
+    assert_true(len > 0);
+    return len;
+}
+
+/* A good MAC by each trusted key: a normal reply with the same key's MAC
+ * over the transmit time written last; never longer than the request. */
+static void test_auth_reply(void **state)
 {
     struct fixture *f = *state;
+    struct keys *ks = auth_setup(f);
+    uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    size_t rlen;
+    struct ntp_header h;
+    struct timespec txs = {1800000000, 750000000};
+
+    for (unsigned i = 0; i < 4; i++) {
+        const struct auth_key *k = keys_find(ks, auth_trusted[i]);
+        for (int version = 3; version <= 4; version++) {
+            ntp_ts_t tx = 0x1122334455667700ULL + i;
+            size_t ext = version == 4 && i == 0 ? 28 : 0;
+            size_t len = signed_request(req, version, tx, k, ext);
+            assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY);
+            size_t maclen = AUTH_KEYID_LEN + auth_digest_len(k->type);
+            assert_int_equal(rlen, NTP_HEADER_LEN + maclen);
+            assert_true(rlen <= len);
+            assert_int_equal(server_finish(f->srv, SERVER_REPLY, reply, rlen, &txs), 0);
+            assert_true(auth_verify(k, reply, NTP_HEADER_LEN, maclen));
+            assert_int_equal(ntp_wire_decode_header(reply, rlen, &h), 0);
+            assert_int_equal(h.version, version);
+            assert_int_equal(h.stratum, 3);
+            assert_true(h.org_ts == tx);
+            assert_true(h.tx_ts == timefmt_ts_from_timespec(&txs));
+            /* the MAC covers the transmit time: changing it breaks the MAC */
+            server_stamp_tx(reply, rlen, &f->rx);
+            assert_false(auth_verify(k, reply, NTP_HEADER_LEN, maclen));
+        }
+    }
+    /* requests without a MAC are still answered, without one */
+    size_t len = make_request(req, 4, NTP_MODE_CLIENT, 5);
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY);
+    assert_int_equal(rlen, NTP_HEADER_LEN);
+    assert_int_equal(server_finish(f->srv, SERVER_REPLY, reply, rlen, &txs), 0);
+    struct server_stats st;
+    server_get_stats(f->srv, &st);
+    assert_int_equal(st.auth_ok[SERVER_V4], 8);
+    assert_int_equal(st.answered[SERVER_V4], 9);
+    assert_int_equal(st.auth_failed[SERVER_V4], 0);
+    server_set_auth(f->srv, NULL, NULL, 0);
+    keys_destroy(ks);
+}
+
+static void expect_nak(const uint8_t *reply, size_t rlen, size_t len, ntp_ts_t tx)
+{
+    struct ntp_header h;
+    assert_int_equal(rlen, NTP_HEADER_LEN + AUTH_KEYID_LEN);
+    assert_true(rlen <= len);
+    assert_int_equal(ntp_wire_decode_header(reply, rlen, &h), 0);
+    assert_int_equal(h.mode, NTP_MODE_SERVER);
+    assert_int_equal(h.leap, NTP_LEAP_UNSYNC);
+    assert_int_equal(h.stratum, 0);
+    assert_int_equal(h.refid, ntp_wire_refid_ascii("CRYP"));
+    /* nothing of the server's time: only the client's own timestamp */
+    assert_true(h.org_ts == tx && h.rx_ts == tx && h.tx_ts == tx);
+    assert_true(h.ref_ts == 0 && h.root_delay == 0 && h.root_dispersion == 0);
+    assert_memory_equal(reply + NTP_HEADER_LEN, "\0\0\0\0", 4);
+}
+
+/* Bad MAC, unknown key, untrusted key, wrong MAC size for the key: a
+ * crypto-NAK with no time, never longer than the request. */
+static void test_auth_failures(void **state)
+{
+    struct fixture *f = *state;
+    struct keys *ks = auth_setup(f);
+    uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    size_t rlen, len;
+    ntp_ts_t tx = 0x5555aaaa12345678ULL;
+    const struct auth_key *k1 = keys_find(ks, 1), *k4 = keys_find(ks, 4);
+    struct auth_key unknown = *k1, sha_as_1 = *keys_find(ks, 2);
+    unknown.id = 99;
+    sha_as_1.id = 1;
+
+    const struct auth_key *bad[] = {&unknown, k4, &sha_as_1};
+    for (size_t i = 0; i < 3; i++) {
+        len = signed_request(req, 4, tx, bad[i], 0);
+        assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY_NAK);
+        expect_nak(reply, rlen, len, tx);
+        assert_int_equal(server_finish(f->srv, SERVER_REPLY_NAK, reply, rlen, NULL), 0);
+        expect_nak(reply, rlen, len, tx);
+    }
+    /* a good MAC on a changed packet, a changed digest */
+    len = signed_request(req, 4, tx, k1, 0);
+    req[41] ^= 1;
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY_NAK);
+    expect_nak(reply, rlen, len, tx ^ (1ULL << 48));
+    req[41] ^= 1;
+    req[len - 1] ^= 0x80;
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY_NAK);
+    expect_nak(reply, rlen, len, tx);
+    /* key id 0 (a crypto-NAK itself) and MACs of no algorithm's size:
+     * silence */
+    memset(req + NTP_HEADER_LEN, 0, 20);
+    assert_int_equal(handle(f, req, NTP_HEADER_LEN + 20, &f->v4, reply, &rlen), SERVER_DROP);
+    assert_int_equal(handle(f, req, NTP_HEADER_LEN + 4, &f->v4, reply, &rlen), SERVER_DROP);
+    req[NTP_HEADER_LEN + 3] = 1;
+    for (size_t n = 4; n <= 24; n += 4) {
+        if (n == 20 || n == 24)
+            continue;
+        assert_int_equal(handle(f, req, NTP_HEADER_LEN + n, &f->v4, reply, &rlen), SERVER_DROP);
+        assert_int_equal(rlen, 0);
+    }
+    struct server_stats st;
+    server_get_stats(f->srv, &st);
+    assert_int_equal(st.auth_failed[SERVER_V4], 5);
+    assert_int_equal(st.auth_dropped[SERVER_V4], 2 + 4);
+    assert_int_equal(st.auth_ok[SERVER_V4], 0);
+    assert_int_equal(st.answered[SERVER_V4], 0);
+    server_set_auth(f->srv, NULL, NULL, 0);
+    keys_destroy(ks);
+}
+
+/* The limiter applies first: an authenticated client over its rate gets a
+ * RATE kiss signed with its key; a failing one gets nothing at all. */
+static void test_auth_ratelimit(void **state)
+{
+    struct fixture *f = *state;
+    struct keys *ks = auth_setup(f);
+    struct ratelimit_params p = {
+        .enabled = 1, .interval = 3, .burst = 2, .leak = 0, .kod = 1, .memory_limit = 65536};
+    struct ratelimit *rl = ratelimit_create(&p, 7);
+    uint8_t req[NTP_MAX_PACKET], bad[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    size_t rlen;
+    struct ntp_header h;
+    const struct auth_key *k = keys_find(ks, 2);
+    size_t len = signed_request(req, 4, 77, k, 0);
+    memcpy(bad, req, len);
+    bad[len - 1] ^= 1;
+
+    server_set_ratelimit(f->srv, rl);
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY);
+    assert_int_equal(handle(f, bad, len, &f->v4, reply, &rlen), SERVER_REPLY_NAK);
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY_KOD);
+    assert_int_equal(rlen, len);
+    assert_int_equal(server_finish(f->srv, SERVER_REPLY_KOD, reply, rlen, NULL), 0);
+    assert_true(auth_verify(k, reply, NTP_HEADER_LEN, rlen - NTP_HEADER_LEN));
+    ntp_wire_decode_header(reply, rlen, &h);
+    assert_int_equal(h.refid, ntp_wire_refid_ascii("RATE"));
+    assert_true(h.tx_ts == 77);
+    /* over the limit: no NAK for a bad MAC, KoD or not */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(handle(f, bad, len, &f->v4, reply, &rlen), SERVER_DROP);
+        assert_int_equal(rlen, 0);
+    }
+    server_set_ratelimit(f->srv, f->rl);
+    ratelimit_destroy(rl);
+    server_set_auth(f->srv, NULL, NULL, 0);
+    keys_destroy(ks);
+}
+
+/* For any input at all, the reply is never longer than the request; with
+ * keys trusted, some random requests carry a MAC with a known key id. */
+static void never_amplifies(struct fixture *f, int with_auth)
+{
     uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
     const char *env = getenv("TEMPUS_SEED");
     unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
-    unsigned replies = 0;
+    unsigned replies = 0, naks = 0;
+    struct keys *ks = NULL;
 
-    printf("test_never_amplifies: seed %u (set TEMPUS_SEED to repeat)\n", seed);
+    printf("test_never_amplifies%s: seed %u (set TEMPUS_SEED to repeat)\n",
+           with_auth ? "_auth" : "", seed);
+    if (with_auth)
+        ks = auth_setup(f);
     srand(seed);
     for (int i = 0; i < 200000; i++) {
         size_t len = (size_t)rand() % (i % 2 ? 64 : NTP_MAX_PACKET + 1);
+        /* now and then a header and a MAC of 20/24 bytes with a key id we know */
+        int mac = with_auth && i % 5 == 0;
+        if (mac)
+            len = NTP_HEADER_LEN + (i % 2 ? 20 : 24);
         for (size_t k = 0; k < len; k++)
             req[k] = (uint8_t)rand();
-        if (len > 0 && i % 3 == 0)
+        if (len > 0 && (i % 3 == 0 || mac))
             req[0] = (uint8_t)((req[0] & 0xc0) | ((1 + rand() % 4) << 3) | NTP_MODE_CLIENT);
+        if (mac) {
+            memset(req + NTP_HEADER_LEN, 0, 3);
+            req[NTP_HEADER_LEN + 3] = (uint8_t)(1 + rand() % 5);
+        }
         size_t rlen = 0;
         enum server_verdict v = handle(f, req, len, &f->v4, reply, &rlen);
         if (v != SERVER_DROP) {
             replies++;
+            naks += v == SERVER_REPLY_NAK;
             assert_true(rlen <= len);
-            assert_true(rlen == NTP_HEADER_LEN);
+            assert_true(rlen == NTP_HEADER_LEN ||
+                        (with_auth && v == SERVER_REPLY_NAK && rlen == NTP_HEADER_LEN + 4));
+            assert_int_equal(server_finish(f->srv, v, reply, rlen, &f->rx), 0);
         } else {
             assert_int_equal(rlen, 0);
         }
     }
     assert_true(replies > 0);
+    assert_true(with_auth ? naks > 0 : naks == 0);
+    if (with_auth)
+        server_set_auth(f->srv, NULL, NULL, 0);
+    keys_destroy(ks);
+}
+
+static void test_never_amplifies(void **state)
+{
+    never_amplifies(*state, 0);
+}
+
+static void test_never_amplifies_auth(void **state)
+{
+    never_amplifies(*state, 1);
 }
 
 int main(void)
@@ -260,7 +481,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unsynchronised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kod_and_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extensions_and_mac, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_reply, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_ratelimit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_amplifies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_never_amplifies_auth, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,12 @@
 
 #include <cmocka.h>
 
+#include "acl.h"
+#include "auth.h"
+#include "keys.h"
 #include "ntp_wire.h"
+#include "ratelimit.h"
+#include "server.h"
 #include "source.h"
 #include "timefmt.h"
 
@@ -964,6 +969,164 @@ static void test_random_garbage(void **state)
     source_destroy(src);
 }
 
+static struct auth_key test_key(enum auth_type type, uint32_t id, uint8_t fill)
+{
+    struct auth_key k = {.id = id, .type = type};
+    k.len = auth_cipher_key_len(type) ? auth_cipher_key_len(type) : 20;
+    memset(k.key, fill, k.len);
+    return k;
+}
+
+/* With a key, every request carries its MAC; without room for it, no
+ * request and no poll counted. */
+static void test_auth_request(void **state)
+{
+    (void)state;
+    struct timespec t1 = {1700000000, 0};
+    uint8_t req[NTP_MAX_PACKET];
+    struct ntp_packet_info info;
+    const enum auth_type types[] = {AUTH_AES128, AUTH_SHA1, AUTH_AES256, AUTH_MD5};
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        struct source *src = new_source(6, 10, 0, 11);
+        struct auth_key k = test_key(types[i], 40 + (uint32_t)i, 0x5a);
+        size_t want = NTP_HEADER_LEN + AUTH_KEYID_LEN + auth_digest_len(k.type);
+        source_set_key(src, &k);
+        assert_int_equal(source_make_request(src, &t1, req, want - 1), 0);
+        assert_int_equal(estimate(src, &t1).sent, 0);
+        assert_int_equal(source_make_request(src, &t1, req, sizeof(req)), want);
+        assert_int_equal(ntp_wire_parse(req, want, &info), 0);
+        assert_int_equal(info.key_id, k.id);
+        assert_int_equal(info.hdr.mode, NTP_MODE_CLIENT);
+        assert_true(auth_verify(&k, req, info.mac_off, info.mac_len));
+        /* the key can be taken away again */
+        source_set_key(src, NULL);
+        assert_int_equal(source_make_request(src, &t1, req, sizeof(req)), NTP_HEADER_LEN);
+        source_destroy(src);
+    }
+}
+
+/* request() for a source with a key: the request is longer than 48. */
+static ntp_ts_t keyed_request(struct source *src, const struct timespec *t1)
+{
+    uint8_t req[NTP_MAX_PACKET];
+    struct ntp_header h;
+    assert_true(source_make_request(src, t1, req, sizeof(req)) > NTP_HEADER_LEN);
+    assert_int_equal(ntp_wire_decode_header(req, NTP_HEADER_LEN, &h), 0);
+    return h.tx_ts;
+}
+
+/* With a key, only replies with a valid MAC by that key count: unsigned
+ * ones, other keys, crypto-NAKs and unsigned kisses are BOGUS and leave the
+ * request outstanding for the genuine reply. */
+static void test_auth_reply(void **state)
+{
+    (void)state;
+    struct source *src = new_source(6, 10, 0, 12);
+    struct fake f = fake_default();
+    struct timespec t1 = {1700000000, 0}, t4;
+    uint8_t rep[NTP_MAX_PACKET], forged[NTP_MAX_PACKET];
+    struct auth_key k = test_key(AUTH_AES128, 7, 0x11);
+    struct auth_key other_material = test_key(AUTH_AES128, 7, 0x12);
+    struct auth_key other_id = test_key(AUTH_AES128, 8, 0x11);
+
+    source_set_key(src, &k);
+    ntp_ts_t tx = keyed_request(src, &t1);
+    size_t n = fake_reply(&f, tx, &t1, rep, sizeof(rep), &t4);
+    /* unsigned, and unsigned with stray MAC-sized bytes */
+    assert_int_equal(source_process_reply(src, rep, n, &t4), SOURCE_BOGUS);
+    memset(rep + n, 0, 20);
+    assert_int_equal(source_process_reply(src, rep, n + 20, &t4), SOURCE_BOGUS);
+    /* a crypto-NAK: key id 0 alone */
+    assert_int_equal(source_process_reply(src, rep, n + 4, &t4), SOURCE_BOGUS);
+    /* signed by another key with the same id, by our key under another id */
+    memcpy(forged, rep, n);
+    assert_int_equal(source_process_reply(
+                         src, forged, auth_sign(&other_material, forged, n, sizeof(forged)), &t4),
+                     SOURCE_BOGUS);
+    assert_int_equal(
+        source_process_reply(src, forged, auth_sign(&other_id, forged, n, sizeof(forged)), &t4),
+        SOURCE_BOGUS);
+    /* unsigned kisses change nothing */
+    struct fake deny = f;
+    deny.stratum = 0;
+    deny.kiss = "DENY";
+    size_t dn = fake_reply(&deny, tx, &t1, forged, sizeof(forged), &t4);
+    assert_int_equal(source_process_reply(src, forged, dn, &t4), SOURCE_BOGUS);
+    struct source_estimate e = estimate(src, &t4);
+    assert_int_equal(e.denied, 0);
+    assert_int_equal(e.auth_failed, 6);
+    assert_int_equal(e.bogus, 6);
+    assert_int_equal(e.received, 0);
+    /* the genuine signed reply still answers the request, once */
+    size_t sn = auth_sign(&k, rep, n, sizeof(rep));
+    assert_int_equal(sn, n + 20);
+    assert_int_equal(source_process_reply(src, rep, sn, &t4), SOURCE_SAMPLE);
+    assert_int_equal(source_process_reply(src, rep, sn, &t4), SOURCE_BOGUS);
+    e = estimate(src, &t4);
+    assert_int_equal(e.received, 1);
+    assert_int_equal(e.auth_failed, 6);
+    /* a signed RATE kiss is believed */
+    struct fake rate = f;
+    rate.stratum = 0;
+    rate.kiss = "RATE";
+    tx = keyed_request(src, &t1);
+    n = fake_reply(&rate, tx, &t1, rep, sizeof(rep), &t4);
+    n = auth_sign(&k, rep, n, sizeof(rep));
+    assert_int_equal(source_process_reply(src, rep, n, &t4), SOURCE_KOD_RATE);
+    source_destroy(src);
+}
+
+/* Client and server ends together: a keyed source against tempus's own
+ * server with the key trusted gets samples; with the key not trusted, or a
+ * different key under the same id, it gets nothing. */
+static void test_auth_with_server(void **state)
+{
+    (void)state;
+    struct ratelimit_params rp = {.enabled = 0};
+    struct acl *acl = acl_create();
+    struct ratelimit *rl = ratelimit_create(&rp, 1);
+    struct server *srv = server_create(acl, rl, -20);
+    struct keys *ks = NULL;
+    struct netaddr client;
+    struct server_ref ref = {.synced = 1, .stratum = 2, .ref_time = {1700000000, 0}};
+    const uint32_t trusted[] = {3}, untrusted[] = {4};
+
+    assert_int_equal(acl_add(acl, "192.0.2.0/24", 1), 0);
+    addr_parse("192.0.2.1", &client);
+    server_set_ref(srv, &ref);
+    assert_int_equal(keys_parse_string("s.keys",
+                                       "3 SHA1 HEX:0102030405060708090a0b0c0d0e0f1011121314\n"
+                                       "4 AES128 HEX:0102030405060708090a0b0c0d0e0f10\n",
+                                       NULL, &ks),
+                     0);
+    for (int round = 0; round < 3; round++) {
+        struct auth_key k = *keys_find(ks, 3);
+        if (round == 2)
+            k.key[0] ^= 1; /* the client has another key under the same id */
+        server_set_auth(srv, ks, round == 1 ? untrusted : trusted, 1);
+        struct source *src = new_source(6, 10, 0, 13);
+        source_set_key(src, &k);
+        struct timespec t1 = {1700000000, 0}, t4 = {1700000000, 2000000};
+        uint8_t req[NTP_MAX_PACKET], rep[NTP_MAX_PACKET];
+        size_t rlen, len = source_make_request(src, &t1, req, sizeof(req));
+        enum server_verdict v =
+            server_handle(srv, req, len, &client, &t1, 1, rep, sizeof(rep), &rlen);
+        assert_int_equal(v, round == 0 ? SERVER_REPLY : SERVER_REPLY_NAK);
+        assert_true(rlen <= len);
+        struct timespec tx = {1700000000, 1000000};
+        assert_int_equal(server_finish(srv, v, rep, rlen, &tx), 0);
+        assert_int_equal(source_process_reply(src, rep, rlen, &t4),
+                         round == 0 ? SOURCE_SAMPLE : SOURCE_BOGUS);
+        source_destroy(src);
+        auth_key_clear(&k);
+    }
+    server_destroy(srv);
+    keys_destroy(ks);
+    ratelimit_destroy(rl);
+    acl_destroy(acl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,6 +1153,9 @@ int main(void)
         cmocka_unit_test(test_clock_stepped),
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_random_garbage),
+        cmocka_unit_test(test_auth_request),
+        cmocka_unit_test(test_auth_reply),
+        cmocka_unit_test(test_auth_with_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
