@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
+#include "lint.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -30,6 +31,7 @@
 
 struct tctl {
     const char *socket;
+    const char *config; /* -f CONFIG, or NULL */
     int json;
     char err[512]; /* why the last query failed */
 };
@@ -58,7 +60,9 @@ static void tctl_usage(FILE *out)
             "  check [--warn-offset S] [--crit-offset S] [--min-sources N]\n"
             "        [--max-stratum N]   health check for monitoring (exit 0-3)\n"
             "  reload                    reload the configuration\n"
-            "  metrics                   Prometheus metrics\n",
+            "  metrics                   Prometheus metrics\n"
+            "  lint [--ignore CODE]... [FILE]\n"
+            "                            audit FILE, or the running daemon (exit 0-3)\n",
             TCTL_CLIENTS_DEFAULT);
 }
 
@@ -542,12 +546,118 @@ static int tctl_cmd_check(struct tctl *t, int argc, char **argv)
     return tctl_emit(&out, stdout) ? CTL_RENDER_UNKNOWN : (int)st;
 }
 
+/* lint's arguments: --ignore CODE (repeatable, known codes only: drop[i]
+ * set for the i-th code), at most one FILE. 0, or -1 with a message. */
+static int tctl_lint_args(struct tctl *t, int argc, char **argv, const char **file,
+                          unsigned char *drop, size_t ndrop)
+{
+    for (int i = 1; i < argc; i++) {
+        size_t k = 0;
+        if (strcmp(argv[i], "--json") == 0) {
+            t->json = 1;
+        } else if (strcmp(argv[i], "--ignore") == 0 && i + 1 < argc) {
+            while (k < ndrop && lint_code_at(k) && strcmp(lint_code_at(k), argv[i + 1]) != 0)
+                k++;
+            if (k == ndrop || !lint_code_at(k)) {
+                fprintf(stderr, "tempusctl: lint: no finding is called '%s'\n", argv[i + 1]);
+                return -1;
+            }
+            drop[k] = 1;
+            i++;
+        } else if (!*file && argv[i][0] != '-') {
+            *file = argv[i];
+        } else {
+            fprintf(stderr, "tempusctl: lint: unexpected argument '%s'\n", argv[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The findings about path into r (initialised); -1 if it does not parse
+ * (the parser's file:line errors printed). */
+static int tctl_lint_file(struct tctl *t, const char *path, struct lint_report *r)
+{
+    struct conf *conf = conf_load(path, t->json ? stderr : stdout);
+
+    if (!conf)
+        return -1;
+    lint_report_init(r, path);
+    lint_conf(conf, r);
+    conf_free(conf);
+    return 0;
+}
+
+/* The live findings of the daemon at t->socket into r (initialised); -1
+ * (printed) if it cannot be asked. */
+static int tctl_lint_live(struct tctl *t, struct lint_report *r)
+{
+    struct tctl_reply rep;
+
+    if (tctl_fetch(t, "status", &rep))
+        return -1;
+    lint_report_init(r, t->socket);
+    lint_live(rep.recs, rep.n, r);
+    tctl_reply_free(&rep);
+    return 0;
+}
+
+/* Drop the ignored findings, print the rest; the worst finding's status,
+ * or 3 if the output cannot be written. Frees the reports. */
+static int tctl_lint_print(struct tctl *t, struct lint_report *reps, size_t n,
+                           const unsigned char *drop, size_t ndrop)
+{
+    struct ctl_buf out;
+    int rc = 0;
+
+    ctl_buf_init(&out, TCTL_MAX_OUTPUT);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < ndrop; k++)
+            if (drop[k])
+                lint_drop(&reps[i], lint_code_at(k));
+        int s = lint_exit_status(&reps[i]);
+        rc = s > rc ? s : rc;
+        if (!t->json)
+            lint_format(&reps[i], &out);
+    }
+    if (t->json)
+        lint_format_json(reps, n, &out);
+    for (size_t i = 0; i < n; i++)
+        lint_report_free(&reps[i]);
+    return tctl_emit(&out, stdout) ? 3 : rc;
+}
+
+/* Audit FILE, or without one the running daemon (and the -f config).
+ * Exit status: 0 clean or info only, 1 warnings, 2 errors, 3 no verdict
+ * (the file does not parse, the daemon cannot be asked, bad arguments). */
+static int tctl_cmd_lint(struct tctl *t, int argc, char **argv)
+{
+    unsigned char drop[64] = {0};
+    const char *file = NULL;
+    struct lint_report reps[2];
+    size_t n = 0;
+
+    if (tctl_lint_args(t, argc, argv, &file, drop, sizeof(drop)) < 0)
+        return 3;
+    /* the key file parser warns about what the findings say anyway */
+    log_set(LOG_TO_STDERR, LOG_LVL_ERR);
+    if ((file || t->config) && tctl_lint_file(t, file ? file : t->config, &reps[n++]) < 0)
+        return 3;
+    if (!file && tctl_lint_live(t, &reps[n++]) < 0) {
+        if (n > 1)
+            lint_report_free(&reps[0]);
+        return 3;
+    }
+    return tctl_lint_print(t, reps, n, drop, sizeof(drop));
+}
+
 static const struct tctl_command {
     const char *name;
     int (*fn)(struct tctl *t, int argc, char **argv);
 } tctl_commands[] = {
     {"check", tctl_cmd_check},
     {"clients", tctl_cmd_clients},
+    {"lint", tctl_cmd_lint},
     {"metrics", tctl_cmd_metrics},
     {"reload", tctl_cmd_reload},
     {"serverstats", tctl_cmd_serverstats},
@@ -567,15 +677,16 @@ static char *tctl_socket_from_conf(const char *path)
     return s;
 }
 
-/* A failure before any query: check reports it the monitoring way. */
-static int tctl_fail(int check, const char *msg, const char *arg)
+/* A failure before any query: check reports it the monitoring way; check
+ * and lint keep 1 and 2 for what they found. */
+static int tctl_fail(const char *cmd, const char *msg, const char *arg)
 {
-    if (check) {
+    if (strcmp(cmd, "check") == 0) {
         printf("TEMPUS UNKNOWN: %s%s\n", msg, arg);
         return CTL_RENDER_UNKNOWN;
     }
     fprintf(stderr, "tempusctl: %s%s\n", msg, arg);
-    return 1;
+    return strcmp(cmd, "lint") == 0 ? 3 : 1;
 }
 
 int main(int argc, char **argv)
@@ -618,7 +729,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; optind < argc && i < sizeof(tctl_commands) / sizeof(tctl_commands[0]); i++)
         if (strcmp(argv[optind], tctl_commands[i].name) == 0)
             cmd = &tctl_commands[i];
-    int check = cmd && strcmp(cmd->name, "check") == 0;
     if (!cmd) {
         if (optind >= argc)
             fprintf(stderr, "tempusctl: no command given\n");
@@ -628,11 +738,12 @@ int main(int argc, char **argv)
         return 1;
     }
     if (t.socket && config)
-        return tctl_fail(check, "-s and -f exclude each other", "");
+        return tctl_fail(cmd->name, "-s and -f exclude each other", "");
     if (config && !(t.socket = owned = tctl_socket_from_conf(config)))
-        return tctl_fail(check, "cannot use the configuration ", config);
+        return tctl_fail(cmd->name, "cannot use the configuration ", config);
     if (!t.socket)
         t.socket = CTL_DEFAULT_SOCKET;
+    t.config = config;
     int rc = cmd->fn(&t, argc - optind, argv + optind);
     free(owned);
     return rc;

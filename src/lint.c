@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: ISC */
+#include "lint.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "addr.h"
+#include "ctl_render.h"
+#include "keys.h"
+#include "mem.h"
+
+/* "Beyond one subnet": allowed addresses spread over more than one /24
+ * (IPv4) or /64 (IPv6). "Wide": a public range shorter than /16 or /32. */
+#define LINT_SUBNET_V4 24
+#define LINT_SUBNET_V6 64
+#define LINT_WIDE_V4 16
+#define LINT_WIDE_V6 32
+#define LINT_IDS_LISTED 6 /* key ids named in one message */
+
+enum lint_code_id {
+    L_NO_SOURCES,
+    L_SINGLE_SOURCE,
+    L_SINGLE_SERVER,
+    L_FEW_SOURCES,
+    L_MINSOURCES,
+    L_DUPLICATE_SOURCE,
+    L_ALLOW_ALL,
+    L_IPV4_OPEN,
+    L_IPV6_OPEN,
+    L_ALLOW_WIDE,
+    L_LISTEN_ALL,
+    L_RATELIMIT_OFF,
+    L_MAKESTEP,
+    L_NO_DRIFTFILE,
+    L_KEYFILE_MISSING,
+    L_KEYFILE_UNREADABLE,
+    L_KEYFILE_PERMS,
+    L_KEYFILE_INVALID,
+    L_KEY_MD5,
+    L_KEY_SHORT,
+    L_KEY_UNKNOWN,
+    L_SOURCE_UNREACHABLE,
+    L_SOURCE_DENIED,
+    L_PEER_FLAPPING,
+    L_CLOCK_STEPS,
+    L_DENIED_TRAFFIC,
+    L_NCODES
+};
+
+static const char *const lint_codes[L_NCODES] = {
+    [L_NO_SOURCES] = "no-sources",
+    [L_SINGLE_SOURCE] = "single-source",
+    [L_SINGLE_SERVER] = "single-server",
+    [L_FEW_SOURCES] = "few-sources",
+    [L_MINSOURCES] = "minsources-too-high",
+    [L_DUPLICATE_SOURCE] = "duplicate-source",
+    [L_ALLOW_ALL] = "allow-all",
+    [L_IPV4_OPEN] = "ipv4-open",
+    [L_IPV6_OPEN] = "ipv6-open",
+    [L_ALLOW_WIDE] = "allow-wide",
+    [L_LISTEN_ALL] = "listen-all",
+    [L_RATELIMIT_OFF] = "ratelimit-off",
+    [L_MAKESTEP] = "makestep-forever",
+    [L_NO_DRIFTFILE] = "no-driftfile",
+    [L_KEYFILE_MISSING] = "keyfile-missing",
+    [L_KEYFILE_UNREADABLE] = "keyfile-unreadable",
+    [L_KEYFILE_PERMS] = "keyfile-perms",
+    [L_KEYFILE_INVALID] = "keyfile-invalid",
+    [L_KEY_MD5] = "key-md5",
+    [L_KEY_SHORT] = "key-short",
+    [L_KEY_UNKNOWN] = "key-unknown",
+    [L_SOURCE_UNREACHABLE] = "source-unreachable",
+    [L_SOURCE_DENIED] = "source-denied",
+    [L_PEER_FLAPPING] = "peer-flapping",
+    [L_CLOCK_STEPS] = "clock-steps",
+    [L_DENIED_TRAFFIC] = "denied-traffic",
+};
+
+static const char *const lint_family[2] = {"IPv4", "IPv6"};
+
+/* What the access rules add up to, per family (0 IPv4, 1 IPv6). */
+struct lint_acl {
+    int serving;  /* a port and at least one allow rule */
+    int exposed;  /* serving on more than loopback */
+    int rules[2]; /* any allow or deny rule of the family */
+    int open[2];  /* the rule in force for the whole family allows */
+    unsigned open_line[2];
+    int beyond[2]; /* allowed addresses span more than one /24 (/64) */
+    int wide;      /* an allow rule reaches into wide public space */
+};
+
+static void lint_add(struct lint_report *r, enum lint_severity sev, unsigned line,
+                     enum lint_code_id code, const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void lint_add(struct lint_report *r, enum lint_severity sev, unsigned line,
+                     enum lint_code_id code, const char *fix, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->f = mem_realloc(r->f, r->cap, sizeof(*r->f));
+    }
+    struct lint_finding *f = &r->f[r->n++];
+    f->severity = sev;
+    f->line = line;
+    f->code = lint_codes[code];
+    va_start(ap, fmt);
+    vsnprintf(f->message, sizeof(f->message), fmt, ap);
+    va_end(ap);
+    snprintf(f->fix, sizeof(f->fix), "%s", fix);
+}
+
+void lint_report_init(struct lint_report *r, const char *file)
+{
+    memset(r, 0, sizeof(*r));
+    r->file = file;
+}
+
+void lint_report_free(struct lint_report *r)
+{
+    free(r->f);
+    r->f = NULL;
+    r->n = r->cap = 0;
+}
+
+const char *lint_code_at(size_t i)
+{
+    return i < L_NCODES ? lint_codes[i] : NULL;
+}
+
+const char *lint_severity_name(enum lint_severity s)
+{
+    return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" : "info";
+}
+
+size_t lint_drop(struct lint_report *r, const char *code)
+{
+    size_t kept = 0, n = r->n;
+
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(r->f[i].code, code) != 0)
+            r->f[kept++] = r->f[i];
+    r->n = kept;
+    return n - kept;
+}
+
+int lint_exit_status(const struct lint_report *r)
+{
+    int worst = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        int s = r->f[i].severity == LINT_ERROR ? 2 : r->f[i].severity == LINT_WARNING;
+        worst = s > worst ? s : worst;
+    }
+    return worst;
+}
+
+/* Stable sort by line from index from on: whole-file findings first, the
+ * order found within a line. Reports are short; insertion sort will do. */
+static void lint_sort(struct lint_report *r, size_t from)
+{
+    for (size_t i = from + 1; i < r->n; i++) {
+        struct lint_finding t = r->f[i];
+        size_t j = i;
+        for (; j > from && r->f[j - 1].line > t.line; j--)
+            r->f[j] = r->f[j - 1];
+        r->f[j] = t;
+    }
+}
+
+/* Whether server i repeats an earlier one (same host and port): its line
+ * number, else 0. */
+static unsigned lint_repeat_of(const struct conf *c, unsigned i)
+{
+    for (unsigned j = 0; j < i; j++)
+        if (c->servers[j].port == c->servers[i].port &&
+            strcasecmp(c->servers[j].host, c->servers[i].host) == 0)
+            return c->servers[j].line;
+    return 0;
+}
+
+/* Usable upstream addresses: a server counts one, a pool its maxsources;
+ * noselect and repeated lines do not count. *last: the last counted one. */
+static unsigned lint_count_sources(const struct conf *c, struct lint_report *r,
+                                   const struct conf_server **last)
+{
+    unsigned usable = 0;
+
+    *last = NULL;
+    for (unsigned i = 0; i < c->n_servers; i++) {
+        const struct conf_server *s = &c->servers[i];
+        unsigned first = lint_repeat_of(c, i);
+        if (first) {
+            lint_add(r, LINT_WARNING, s->line, L_DUPLICATE_SOURCE, "remove this line",
+                     "%s port %u is already a source at line %u; it counts once", s->host,
+                     (unsigned)s->port, first);
+            continue;
+        }
+        if (s->noselect)
+            continue;
+        usable += s->pool ? (unsigned)s->maxsources : 1;
+        *last = s;
+    }
+    return usable;
+}
+
+static void lint_sources(const struct conf *c, int serving, struct lint_report *r)
+{
+    static const char more[] = "use at least 4 independent sources, server lines or a pool, so "
+                               "that one wrong source is outvoted even with another one down";
+    const struct conf_server *s;
+    unsigned n = lint_count_sources(c, r, &s);
+
+    if (n == 0) {
+        lint_add(r, c->local_stratum ? LINT_WARNING : LINT_ERROR, 0, L_NO_SOURCES,
+                 "add at least 4 server lines or a pool",
+                 c->local_stratum ? "no usable upstream source: clients get the free-running "
+                                    "local clock"
+                                  : "no usable upstream source: the clock is never synchronised");
+        return;
+    }
+    if (n == 1 && serving)
+        lint_add(r, LINT_ERROR, s->line, L_SINGLE_SOURCE, more,
+                 "a server with one upstream source: its clients follow it even when it is "
+                 "wrong, and lose time when it fails");
+    else if (n == 1 && !s->pool)
+        lint_add(r, LINT_WARNING, s->line, L_SINGLE_SERVER, "add 3 more server lines, or a pool",
+                 "a single server: no fallback when it fails, no way to tell when it is wrong");
+    else if (n == 1)
+        lint_add(r, LINT_WARNING, s->line, L_SINGLE_SOURCE, "raise maxsources to 4",
+                 "a pool that keeps one address: no fallback, no way to tell when it is wrong");
+    else if (n == 2)
+        lint_add(r, LINT_WARNING, 0, L_FEW_SOURCES, more,
+                 "only 2 upstream sources: when they disagree, nothing tells which is wrong");
+    else if (n == 3)
+        lint_add(r, LINT_INFO, 0, L_FEW_SOURCES, more,
+                 "only 3 upstream sources: a wrong one is outvoted, but not while another is "
+                 "unreachable");
+    if (c->minsources > 0 && (unsigned)c->minsources > n)
+        lint_add(r, LINT_ERROR, c->minsources_line, L_MINSOURCES, "lower minsources or add sources",
+                 "minsources %d but only %u usable sources: the clock is never set", c->minsources,
+                 n);
+}
+
+/* The subnets of a rule: "all" is both whole families. Returns 0..2. */
+static int lint_rule_subnets(const struct conf_acl_rule *rule, struct netsubnet out[2])
+{
+    memset(out, 0, 2 * sizeof(*out));
+    if (strcmp(rule->spec, "all") == 0) {
+        out[0].addr.family = AF_INET;
+        out[1].addr.family = AF_INET6;
+        return 2;
+    }
+    return addr_parse_subnet(rule->spec, &out[0]) == 0;
+}
+
+static int lint_fam(const struct netsubnet *sn)
+{
+    return sn->addr.family == AF_INET6;
+}
+
+/* Whether sn lies inside private, shared, link-local or loopback space. */
+static int lint_private(const struct netsubnet *sn)
+{
+    static const char *const ranges[] = {"10.0.0.0/8",    "172.16.0.0/12",  "192.168.0.0/16",
+                                         "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8",
+                                         "fc00::/7",      "fe80::/10"};
+    struct netsubnet r;
+
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (addr_parse_subnet(ranges[i], &r) == 0 && r.addr.family == sn->addr.family &&
+            sn->prefix >= r.prefix && addr_in_subnet(&sn->addr, &r))
+            return 1;
+    return 0;
+}
+
+static int lint_wide(const struct netsubnet *sn)
+{
+    int limit = lint_fam(sn) ? LINT_WIDE_V6 : LINT_WIDE_V4;
+    return sn->prefix > 0 && sn->prefix < limit && !lint_private(sn);
+}
+
+/* Whether every address the daemon listens on is loopback. */
+static int lint_loopback_only(const struct conf *c)
+{
+    struct netsubnet lo4, lo6;
+    struct netaddr a;
+
+    if (strcmp(c->binddevice, "lo") == 0)
+        return 1;
+    if (c->n_bindaddrs == 0 || addr_parse_subnet("127.0.0.0/8", &lo4) < 0 ||
+        addr_parse_subnet("::1/128", &lo6) < 0)
+        return 0;
+    for (unsigned i = 0; i < c->n_bindaddrs; i++)
+        if (addr_parse(c->bindaddrs[i].addr, &a) < 0 ||
+            !addr_in_subnet(&a, a.family == AF_INET ? &lo4 : &lo6))
+            return 0;
+    return 1;
+}
+
+/* Fold one subnet of an allow rule into the family's spread: beyond one
+ * /24 (/64) when shorter, or when it lies in another one than the first. */
+static void lint_spread(struct lint_acl *a, const struct netsubnet *sn, struct netsubnet *first)
+{
+    int f = lint_fam(sn);
+    int limit = f ? LINT_SUBNET_V6 : LINT_SUBNET_V4;
+
+    if (sn->prefix == 0)
+        return; /* the whole family: judged by open[] */
+    if (sn->prefix < limit) {
+        a->beyond[f] = 1;
+    } else if (first[f].addr.family == 0) {
+        first[f].addr = sn->addr;
+        first[f].prefix = (uint8_t)limit;
+    } else if (!addr_in_subnet(&sn->addr, &first[f])) {
+        a->beyond[f] = 1;
+    }
+    a->wide |= lint_wide(sn);
+}
+
+static void lint_acl_analyse(const struct conf *c, struct lint_acl *a)
+{
+    struct netsubnet first[2], sn[2];
+    int has_allow = 0;
+
+    memset(a, 0, sizeof(*a));
+    memset(first, 0, sizeof(first));
+    for (unsigned i = 0; i < c->n_acl; i++) {
+        const struct conf_acl_rule *rule = &c->acl[i];
+        int k = lint_rule_subnets(rule, sn);
+        has_allow |= rule->allow;
+        for (int j = 0; j < k; j++) {
+            int f = lint_fam(&sn[j]);
+            a->rules[f] = 1;
+            /* for the same subnet the later rule wins (acl.h) */
+            if (sn[j].prefix == 0) {
+                a->open[f] = rule->allow;
+                a->open_line[f] = rule->line;
+            }
+            if (rule->allow)
+                lint_spread(a, &sn[j], first);
+        }
+    }
+    for (int f = 0; f < 2; f++)
+        a->beyond[f] |= a->open[f];
+    a->serving = c->port != 0 && has_allow;
+    a->exposed = a->serving && !lint_loopback_only(c);
+}
+
+/* A whole family allowed: allow-all, or ipvN-open when the other family
+ * is restricted, which is the sign of an oversight. */
+static void lint_open(const struct lint_acl *a, struct lint_report *r)
+{
+    if (a->open[0] && a->open[1] && a->open_line[0] == a->open_line[1]) {
+        lint_add(r, LINT_ERROR, a->open_line[0], L_ALLOW_ALL,
+                 "allow only your clients' subnets; a deliberately public server keeps "
+                 "ratelimit on and can --ignore allow-all",
+                 "every IPv4 and IPv6 address may use this server");
+        return;
+    }
+    for (int f = 0; f < 2; f++) {
+        int o = !f;
+        if (!a->open[f])
+            continue;
+        if (a->rules[o] && !a->open[o])
+            lint_add(r, LINT_ERROR, a->open_line[f], f ? L_IPV6_OPEN : L_IPV4_OPEN,
+                     f ? "allow only your IPv6 clients' subnets, as for IPv4"
+                       : "allow only your IPv4 clients' subnets, as for IPv6",
+                     "%s clients are restricted, but every %s address may use this server",
+                     lint_family[o], lint_family[f]);
+        else
+            lint_add(r, LINT_ERROR, a->open_line[f], L_ALLOW_ALL,
+                     "allow only your clients' subnets", "every %s address may use this server",
+                     lint_family[f]);
+    }
+}
+
+static void lint_access(const struct conf *c, const struct lint_acl *a, struct lint_report *r)
+{
+    struct netsubnet sn[2];
+    int beyond = a->beyond[0] || a->beyond[1];
+
+    if (!a->exposed)
+        return;
+    lint_open(a, r);
+    for (unsigned i = 0; i < c->n_acl; i++) {
+        if (!c->acl[i].allow || lint_rule_subnets(&c->acl[i], sn) != 1 || !lint_wide(&sn[0]))
+            continue;
+        lint_add(r, LINT_WARNING, c->acl[i].line, L_ALLOW_WIDE,
+                 "narrow it to the subnets your clients use",
+                 "allow %s covers a /%u of public %s addresses", c->acl[i].spec,
+                 (unsigned)sn[0].prefix, lint_family[lint_fam(&sn[0])]);
+    }
+    if (beyond && c->n_bindaddrs == 0 && c->binddevice[0] == '\0')
+        lint_add(r, LINT_WARNING, 0, L_LISTEN_ALL,
+                 "add bindaddress lines for the addresses that should serve",
+                 "no bindaddress or binddevice: the server answers on every interface, and its "
+                 "allow rules reach beyond one subnet");
+    if (beyond && !c->ratelimit.enabled)
+        lint_add(r, a->open[0] || a->open[1] || a->wide ? LINT_ERROR : LINT_WARNING,
+                 c->ratelimit_line, L_RATELIMIT_OFF,
+                 "remove 'ratelimit off': the default lets a client burst 8 requests, then 1 "
+                 "every 8 s",
+                 "rate limiting is off on a server that answers more than one subnet");
+}
+
+static void lint_clock(const struct conf *c, const struct lint_acl *a, struct lint_report *r)
+{
+    char fix[96];
+
+    if (a->serving && c->makestep_threshold > 0 && c->makestep_limit < 0) {
+        snprintf(fix, sizeof(fix), "step only at start: makestep %g 3", c->makestep_threshold);
+        lint_add(r, LINT_WARNING, c->makestep_line, L_MAKESTEP, fix,
+                 "makestep %g -1 steps the clock at any time, and every client of this server "
+                 "jumps with it",
+                 c->makestep_threshold);
+    }
+    if (!c->driftfile)
+        lint_add(r, a->serving ? LINT_WARNING : LINT_INFO, 0, L_NO_DRIFTFILE,
+                 "add driftfile /var/lib/tempus/drift",
+                 "no driftfile: after every restart the frequency is learnt again, with larger "
+                 "offsets meanwhile");
+}
+
+/* "1, 2, 7" or "1, 2, 7, ... (9 in all)". */
+static void lint_ids(char *buf, size_t size, const uint32_t *ids, unsigned total)
+{
+    size_t len = 0;
+    unsigned shown = total < LINT_IDS_LISTED ? total : LINT_IDS_LISTED;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < shown && len < size; i++)
+        len +=
+            (size_t)snprintf(buf + len, size - len, "%s%lu", i ? ", " : "", (unsigned long)ids[i]);
+    if (total > shown && len < size)
+        snprintf(buf + len, size - len, ", ... (%u in all)", total);
+}
+
+/* stat the key file: there, a regular file, not open to other users (which
+ * keys_load refuses). 0 if its keys can be read next, else -1 (finding). */
+static int lint_keyfile_stat(const struct conf *c, struct lint_report *r)
+{
+    struct stat st;
+
+    if (stat(c->keyfile, &st) < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            lint_add(r, LINT_WARNING, c->keyfile_line, L_KEYFILE_MISSING,
+                     "correct the path, or create the file with mode 0600",
+                     "key file %s does not exist; its keys are not checked", c->keyfile);
+        else
+            lint_add(r, e == EACCES ? LINT_INFO : LINT_WARNING, c->keyfile_line,
+                     L_KEYFILE_UNREADABLE, "run the lint as root to check the key file",
+                     "cannot read key file %s: %s", c->keyfile, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        lint_add(r, LINT_WARNING, c->keyfile_line, L_KEYFILE_UNREADABLE,
+                 "point keyfile at a regular file", "key file %s is %s", c->keyfile,
+                 S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+        return -1;
+    }
+    if (st.st_mode & (S_IROTH | S_IWOTH)) {
+        lint_add(r, LINT_ERROR, c->keyfile_line, L_KEYFILE_PERMS,
+                 "chmod 0600, or 0640 with the daemon's group",
+                 "key file %s is %s by every user (mode %04o): anyone on this host can forge "
+                 "authenticated time, and tempusd refuses it",
+                 c->keyfile, st.st_mode & S_IWOTH ? "writable" : "readable",
+                 (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
+/* The key ids in the file, in file order: the first word of each line
+ * that is not a comment. keys_load judges the rest. -1 if the file cannot
+ * be opened (finding added). */
+static int lint_keyfile_ids(const struct conf *c, uint32_t **ids, size_t *n, struct lint_report *r)
+{
+    FILE *f = fopen(c->keyfile, "r");
+    char *line = NULL, *end;
+    size_t cap = 0;
+
+    if (!f) {
+        int e = errno;
+        lint_add(r, e == EACCES ? LINT_INFO : LINT_WARNING, c->keyfile_line, L_KEYFILE_UNREADABLE,
+                 e == EACCES ? "run the lint as root to check the keys"
+                             : "make it a file the daemon can read",
+                 "cannot read key file %s: %s", c->keyfile, strerror(e));
+        return -1;
+    }
+    while (getline(&line, &cap, f) > 0) {
+        char *w = line + strspn(line, " \t");
+        unsigned long v = strtoul(w, &end, 10);
+        if (*w >= '0' && *w <= '9' && end != w && v <= UINT32_MAX) {
+            *ids = mem_realloc(*ids, *n + 1, sizeof(**ids));
+            (*ids)[(*n)++] = (uint32_t)v;
+        }
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+/* Parse the key file as tempusd will: NULL if it refuses it (finding
+ * added, with the parser's first complaint). */
+static struct keys *lint_keyfile_load(const struct conf *c, struct lint_report *r)
+{
+    struct keys *ks = NULL;
+    char *errs = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&errs, &len);
+
+    if (!f)
+        return NULL;
+    int rc = keys_load(c->keyfile, f, &ks);
+    fclose(f);
+    if (rc < 0) {
+        size_t first = strcspn(errs, "\n");
+        unsigned more = 0;
+        for (const char *p = errs + first; *p; p++)
+            more += *p == '\n' && p[1] != '\0';
+        lint_add(r, LINT_ERROR, c->keyfile_line, L_KEYFILE_INVALID,
+                 "correct the key file: tempusd refuses to start with it", "%.*s%s",
+                 (int)(first < 200 ? first : 200), errs, more ? " (and more errors)" : "");
+    }
+    free(errs);
+    return ks;
+}
+
+/* MD5 keys and hash keys under LINT_KEY_MIN_BYTES, by id. */
+static void lint_key_types(const struct conf *c, const struct keys *ks, const uint32_t *ids,
+                           size_t n, struct lint_report *r)
+{
+    uint32_t md5[LINT_IDS_LISTED], weak[LINT_IDS_LISTED];
+    unsigned n_md5 = 0, n_weak = 0;
+    char list[96];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct auth_key *k = keys_find(ks, ids[i]);
+        if (!k)
+            continue;
+        if (auth_type_weak(k->type) && n_md5++ < LINT_IDS_LISTED)
+            md5[n_md5 - 1] = k->id;
+        if (!auth_cipher_key_len(k->type) && k->len < LINT_KEY_MIN_BYTES &&
+            n_weak++ < LINT_IDS_LISTED)
+            weak[n_weak - 1] = k->id;
+    }
+    if (n_md5) {
+        lint_ids(list, sizeof(list), md5, n_md5);
+        lint_add(r, LINT_WARNING, c->keyfile_line, L_KEY_MD5,
+                 "move both sides to AES128 keys, as RFC 8573 recommends",
+                 "MD5 keys in the key file: %s", list);
+    }
+    if (n_weak) {
+        lint_ids(list, sizeof(list), weak, n_weak);
+        lint_add(r, LINT_ERROR, c->keyfile_line, L_KEY_SHORT,
+                 "use random 128-bit keys: HEX: and 32 hex digits",
+                 "keys shorter than %d bytes, guessable from one captured packet: %s",
+                 LINT_KEY_MIN_BYTES, list);
+    }
+}
+
+/* Keys the config uses (server ... key N, trustedkeys) that ks lacks;
+ * have_file 0: there is no keyfile directive at all. */
+static void lint_key_uses(const struct conf *c, const struct keys *ks, int have_file,
+                          struct lint_report *r)
+{
+    const char *why = have_file ? "is not in the key file" : "is used, but there is no keyfile";
+    const char *fix = have_file ? "add the key to the key file or correct the id"
+                                : "add a keyfile directive naming the key file";
+
+    for (unsigned i = 0; i < c->n_servers; i++)
+        if (c->servers[i].key && !keys_find(ks, c->servers[i].key))
+            lint_add(r, LINT_ERROR, c->servers[i].line, L_KEY_UNKNOWN, fix, "key %lu %s",
+                     (unsigned long)c->servers[i].key, why);
+    for (unsigned i = 0; i < c->n_trustedkeys; i++)
+        if (!keys_find(ks, c->trustedkeys[i]))
+            lint_add(r, LINT_ERROR, c->trustedkeys_line, L_KEY_UNKNOWN, fix, "trusted key %lu %s",
+                     (unsigned long)c->trustedkeys[i], why);
+}
+
+static void lint_keys(const struct conf *c, struct lint_report *r)
+{
+    uint32_t *ids = NULL;
+    size_t n = 0;
+
+    if (!c->keyfile) {
+        lint_key_uses(c, NULL, 0, r);
+        return;
+    }
+    if (lint_keyfile_stat(c, r) < 0 || lint_keyfile_ids(c, &ids, &n, r) < 0)
+        return;
+    struct keys *ks = lint_keyfile_load(c, r);
+    if (ks) {
+        lint_key_types(c, ks, ids, n, r);
+        lint_key_uses(c, ks, 1, r);
+    }
+    keys_destroy(ks);
+    free(ids);
+}
+
+void lint_conf(const struct conf *conf, struct lint_report *r)
+{
+    struct lint_acl a;
+    size_t from = r->n;
+
+    lint_acl_analyse(conf, &a);
+    lint_sources(conf, a.serving, r);
+    lint_access(conf, &a, r);
+    lint_clock(conf, &a, r);
+    lint_keys(conf, r);
+    lint_sort(r, from);
+}
+
+static int lint_is(const struct ctl_record *rec, const char *kind)
+{
+    return rec->kind && strcmp(rec->kind, kind) == 0;
+}
+
+static const char *lint_name(const struct ctl_record *rec)
+{
+    const char *s = ctl_rec_get(rec, "name");
+    return s ? s : "?";
+}
+
+/* Sources that refuse us or stopped answering. Returns the most requests
+ * any source was sent, the daemon's age in polls. */
+static long long lint_live_sources(const struct ctl_record *recs, size_t n, struct lint_report *r)
+{
+    long long max_sent = 0;
+    int any_reach = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!lint_is(&recs[i], "source"))
+            continue;
+        long long sent = (long long)ctl_rec_num(&recs[i], "sent", 0);
+        max_sent = sent > max_sent ? sent : max_sent;
+        any_reach |= ctl_rec_num(&recs[i], "reach", 0) != 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ctl_record *s = &recs[i];
+        const char *state = ctl_rec_get(s, "state");
+        long long sent = (long long)ctl_rec_num(s, "sent", 0);
+        long long got = (long long)ctl_rec_num(s, "received", 0);
+        if (!lint_is(s, "source"))
+            continue;
+        if (state && strcmp(state, "denied") == 0)
+            lint_add(r, LINT_WARNING, 0, L_SOURCE_DENIED,
+                     "ask its operator for access, or remove it",
+                     "%s refuses to serve this host (DENY or RSTR kiss-o'-death)", lint_name(s));
+        else if (ctl_rec_num(s, "reach", 0) == 0 && sent >= LINT_UNREACH_POLLS && got == 0)
+            lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNREACHABLE,
+                     "replace or remove its server line",
+                     "%s never answered (%lld requests sent): a retired server left in the "
+                     "config?",
+                     lint_name(s), sent);
+        else if (ctl_rec_num(s, "reach", 0) == 0 && sent >= LINT_UNREACH_POLLS)
+            lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNREACHABLE,
+                     "check the path to it, or replace its server line",
+                     "%s answered none of the last %d polls (%lld of %lld since start)",
+                     lint_name(s), LINT_UNREACH_POLLS, got, sent);
+    }
+    return max_sent;
+}
+
+static void lint_live_tracking(const struct ctl_record *t, long long polls, struct lint_report *r)
+{
+    double changes = ctl_rec_num(t, "peer_changes", -1);
+    double steps = ctl_rec_num(t, "steps", 0);
+
+    /* absent in daemons older than the field: nothing to judge */
+    if (changes >= LINT_FLAP_MIN && changes * LINT_FLAP_POLLS >= (double)polls)
+        lint_add(r, LINT_WARNING, 0, L_PEER_FLAPPING,
+                 "look for falsetickers and jitter in 'tempusctl sources'; mark a trusted "
+                 "source prefer",
+                 "the system peer changed %.0f times in about %lld polls: the sources disagree "
+                 "or are noisy",
+                 changes, polls);
+    if (steps > LINT_STEPS_MAX)
+        lint_add(r, LINT_WARNING, 0, L_CLOCK_STEPS,
+                 "look for another program setting the clock, such as VM tools or a second NTP "
+                 "client; limit makestep to the start",
+                 "the clock was stepped %.0f times since start (last %+.3f s)", steps,
+                 ctl_rec_num(t, "last_step", 0));
+}
+
+static void lint_live_denied(const struct ctl_record *s, struct lint_report *r)
+{
+    double rx = ctl_rec_num(s, "received", 0), denied = ctl_rec_num(s, "denied", 0);
+    const char *fam = ctl_rec_get(s, "family");
+
+    if (rx < LINT_DENIED_MIN || denied * 100 < rx * LINT_DENIED_PCT)
+        return;
+    lint_add(r, LINT_WARNING, 0, L_DENIED_TRAFFIC,
+             "if they are your clients, allow their subnet; if not, drop them at the firewall",
+             "%s: %.0f of %.0f requests (%.0f%%) were denied by the allow rules", fam ? fam : "?",
+             denied, rx, 100 * denied / rx);
+}
+
+void lint_live(const struct ctl_record *recs, size_t n, struct lint_report *r)
+{
+    long long polls = lint_live_sources(recs, n, r);
+
+    for (size_t i = 0; i < n; i++) {
+        if (lint_is(&recs[i], "tracking"))
+            lint_live_tracking(&recs[i], polls, r);
+        else if (lint_is(&recs[i], "serverstats"))
+            lint_live_denied(&recs[i], r);
+    }
+}
+
+void lint_format(const struct lint_report *r, struct ctl_buf *out)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct lint_finding *f = &r->f[i];
+        if (f->line)
+            ctl_buf_printf(out, "%s:%u: ", r->file, f->line);
+        else
+            ctl_buf_printf(out, "%s: ", r->file);
+        ctl_buf_printf(out, "%s: [%s] %s (fix: %s)\n", lint_severity_name(f->severity), f->code,
+                       f->message, f->fix);
+    }
+}
+
+static void lint_json_member(struct ctl_buf *out, const char *key, const char *value)
+{
+    ctl_buf_printf(out, ",\"%s\":", key);
+    ctl_render_json_string(out, value);
+}
+
+void lint_format_json(const struct lint_report *reps, size_t n, struct ctl_buf *out)
+{
+    int first = 1;
+
+    ctl_buf_append(out, "{\"findings\":[", 13);
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < reps[k].n; i++) {
+            const struct lint_finding *f = &reps[k].f[i];
+            ctl_buf_append(out, first ? "{\"file\":" : ",{\"file\":", first ? 8 : 9);
+            ctl_render_json_string(out, reps[k].file);
+            ctl_buf_printf(out, ",\"line\":%u", f->line);
+            lint_json_member(out, "severity", lint_severity_name(f->severity));
+            lint_json_member(out, "code", f->code);
+            lint_json_member(out, "message", f->message);
+            lint_json_member(out, "fix", f->fix);
+            ctl_buf_append(out, "}", 1);
+            first = 0;
+        }
+    }
+    ctl_buf_append(out, "]}\n", 3);
+}
