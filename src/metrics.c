@@ -145,7 +145,11 @@ static const struct metrics_family metrics_families[] = {
     {"serverstats", "control", "tempus_server_requests_control_total", "counter", METRICS_PLAIN,
      "NTP mode 6/7 control packets dropped."},
     {"serverstats", "auth_dropped", "tempus_server_requests_auth_dropped_total", "counter",
-     METRICS_PLAIN, "NTP requests dropped for failed authentication."},
+     METRICS_PLAIN, "NTP requests with a MAC no key can check, ignored."},
+    {"serverstats", "auth_failed", "tempus_server_requests_auth_failed_total", "counter",
+     METRICS_PLAIN, "NTP requests whose MAC failed, answered with a crypto-NAK."},
+    {"serverstats", "auth_ok", "tempus_server_requests_auth_ok_total", "counter",
+     METRICS_PLAIN, "Authenticated NTP requests answered with a signed reply."},
 
     {"serverinfo", "clients", "tempus_server_clients", "gauge", METRICS_PLAIN,
      "Clients in the rate limiting table."},
