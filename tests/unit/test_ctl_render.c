@@ -342,8 +342,8 @@ static void test_serverstats_text(void **state)
                                      "Wrong mode              3000            3         3003\n"
                                      "Control                 2000            2         2002\n"
                                      "Auth dropped            1000            1         1001\n"
-        "Auth failed                0            0            0\n"
-        "Auth OK                    0            0            0\n"
+                                     "Auth failed                0            0            0\n"
+                                     "Auth OK                    0            0            0\n"
                                      "\n"
                                      "Clients tracked : 12 of 1024 (65536 bytes)\n"
                                      "Rate limiting   : on\n");
