@@ -23,6 +23,7 @@ iproute2:ip
 procps:pgrep
 systemd:systemd-analyze
 prometheus:promtool
+cppcheck:cppcheck
 python3:python3
 "
 

@@ -243,10 +243,12 @@ static void disc_weigh(struct discipline *d)
 {
     double e[DISC_HIST_MAX];
 
+    if (d->n <= 0)
+        return;
     for (int i = 0; i < d->n; i++)
         e[i] = fmax(d->hist[i].err, DISC_ERR_MIN);
     qsort(e, (size_t)d->n, sizeof(e[0]), disc_cmp);
-    double cap = DISC_ERR_SPREAD * (d->n ? e[d->n / 2] : DISC_ERR_MIN);
+    double cap = DISC_ERR_SPREAD * e[d->n / 2];
     for (int i = 0; i < d->n; i++) {
         double x = fmin(fmax(d->hist[i].err, DISC_ERR_MIN), cap);
         d->hist[i].w = 1.0 / (x * x);
@@ -258,6 +260,8 @@ static void disc_forget(struct discipline *d, int k)
 {
     if (k <= 0)
         return;
+    if (k > d->n)
+        k = d->n;
     memmove(d->hist, d->hist + k, (size_t)(d->n - k) * sizeof(d->hist[0]));
     d->n -= k;
     d->prior_freq = d->freq;

@@ -1276,7 +1276,7 @@ static void test_random_valid(void **state)
 static void test_random_files(void **state)
 {
     char path[] = "/tmp/test_conf_XXXXXX";
-    unsigned char buf[512];
+    unsigned char buf[512] = {0};
     (void)state;
 
     rng_state = seed_from_env(0x9e3779b9);

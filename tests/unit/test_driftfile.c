@@ -27,8 +27,10 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     snprintf(f->dir, sizeof(f->dir), "/tmp/tempus-drift-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!mkdtemp(f->dir)) {
+        free(f);
         return -1;
+    }
     snprintf(f->path, sizeof(f->path), "%s/drift", f->dir);
     *state = f;
     return 0;
