@@ -13,7 +13,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -iquote src
 ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
-LDLIBS   += -lcrypto -lpthread -lm
+LDLIBS   += -lcrypto -lseccomp -lpthread -lm
 
 ifeq ($(SAN),1)
 ALLCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -32,7 +32,7 @@ SIM_BIN  = $(if $(SIM_SRC),$(BUILD)/tests/sim)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check unit sim system asan deps demo bench install clean
+.PHONY: all check unit sim system asan analyze deps demo bench fuzz install clean
 all: $(PROGS:%=$(BUILD)/%)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -77,12 +77,20 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
 	@TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
 
+# Static analysis: cppcheck over every source; any finding fails.
+analyze:
+	@cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr --quiet \
+	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim bench fuzz
+	@echo "analyze: cppcheck clean"
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory sim
 	@$(MAKE) --no-print-directory system
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory analyze
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} $(MAKE) --no-print-directory fuzz
 	@echo "make check: all suites passed"
 
 demo: deps all
@@ -90,6 +98,10 @@ demo: deps all
 
 bench: deps all $(BENCH_BIN)
 	@bench/run
+
+# libFuzzer targets in fuzz/, FUZZ_SECONDS each (default 60); see fuzz/README.md.
+fuzz: deps
+	@fuzz/run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
