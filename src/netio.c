@@ -54,6 +54,15 @@ const char *netio_ts_kind(int fd)
     return "none";
 }
 
+static int netio_enable_pktinfo(int fd, int family)
+{
+    int r = family == AF_INET6 ? netio_set(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+                               : netio_set(fd, IPPROTO_IP, IP_PKTINFO, 1);
+    if (r < 0)
+        log_warn("setsockopt(PKTINFO)");
+    return r;
+}
+
 static int netio_bind(int fd, int family, const struct netaddr *addr, uint16_t port)
 {
     struct sockaddr_storage ss;
@@ -79,15 +88,16 @@ int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const 
         log_warn("fcntl");
         goto fail;
     }
-    if (family == AF_INET6 && (netio_set(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0 ||
-                               netio_set(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0)) {
-        log_warn("setsockopt(IPv6)");
+    if (family == AF_INET6 && netio_set(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0) {
+        log_warn("setsockopt(IPV6_V6ONLY)");
         goto fail;
     }
-    if (family == AF_INET && netio_set(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) {
-        log_warn("setsockopt(IP_PKTINFO)");
+    /* Only a wildcard socket needs to learn (and reply from) the address a
+     * datagram was sent to; a socket bound to one address replies from it,
+     * and skipping the control message saves the kernel a route lookup on
+     * every reply. */
+    if (!addr && netio_enable_pktinfo(fd, family) < 0)
         goto fail;
-    }
     if (device && device[0] &&
         setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device)) < 0) {
         log_warn("binddevice %s", device);

@@ -28,8 +28,8 @@ struct netio_msg {
 
 /* Open a non-blocking UDP socket of family (AF_INET/AF_INET6) bound to addr
  * (NULL: any address) and port, restricted to device if device is non-empty,
- * IPv6 sockets v6-only, asking for receive timestamps and destination
- * addresses. Returns the fd, or -1 (logged). */
+ * IPv6 sockets v6-only, asking for receive timestamps (and, when addr is
+ * NULL, for destination addresses). Returns the fd, or -1 (logged). */
 int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device);
 /* Ask for a receive buffer of bytes (past rmem_max when privileged), so
  * bursts are queued rather than dropped. Returns the size the kernel set. */
