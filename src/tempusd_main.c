@@ -6,8 +6,12 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_proto.h"
+#include "lint.h"
 #include "log.h"
 #include "mem.h"
+#include "privdrop.h"
+#include "sandbox.h"
 #include "sched.h"
 #include "service.h"
 #include "version.h"
@@ -16,10 +20,32 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: tempusd [-d] [-n] [-f FILE]\n"
                  "  -f FILE  configuration file (default " TEMPUS_DEFAULT_CONF ")\n"
-                 "  -n       check the configuration and exit (0: valid, 1: errors)\n"
+                 "  -n       check the configuration, audit it, exit (0: valid, 1: errors)\n"
                  "  -d       stay in the foreground and log to stderr\n"
                  "  -h       show this help\n"
                  "  -V       show the version\n");
+}
+
+/* -n on a valid config: say so, then print what the deployment audit finds
+ * (tempusctl lint's findings). Advice only: the exit status stays 0, since
+ * the service unit runs -n before every start and a deliberate choice such
+ * as a public server's `allow all` must not keep the daemon down; a gate
+ * that should fail on findings runs `tempusctl lint`. */
+static int check_config(const char *path, const struct conf *conf)
+{
+    struct lint_report r;
+    struct ctl_buf out;
+
+    printf("%s: configuration OK\n", path);
+    log_set(LOG_TO_STDERR, LOG_LVL_ERR); /* the key parser's warnings are findings too */
+    lint_report_init(&r, path);
+    lint_conf(conf, &r);
+    ctl_buf_init(&out, CTL_MAX_REPLY);
+    lint_format(&r, &out);
+    fwrite(out.data, 1, out.len, stdout);
+    ctl_buf_free(&out);
+    lint_report_free(&r);
+    return 0;
 }
 
 static void write_pidfile(const char *path)
@@ -77,9 +103,9 @@ int main(int argc, char **argv)
     if (!conf)
         return 1;
     if (check) {
-        printf("%s: configuration OK\n", path);
+        int rc = check_config(path, conf);
         conf_free(conf);
-        return 0;
+        return rc;
     }
     /* Sockets open before the fork so that errors reach the terminal; the
      * resolver threads start after it, since fork keeps only one thread. */
@@ -90,6 +116,11 @@ int main(int argc, char **argv)
         daemonize();
     if (pidfile)
         write_pidfile(pidfile);
+    /* Everything privileged is open: drop to `user`, then confine before
+     * service_start so that every resolver thread inherits the filter. The
+     * config is still the one service_open took (no reload has run yet). */
+    privdrop_apply(conf);
+    sandbox_apply(conf);
     service_start(sv);
     int rc = sched_run();
     if (pidfile)
