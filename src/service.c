@@ -401,6 +401,7 @@ static int service_reload_refuse(const struct conf *o, const struct conf *n, FIL
                o->clock_freq_ppm != n->clock_freq_ppm,
            n->clock_line, "clock");
     REFUSE(!service_str_eq(o->user, n->user), n->user_line, "user");
+    REFUSE(o->seccomp != n->seccomp, n->seccomp_line, "seccomp");
     REFUSE(!service_str_eq(o->pidfile, n->pidfile), n->pidfile_line, "pidfile");
     REFUSE(!service_str_eq(o->controlsocket, n->controlsocket) ||
                !service_str_eq(o->controlgroup, n->controlgroup),
