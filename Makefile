@@ -75,7 +75,7 @@ system: all $(BENCH_BIN)
 # daemons (any sanitizer report fails the test that triggered it).
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
-	@TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
+	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
 
 # Static analysis: cppcheck over every source; any finding fails.
 analyze:
