@@ -7,7 +7,8 @@
 #include "server.h"
 
 /* The server's sockets in the event loop: read each datagram, timestamp it,
- * let server_handle decide, stamp the transmit time last and send. */
+ * let server_handle decide, stamp the transmit time as late as possible
+ * (then sign, when the request was authenticated: server_finish) and send. */
 struct listener;
 
 /* Open the sockets conf asks for (bindaddress list, or any IPv4 and IPv6
