@@ -389,6 +389,7 @@ static int service_str_eq(const char *a, const char *b)
 static int service_reload_refuse(const struct conf *o, const struct conf *n, FILE *errs)
 {
     int bad = 0;
+/* A directive removed from the file is reported at its old line. */
 #define REFUSE(cond, line, what)                                                                   \
     do {                                                                                           \
         if (cond) {                                                                                \
@@ -397,16 +398,18 @@ static int service_reload_refuse(const struct conf *o, const struct conf *n, FIL
             bad = 1;                                                                               \
         }                                                                                          \
     } while (0)
+#define LINE(field) (n->field ? n->field : o->field)
     REFUSE(o->clock != n->clock || o->clock_offset != n->clock_offset ||
                o->clock_freq_ppm != n->clock_freq_ppm,
-           n->clock_line, "clock");
-    REFUSE(!service_str_eq(o->user, n->user), n->user_line, "user");
-    REFUSE(o->seccomp != n->seccomp, n->seccomp_line, "seccomp");
-    REFUSE(!service_str_eq(o->pidfile, n->pidfile), n->pidfile_line, "pidfile");
+           LINE(clock_line), "clock");
+    REFUSE(!service_str_eq(o->user, n->user), LINE(user_line), "user");
+    REFUSE(o->seccomp != n->seccomp, LINE(seccomp_line), "seccomp");
+    REFUSE(!service_str_eq(o->pidfile, n->pidfile), LINE(pidfile_line), "pidfile");
     REFUSE(!service_str_eq(o->controlsocket, n->controlsocket) ||
                !service_str_eq(o->controlgroup, n->controlgroup),
            n->controlsocket_line ? n->controlsocket_line : n->controlgroup_line,
            "controlsocket/controlgroup");
+#undef LINE
 #undef REFUSE
     return bad ? -1 : 0;
 }

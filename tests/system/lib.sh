@@ -49,20 +49,24 @@ for _ in range(100):
     print(p); break'
 }
 
+# conf_tail NAME FILE: the lines start_tempusd adds to a test's config (a
+# test that rewrites a config for reload appends them again): a control
+# socket of its own unless FILE names one, and `seccomp off` for sanitized
+# daemons, which cannot run under the filter (the sanitizer runtime makes
+# system calls it rightly kills; the normal pass tests the filter).
+conf_tail() {
+    grep -q '^controlsocket' "$2" 2>/dev/null || echo "controlsocket $T_WORK/$1.sock"
+    if [ -n "${TEMPUS_SANITIZED:-}" ] && ! grep -q '^seccomp' "$2" 2>/dev/null; then
+        echo "seccomp off"
+    fi
+}
+
 # start_tempusd NAME CONF_TEXT [NETNS]: write NAME.conf, start tempusd in the
 # foreground (logging to NAME.log), wait until it listens. Sets $PID_<NAME>.
 start_tempusd() {
     local name=$1 text=$2 ns=${3:-}
     printf '%s\n' "$text" > "$T_WORK/$name.conf"
-    # A sanitized daemon cannot run under the seccomp filter: the sanitizer
-    # runtime (leak checks at exit, interceptors) makes system calls the
-    # filter rightly kills. The filter is tested by the normal pass.
-    if [ -n "${TEMPUS_SANITIZED:-}" ] && ! grep -q '^seccomp' "$T_WORK/$name.conf"; then
-        echo "seccomp off" >> "$T_WORK/$name.conf"
-    fi
-    # Each daemon its own control socket, unless the test names one.
-    grep -q '^controlsocket' "$T_WORK/$name.conf" ||
-        echo "controlsocket $T_WORK/$name.sock" >> "$T_WORK/$name.conf"
+    conf_tail "$name" "$T_WORK/$name.conf" >> "$T_WORK/$name.conf"
     local pre=()
     [ -n "$ns" ] && pre=(ip netns exec "$ns")
     "${pre[@]}" env ${NOTIFY_SOCKET:+NOTIFY_SOCKET=$NOTIFY_SOCKET} "$TEMPUSD" -d -f "$T_WORK/$name.conf" >"$T_WORK/$name.log" 2>&1 &
