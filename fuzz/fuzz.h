@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,6 +28,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
             abort();                                                                               \
         }                                                                                          \
     } while (0)
+
+/* A key store from key-file text that must hold exactly n keys. */
+static inline struct keys *fuzz_load_keys(const char *text, size_t n)
+{
+    struct keys *ks = NULL;
+    FUZZ_CHECK(keys_parse_string("fuzz", text, NULL, &ks) == 0);
+    FUZZ_CHECK(keys_count(ks) == n);
+    return ks;
+}
 
 /* Input consumed front to back; past the end every value reads as zero. */
 struct fuzz_in {
@@ -95,7 +105,9 @@ static inline uint64_t fuzz_be64(const uint8_t *p)
     return v;
 }
 
-static inline void fuzz_quiet_log(void)
+/* Every target logs errors only, set before libFuzzer runs anything, so no
+ * target needs an LLVMFuzzerInitialize for it. */
+__attribute__((constructor)) static void fuzz_quiet_log(void)
 {
     log_init("fuzz", LOG_TO_STDERR, LOG_LVL_ERR);
 }

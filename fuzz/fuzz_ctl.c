@@ -122,14 +122,6 @@ static void check_request(const uint8_t *data, size_t len)
     free(p);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size >= CTL_HEADER_LEN) {

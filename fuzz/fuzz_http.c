@@ -48,14 +48,6 @@ static void check_route(const uint8_t *data, size_t len, int st)
     FUZZ_CHECK(memmem(t, rest, " HTTP/1.", 8) != NULL);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int st = parse_copy(data, size);

@@ -102,14 +102,6 @@ static void check_store(const struct keys *ks, const char *text)
     FUZZ_CHECK(found == keys_count(ks));
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1);

@@ -323,9 +323,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fuzz_quiet_log();
-    FUZZ_CHECK(keys_parse_string("fuzz", key_file, NULL, &keys) == 0);
-    FUZZ_CHECK(keys_count(keys) == NKEYS);
+    keys = fuzz_load_keys(key_file, NKEYS);
     return 0;
 }
 

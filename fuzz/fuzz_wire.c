@@ -86,14 +86,6 @@ static void check_corrupt_info(const uint8_t *buf, size_t len)
     FUZZ_CHECK(r != 1); /* each field is >= 16 bytes: the loop above ends it */
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_quiet_log();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const struct ntp_packet_info zero;
