@@ -19,45 +19,7 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Parse text; *err gets everything written to the error stream (caller
- * frees). */
-static struct conf *parse(const char *text, char **err)
-{
-    size_t len;
-    FILE *f = open_memstream(err, &len);
-
-    assert_non_null(f);
-    struct conf *c = conf_parse_string("t.conf", text, f);
-    fclose(f);
-    return c;
-}
-
-/* Parse text that must be valid. */
-static struct conf *parse_ok(const char *text)
-{
-    char *err;
-    struct conf *c = parse(text, &err);
-
-    if (!c || err[0])
-        print_error("unexpected errors for:\n%s\n---\n%s", text, err);
-    assert_non_null(c);
-    assert_string_equal(err, "");
-    free(err);
-    return c;
-}
-
-/* Parse text that must fail with exactly the message want. */
-static void parse_bad(const char *text, const char *want)
-{
-    char *err;
-    struct conf *c = parse(text, &err);
-
-    if (c || strcmp(err, want) != 0)
-        print_error("input:\n%s\n--- want:\n%s--- got:\n%s", text, want, err);
-    assert_null(c);
-    assert_string_equal(err, want);
-    free(err);
-}
+#include "conf_test.h"
 
 static char *read_file(const char *path)
 {

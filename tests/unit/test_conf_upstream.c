@@ -12,36 +12,7 @@
 
 #include "conf.h"
 
-static struct conf *parse(const char *text, char **err)
-{
-    size_t len;
-    FILE *f = open_memstream(err, &len);
-    struct conf *c = conf_parse_string("t.conf", text, f);
-    fclose(f);
-    return c;
-}
-
-static struct conf *parse_ok(const char *text)
-{
-    char *err;
-    struct conf *c = parse(text, &err);
-    if (!c || err[0])
-        print_error("unexpected errors for:\n%s---\n%s", text, err);
-    assert_non_null(c);
-    free(err);
-    return c;
-}
-
-static void parse_bad(const char *text, const char *want)
-{
-    char *err;
-    struct conf *c = parse(text, &err);
-    if (c || strcmp(err, want) != 0)
-        print_error("input:\n%s--- want:\n%s--- got:\n%s", text, want, err);
-    assert_null(c);
-    assert_string_equal(err, want);
-    free(err);
-}
+#include "conf_test.h"
 
 static void test_defaults(void **state)
 {
