@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -20,13 +21,16 @@ static int netio_set(int fd, int level, int opt, int val)
 }
 
 /* Prefer SO_TIMESTAMPING (software receive stamps); fall back to
- * SO_TIMESTAMPNS; with neither, netio_recv reports have_ts = 0. */
+ * SO_TIMESTAMPNS, then to microsecond SO_TIMESTAMP (some sandboxed kernels
+ * have only that); with none, netio_recv reports have_ts = 0. */
 static void netio_enable_timestamps(int fd)
 {
     int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
     if (netio_set(fd, SOL_SOCKET, SO_TIMESTAMPING, flags) == 0)
         return;
     if (netio_set(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) == 0)
+        return;
+    if (netio_set(fd, SOL_SOCKET, SO_TIMESTAMP, 1) == 0)
         return;
     log_warnx("no kernel receive timestamps; using clock reads after recvmsg");
 }
@@ -51,6 +55,9 @@ const char *netio_ts_kind(int fd)
     l = sizeof(v);
     if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, &l) == 0 && v)
         return "SO_TIMESTAMPNS";
+    l = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &v, &l) == 0 && v)
+        return "SO_TIMESTAMP";
     return "none";
 }
 
@@ -126,6 +133,13 @@ static void netio_parse_cmsg(struct msghdr *mh, struct netio_msg *m)
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
                    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
             memcpy(&m->rx_kernel, CMSG_DATA(c), sizeof(struct timespec));
+            m->have_ts = 1;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMP &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct timeval))) {
+            struct timeval tv;
+            memcpy(&tv, CMSG_DATA(c), sizeof(tv));
+            m->rx_kernel.tv_sec = tv.tv_sec;
+            m->rx_kernel.tv_nsec = tv.tv_usec * 1000L;
             m->have_ts = 1;
         } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
                    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {

@@ -41,7 +41,7 @@ int netio_recv(int fd, struct netio_msg *m);
  * m->have_local. Returns 0 or -1. */
 int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len);
 /* Which kind of receive timestamp the socket got: "SO_TIMESTAMPING",
- * "SO_TIMESTAMPNS" or "none". */
+ * "SO_TIMESTAMPNS", "SO_TIMESTAMP" or "none". */
 const char *netio_ts_kind(int fd);
 
 #endif
