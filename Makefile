@@ -53,6 +53,11 @@ $(BUILD)/tests/sim: $(SIM_SRC) $(BUILD)/libtempus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -iquote tests/sim -o $@ $(SIM_SRC) $(BUILD)/libtempus.a $(LDLIBS)
 
+# LD_PRELOAD shims that system tests use to stand in for other kernels.
+$(BUILD)/tests/%.so: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -fPIC -shared -o $@ $< -ldl
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
@@ -67,20 +72,22 @@ unit: $(UNIT_BIN)
 sim: $(SIM_BIN)
 	@if [ -n "$(SIM_BIN)" ]; then $(SIM_BIN); else echo "sim: no simulator built yet"; fi
 
-system: all $(BENCH_BIN)
+SHIM_BIN = $(patsubst tests/shim/%.c,$(BUILD)/tests/%.so,$(wildcard tests/shim/*.c))
+
+system: all $(BENCH_BIN) $(SHIM_BIN)
 	@tests/system/run
 
 # The sanitizer build lives in its own tree so it never mixes objects; it
 # runs the unit and simulator suites and the system tests against sanitized
 # daemons (any sanitizer report fails the test that triggered it).
-asan:
+asan: $(SHIM_BIN)
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
 	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
 
 # Static analysis: cppcheck over every source; any finding fails.
 analyze:
 	@cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr --quiet \
-	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim bench fuzz
+	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim bench fuzz
 	@echo "analyze: cppcheck clean"
 
 check: deps

@@ -69,7 +69,12 @@ start_tempusd() {
     conf_tail "$name" "$T_WORK/$name.conf" >> "$T_WORK/$name.conf"
     local pre=()
     [ -n "$ns" ] && pre=(ip netns exec "$ns")
-    "${pre[@]}" env ${NOTIFY_SOCKET:+NOTIFY_SOCKET=$NOTIFY_SOCKET} "$TEMPUSD" -d -f "$T_WORK/$name.conf" >"$T_WORK/$name.log" 2>&1 &
+    local envs=(${NOTIFY_SOCKET:+NOTIFY_SOCKET=$NOTIFY_SOCKET})
+    # T_PRELOAD: a shim from tests/shim for this daemon (a sanitizer's
+    # runtime then no longer comes first, which is harmless here).
+    [ -n "${T_PRELOAD:-}" ] && envs+=("LD_PRELOAD=$T_PRELOAD"
+        "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+    "${pre[@]}" env "${envs[@]}" "$TEMPUSD" -d -f "$T_WORK/$name.conf" >"$T_WORK/$name.log" 2>&1 &
     local pid=$!
     T_PIDS+=("$pid")
     printf -v "PID_$name" '%s' "$pid"
@@ -139,6 +144,7 @@ within() {
     python3 -c "import sys; sys.exit(0 if abs(float('$1')) <= float('$2') else 1)"
 }
 
+SHIMS=${SHIMS:-$T_ROOT/build/tests}
 TEMPUSCTL=${TEMPUSCTL:-$(dirname "$TEMPUSD")/tempusctl}
 
 # ctl NAME ARGS...: tempusctl against daemon NAME's control socket.
