@@ -584,6 +584,8 @@ static struct conf *parse_input(const char *name, struct reader *r, FILE *errs)
         else if (check_chars(&p, buf, (size_t)len) == 0)
             parse_line(&p, buf);
     }
+    if (!p.nerr && !r->err)
+        conf_ctl_finish(&p);
     if (r->err) {
         p.nerr++;
         if (errs)

@@ -119,3 +119,29 @@ void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
     p->conf->seccomp = v;
     p->conf->seccomp_line = p->line;
 }
+
+/* Checks across directives, after the whole file: a key id in use needs a
+ * keyfile directive (whether each id is in the file is checked when the
+ * file is read, which -n and lint do not do). Reported in line order. */
+void conf_ctl_finish(struct conf_parser *p)
+{
+    const struct conf *c = p->conf;
+    unsigned line = p->line;
+    int trusted_due = c->n_trustedkeys > 0;
+
+    if (c->keyfile)
+        return;
+    for (unsigned i = 0; i <= c->n_servers; i++) {
+        const struct conf_server *s = i < c->n_servers ? &c->servers[i] : NULL;
+        if (trusted_due && (!s || s->line > c->trustedkeys_line)) {
+            p->line = c->trustedkeys_line;
+            conf_err(p, "trustedkeys: no keyfile directive says where the keys are");
+            trusted_due = 0;
+        }
+        if (s && s->key) {
+            p->line = s->line;
+            conf_err(p, "key %u: no keyfile directive says where the keys are", s->key);
+        }
+    }
+    p->line = line;
+}

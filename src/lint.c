@@ -569,23 +569,21 @@ static void lint_key_types(const struct conf *c, const struct keys *ks, const ui
     }
 }
 
-/* Keys the config uses (server ... key N, trustedkeys) that ks lacks;
- * have_file 0: there is no keyfile directive at all. */
-static void lint_key_uses(const struct conf *c, const struct keys *ks, int have_file,
-                          struct lint_report *r)
+/* Keys the config uses (server ... key N, trustedkeys) that ks lacks. A
+ * key used without any keyfile directive never gets here: the parser
+ * refuses it (conf_ctl_finish). */
+static void lint_key_uses(const struct conf *c, const struct keys *ks, struct lint_report *r)
 {
-    const char *why = have_file ? "is not in the key file" : "is used, but there is no keyfile";
-    const char *fix = have_file ? "add the key to the key file or correct the id"
-                                : "add a keyfile directive naming the key file";
+    const char *fix = "add the key to the key file or correct the id";
 
     for (unsigned i = 0; i < c->n_servers; i++)
         if (c->servers[i].key && !keys_find(ks, c->servers[i].key))
-            lint_add(r, LINT_ERROR, c->servers[i].line, L_KEY_UNKNOWN, fix, "key %lu %s",
-                     (unsigned long)c->servers[i].key, why);
+            lint_add(r, LINT_ERROR, c->servers[i].line, L_KEY_UNKNOWN, fix,
+                     "key %lu is not in the key file", (unsigned long)c->servers[i].key);
     for (unsigned i = 0; i < c->n_trustedkeys; i++)
         if (!keys_find(ks, c->trustedkeys[i]))
-            lint_add(r, LINT_ERROR, c->trustedkeys_line, L_KEY_UNKNOWN, fix, "trusted key %lu %s",
-                     (unsigned long)c->trustedkeys[i], why);
+            lint_add(r, LINT_ERROR, c->trustedkeys_line, L_KEY_UNKNOWN, fix,
+                     "trusted key %lu is not in the key file", (unsigned long)c->trustedkeys[i]);
 }
 
 static void lint_keys(const struct conf *c, struct lint_report *r)
@@ -593,16 +591,14 @@ static void lint_keys(const struct conf *c, struct lint_report *r)
     uint32_t *ids = NULL;
     size_t n = 0;
 
-    if (!c->keyfile) {
-        lint_key_uses(c, NULL, 0, r);
+    if (!c->keyfile)
         return;
-    }
     if (lint_keyfile_stat(c, r) < 0 || lint_keyfile_ids(c, &ids, &n, r) < 0)
         return;
     struct keys *ks = lint_keyfile_load(c, r);
     if (ks) {
         lint_key_types(c, ks, ids, n, r);
-        lint_key_uses(c, ks, 1, r);
+        lint_key_uses(c, ks, r);
     }
     keys_destroy(ks);
     free(ids);
