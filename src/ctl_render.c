@@ -400,6 +400,24 @@ static void ctl_render_serverinfo(const struct ctl_record *r, struct ctl_buf *ou
     ctl_render_line(out, "Rate limiting", ctl_render_num(r, "ratelimit") != 0 ? "on" : "off");
 }
 
+/* Uptime and how the busiest counters grew over the recent window. */
+static void ctl_render_recent(const struct ctl_record *r, struct ctl_buf *out)
+{
+    char v[160], age[16];
+    double window = ctl_render_num(r, "window");
+
+    ctl_render_line(out, "Uptime", ctl_render_age(ctl_render_num(r, "uptime"), age, sizeof(age)));
+    if (!(window > 0))
+        return;
+    snprintf(v, sizeof(v), "%.0f received, %.0f denied, %.0f peer changes",
+             ctl_render_num(r, "received_ipv4") + ctl_render_num(r, "received_ipv6"),
+             ctl_render_num(r, "denied_ipv4") + ctl_render_num(r, "denied_ipv6"),
+             ctl_render_num(r, "peer_changes"));
+    char label[32];
+    snprintf(label, sizeof(label), "Last %s", ctl_render_age(window, age, sizeof(age)));
+    ctl_render_line(out, label, v);
+}
+
 void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_buf *out)
 {
     static const struct {
@@ -432,6 +450,9 @@ void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_
             ctl_buf_append(out, "\n", 1);
         ctl_render_serverinfo(info, out);
     }
+    const struct ctl_record *recent = ctl_render_find(recs, n, "recent");
+    if (recent)
+        ctl_render_recent(recent, out);
 }
 
 int ctl_render_reload(const struct ctl_record *recs, size_t n, struct ctl_buf *out)
@@ -545,7 +566,7 @@ static void ctl_render_json_array(struct ctl_buf *out, const struct ctl_record *
     ctl_buf_append(out, "]", 1);
 }
 
-/* What each command shows: up to two members of the top object (a list
+/* What each command shows: up to three members of the top object (a list
  * of all records of a kind, or the first of them); key NULL makes the one
  * record the top object itself. */
 struct ctl_render_view {
@@ -553,7 +574,7 @@ struct ctl_render_view {
     struct {
         const char *kind, *key;
         int single;
-    } part[2];
+    } part[3];
 };
 
 static const struct ctl_render_view ctl_render_views[] = {
@@ -561,7 +582,8 @@ static const struct ctl_render_view ctl_render_views[] = {
     {"sources", {{"source", "sources", 0}, {NULL, NULL, 0}}},
     {"sourcestats", {{"sourcestats", "sourcestats", 0}, {NULL, NULL, 0}}},
     {"clients", {{"client", "clients", 0}, {NULL, NULL, 0}}},
-    {"serverstats", {{"serverstats", "serverstats", 0}, {"serverinfo", "serverinfo", 1}}},
+    {"serverstats",
+     {{"serverstats", "serverstats", 0}, {"serverinfo", "serverinfo", 1}, {"recent", "recent", 1}}},
     {"reload", {{"result", "result", 1}, {"error", "errors", 0}}},
 };
 
@@ -584,7 +606,7 @@ int ctl_render_json(const char *command, const struct ctl_record *recs, size_t n
         return 0;
     }
     ctl_buf_append(out, "{", 1);
-    for (size_t p = 0; p < 2 && v->part[p].kind; p++) {
+    for (size_t p = 0; p < 3 && v->part[p].kind; p++) {
         if (p > 0)
             ctl_buf_append(out, ",", 1);
         ctl_render_json_string(out, v->part[p].key);

@@ -668,19 +668,44 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
     return max_sent;
 }
 
-static void lint_live_tracking(const struct ctl_record *t, long long polls, struct lint_report *r)
+/* The daemon's recent record when it covers enough time to judge by, so
+ * that a spike or flapping now is not diluted by a long quiet past (and an
+ * old one does not linger); NULL: judge by the totals since start. */
+static const struct ctl_record *lint_recent(const struct ctl_record *recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lint_is(&recs[i], "recent") && ctl_rec_num(&recs[i], "window", 0) >= LINT_RECENT_MIN)
+            return &recs[i];
+    return NULL;
+}
+
+static void lint_flapping(double changes, const char *when, struct lint_report *r)
+{
+    lint_add(r, LINT_WARNING, 0, L_PEER_FLAPPING,
+             "look for falsetickers and jitter in 'tempusctl sources'; mark a trusted source "
+             "prefer",
+             "the system peer changed %.0f times %s: the sources disagree or are noisy", changes,
+             when);
+}
+
+static void lint_live_tracking(const struct ctl_record *t, const struct ctl_record *recent,
+                               long long polls, struct lint_report *r)
 {
     double changes = ctl_rec_num(t, "peer_changes", -1);
     double steps = ctl_rec_num(t, "steps", 0);
+    char when[64];
 
-    /* absent in daemons older than the field: nothing to judge */
-    if (changes >= LINT_FLAP_MIN && changes * LINT_FLAP_POLLS >= (double)polls)
-        lint_add(r, LINT_WARNING, 0, L_PEER_FLAPPING,
-                 "look for falsetickers and jitter in 'tempusctl sources'; mark a trusted "
-                 "source prefer",
-                 "the system peer changed %.0f times in about %lld polls: the sources disagree "
-                 "or are noisy",
-                 changes, polls);
+    if (recent) {
+        changes = ctl_rec_num(recent, "peer_changes", 0);
+        snprintf(when, sizeof(when), "in the last %.0f minutes",
+                 ctl_rec_num(recent, "window", 0) / 60);
+        if (changes >= LINT_FLAP_MIN)
+            lint_flapping(changes, when, r);
+    } else if (changes >= LINT_FLAP_MIN && changes * LINT_FLAP_POLLS >= (double)polls) {
+        /* absent in daemons older than the field: nothing to judge */
+        snprintf(when, sizeof(when), "in about %lld polls", polls);
+        lint_flapping(changes, when, r);
+    }
     if (steps > LINT_STEPS_MAX)
         lint_add(r, LINT_WARNING, 0, L_CLOCK_STEPS,
                  "look for another program setting the clock, such as VM tools or a second NTP "
@@ -689,28 +714,47 @@ static void lint_live_tracking(const struct ctl_record *t, long long polls, stru
                  ctl_rec_num(t, "last_step", 0));
 }
 
-static void lint_live_denied(const struct ctl_record *s, struct lint_report *r)
+static void lint_denied(const char *fam, double rx, double denied, const char *when,
+                        struct lint_report *r)
 {
-    double rx = ctl_rec_num(s, "received", 0), denied = ctl_rec_num(s, "denied", 0);
-    const char *fam = ctl_rec_get(s, "family");
-
     if (rx < LINT_DENIED_MIN || denied * 100 < rx * LINT_DENIED_PCT)
         return;
     lint_add(r, LINT_WARNING, 0, L_DENIED_TRAFFIC,
              "if they are your clients, allow their subnet; if not, drop them at the firewall",
-             "%s: %.0f of %.0f requests (%.0f%%) were denied by the allow rules", fam ? fam : "?",
-             denied, rx, 100 * denied / rx);
+             "%s: %.0f of %.0f requests (%.0f%%)%s were denied by the allow rules", fam, denied,
+             rx, 100 * denied / rx, when);
+}
+
+static void lint_live_denied(const struct ctl_record *s, const struct ctl_record *recent,
+                             struct lint_report *r)
+{
+    const char *fam = ctl_rec_get(s, "family");
+    char key[32], when[64];
+
+    if (!fam || (strcmp(fam, "ipv4") && strcmp(fam, "ipv6")))
+        return;
+    if (!recent) {
+        lint_denied(fam, ctl_rec_num(s, "received", 0), ctl_rec_num(s, "denied", 0), "", r);
+        return;
+    }
+    snprintf(when, sizeof(when), " in the last %.0f minutes",
+             ctl_rec_num(recent, "window", 0) / 60);
+    snprintf(key, sizeof(key), "received_%s", fam);
+    double rx = ctl_rec_num(recent, key, 0);
+    snprintf(key, sizeof(key), "denied_%s", fam);
+    lint_denied(fam, rx, ctl_rec_num(recent, key, 0), when, r);
 }
 
 void lint_live(const struct ctl_record *recs, size_t n, struct lint_report *r)
 {
     long long polls = lint_live_sources(recs, n, r);
+    const struct ctl_record *recent = lint_recent(recs, n);
 
     for (size_t i = 0; i < n; i++) {
         if (lint_is(&recs[i], "tracking"))
-            lint_live_tracking(&recs[i], polls, r);
+            lint_live_tracking(&recs[i], recent, polls, r);
         else if (lint_is(&recs[i], "serverstats"))
-            lint_live_denied(&recs[i], r);
+            lint_live_denied(&recs[i], recent, r);
     }
 }
 

@@ -24,6 +24,7 @@ enum lint_severity { LINT_INFO, LINT_WARNING, LINT_ERROR };
 #define LINT_DENIED_MIN 100   /* requests per family before the ratio counts */
 #define LINT_DENIED_PCT 20    /* denied share that is a finding, percent */
 #define LINT_STEPS_MAX 3      /* steps since start beyond which it is a finding */
+#define LINT_RECENT_MIN 600.0 /* seconds of recent history before it is judged instead */
 #define LINT_KEY_MIN_BYTES 16 /* hash keys shorter than this are findings */
 
 struct lint_finding {

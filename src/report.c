@@ -230,6 +230,20 @@ void report_serverstats(struct ctl_buf *b, const struct server *srv, const struc
     ctl_rec_end(b);
 }
 
+void report_recent(struct ctl_buf *b, const struct report_recent *r)
+{
+    ctl_rec_begin(b, "recent");
+    ctl_rec_double(b, "uptime", r->uptime);
+    ctl_rec_double(b, "window", r->window);
+    ctl_rec_int(b, "received_ipv4", (long long)r->received[SERVER_V4]);
+    ctl_rec_int(b, "denied_ipv4", (long long)r->denied[SERVER_V4]);
+    ctl_rec_int(b, "received_ipv6", (long long)r->received[SERVER_V6]);
+    ctl_rec_int(b, "denied_ipv6", (long long)r->denied[SERVER_V6]);
+    ctl_rec_int(b, "peer_changes", (long long)r->peer_changes);
+    ctl_rec_int(b, "steps", (long long)r->steps);
+    ctl_rec_end(b);
+}
+
 struct report_clients {
     struct ratelimit_client *c;
     size_t n, cap;

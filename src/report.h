@@ -21,6 +21,16 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
 void report_sources(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
 void report_sourcestats(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
 void report_serverstats(struct ctl_buf *b, const struct server *srv, const struct ratelimit *rl);
+/* How counters grew over the recent past (about the last hour): what the
+ * live lint judges spikes and flapping by, where totals since the start
+ * would hide them. */
+struct report_recent {
+    double uptime;  /* seconds since the daemon started */
+    double window;  /* seconds the deltas cover; 0 before the first snapshot */
+    uint64_t received[SERVER_NFAMILIES], denied[SERVER_NFAMILIES];
+    uint64_t peer_changes, steps;
+};
+void report_recent(struct ctl_buf *b, const struct report_recent *r);
 /* At most max clients, most requests first. */
 void report_clients(struct ctl_buf *b, const struct ratelimit *rl, int64_t mono_ns, unsigned max);
 /* Reference id as operators read it: ASCII for stratum 0/1 and local

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "ctl.h"
+#include "history.h"
 #include "driftfile.h"
 #include "http.h"
 #include "keys.h"
@@ -32,6 +33,11 @@
 
 #define SERVICE_DRIFT_INTERVAL 3600.0
 #define SERVICE_CLIENTS_DEFAULT 20
+/* Recent counters: a snapshot a minute, an hour's worth kept. */
+#define SERVICE_RECENT_STEP 60.0
+#define SERVICE_RECENT_WINDOW 3600.0
+enum { SERVICE_RX4, SERVICE_DEN4, SERVICE_RX6, SERVICE_DEN6, SERVICE_PEERS, SERVICE_STEPS,
+       SERVICE_NRECENT };
 
 struct service {
     struct conf *conf;
@@ -47,7 +53,9 @@ struct service {
     struct ctl_server *ctl;
     struct acl *metrics_acl;
     struct http_server *http;
-    uint64_t abuse_timer, drift_timer;
+    uint64_t abuse_timer, drift_timer, recent_timer;
+    struct history *recent;
+    double started; /* monotonic seconds */
 };
 
 static uint64_t service_seed(void)
@@ -176,6 +184,56 @@ static void service_abuse_timer(void *arg)
                           : 0;
 }
 
+static double service_mono(void)
+{
+    return (double)sched_mono_ns() / 1e9;
+}
+
+static void service_counters(const struct service *sv, uint64_t v[SERVICE_NRECENT])
+{
+    struct server_stats st;
+    struct sync_state sy;
+    struct timespec now;
+
+    server_get_stats(sv->srv, &st);
+    clock_now(sv->clk, &now);
+    sync_get_state(sv->sy, &now, &sy);
+    v[SERVICE_RX4] = st.received[SERVER_V4];
+    v[SERVICE_DEN4] = st.denied[SERVER_V4];
+    v[SERVICE_RX6] = st.received[SERVER_V6];
+    v[SERVICE_DEN6] = st.denied[SERVER_V6];
+    v[SERVICE_PEERS] = sy.peer_changes;
+    v[SERVICE_STEPS] = sy.disc.steps;
+}
+
+static void service_recent_timer(void *arg)
+{
+    struct service *sv = arg;
+    uint64_t v[SERVICE_NRECENT];
+
+    service_counters(sv, v);
+    history_record(sv->recent, service_mono(), v);
+    sv->recent_timer = sched_add_timer(SERVICE_RECENT_STEP, service_recent_timer, sv);
+}
+
+static void service_recent(const struct service *sv, struct ctl_buf *out)
+{
+    uint64_t cur[SERVICE_NRECENT], d[SERVICE_NRECENT];
+    struct report_recent r = {0};
+    double now = service_mono();
+
+    service_counters(sv, cur);
+    history_delta(sv->recent, now, cur, SERVICE_RECENT_WINDOW, d, &r.window);
+    r.uptime = now - sv->started;
+    r.received[SERVER_V4] = d[SERVICE_RX4];
+    r.denied[SERVER_V4] = d[SERVICE_DEN4];
+    r.received[SERVER_V6] = d[SERVICE_RX6];
+    r.denied[SERVER_V6] = d[SERVICE_DEN6];
+    r.peer_changes = d[SERVICE_PEERS];
+    r.steps = d[SERVICE_STEPS];
+    report_recent(out, &r);
+}
+
 /* Every record the daemon can give: what `status` returns, and the metrics. */
 static void service_status(struct service *sv, struct ctl_buf *out)
 {
@@ -185,6 +243,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     report_sources(out, sv->sy, &now);
     report_sourcestats(out, sv->sy, &now);
     report_serverstats(out, sv->srv, sv->rl);
+    service_recent(sv, out);
 }
 
 static void service_result(struct ctl_buf *out, int ok, const char *msg)
@@ -217,8 +276,10 @@ static void service_command(void *arg, int argc, char **argv, struct ctl_buf *ou
         report_sources(out, sv->sy, &now);
     else if (!strcmp(cmd, "sourcestats") && argc == 1)
         report_sourcestats(out, sv->sy, &now);
-    else if (!strcmp(cmd, "serverstats") && argc == 1)
+    else if (!strcmp(cmd, "serverstats") && argc == 1) {
         report_serverstats(out, sv->srv, sv->rl);
+        service_recent(sv, out);
+    }
     else if (!strcmp(cmd, "clients") && argc <= 2 && service_clients_arg(argc, argv))
         report_clients(out, sv->rl, sched_mono_ns(), service_clients_arg(argc, argv));
     else if (!strcmp(cmd, "status") && argc == 1)
@@ -347,6 +408,10 @@ void service_start(struct service *sv)
 
     sv->up = upstream_create(conf, sv->keys, sv->sy, sv->clk, service_seed());
     sv->drift_timer = sched_add_timer(SERVICE_DRIFT_INTERVAL, service_drift_timer, sv);
+    sv->recent = history_create((unsigned)(SERVICE_RECENT_WINDOW / SERVICE_RECENT_STEP) + 1,
+                                SERVICE_NRECENT);
+    sv->started = service_mono();
+    service_recent_timer(sv); /* the first snapshot: the counters at start */
     if (conf->abuselog_interval)
         sv->abuse_timer = sched_add_timer(conf->abuselog_interval, service_abuse_timer, sv);
     log_info("tempusd %s serving on port %u with %u socket(s), %u upstream(s), clock %s, "
@@ -363,6 +428,7 @@ void service_close(struct service *sv)
     server_log_stats(sv->srv);
     service_save_drift(sv);
     upstream_destroy(sv->up);
+    history_destroy(sv->recent);
     http_destroy(sv->http);
     ctl_destroy(sv->ctl);
     sync_destroy(sv->sy);

@@ -489,6 +489,21 @@ static void add_serverstats(struct ctl_buf *b, const char *family, long long rx,
     ctl_rec_end(b);
 }
 
+static void add_recent(struct ctl_buf *b, double window, long long peer_changes, long long rx4,
+                       long long denied4)
+{
+    ctl_rec_begin(b, "recent");
+    ctl_rec_double(b, "uptime", 86400);
+    ctl_rec_double(b, "window", window);
+    ctl_rec_int(b, "received_ipv4", rx4);
+    ctl_rec_int(b, "denied_ipv4", denied4);
+    ctl_rec_int(b, "received_ipv6", 0);
+    ctl_rec_int(b, "denied_ipv6", 0);
+    ctl_rec_int(b, "peer_changes", peer_changes);
+    ctl_rec_int(b, "steps", 0);
+    ctl_rec_end(b);
+}
+
 /* Parse b's records and lint them into r (b freed). */
 static void lint_records(struct ctl_buf *b, struct lint_report *r)
 {
@@ -598,6 +613,57 @@ static void test_live_denied(void **state)
     lint_records(&b, &r);
     assert_int_equal(r.n, 1);
     assert_non_null(strstr(r.f[0].message, "ipv6: 100 of 100"));
+    lint_report_free(&r);
+}
+
+/* With 10 minutes or more of recent history, flapping and denied traffic
+ * are judged on it, not on the totals since start. */
+static void test_live_recent(void **state)
+{
+    struct ctl_buf b;
+    struct lint_report r;
+    (void)state;
+
+    /* the totals say flapping (40 changes in 32 polls); the last hour is calm */
+    ctl_buf_init(&b, 1 << 16);
+    add_tracking(&b, 40, 0);
+    add_source(&b, "a.example:123", "selected", 0377, 32, 32);
+    add_recent(&b, 3600, 3, 0, 0);
+    lint_records(&b, &r);
+    assert_int_equal(r.n, 0);
+    lint_report_free(&r);
+    /* calm totals over a long life, 4 changes in the last hour: flapping now */
+    ctl_buf_init(&b, 1 << 16);
+    add_tracking(&b, 4, 0);
+    add_source(&b, "a.example:123", "selected", 0377, 5000, 5000);
+    add_recent(&b, 3600, 4, 0, 0);
+    lint_records(&b, &r);
+    assert_int_equal(count(&r, "peer-flapping", LINT_WARNING, 0), 1);
+    assert_string_equal(r.f[0].message, "the system peer changed 4 times in the last 60 minutes: "
+                                        "the sources disagree or are noisy");
+    lint_report_free(&r);
+    /* under 10 minutes of history: the totals are judged */
+    ctl_buf_init(&b, 1 << 16);
+    add_tracking(&b, 4, 0);
+    add_source(&b, "a.example:123", "selected", 0377, 32, 32);
+    add_recent(&b, 540, 0, 0, 0);
+    lint_records(&b, &r);
+    assert_int_equal(count(&r, "peer-flapping", LINT_WARNING, 0), 1);
+    lint_report_free(&r);
+    /* an old scan in the totals, quiet now; then a spike now under quiet totals */
+    ctl_buf_init(&b, 1 << 16);
+    add_serverstats(&b, "ipv4", 100000, 50000);
+    add_recent(&b, 3600, 0, 1000, 10);
+    lint_records(&b, &r);
+    assert_int_equal(r.n, 0);
+    lint_report_free(&r);
+    ctl_buf_init(&b, 1 << 16);
+    add_serverstats(&b, "ipv4", 1000000, 300);
+    add_recent(&b, 1800, 0, 1000, 300);
+    lint_records(&b, &r);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.f[0].message, "ipv4: 300 of 1000 requests (30%) in the last 30 minutes "
+                                        "were denied by the allow rules");
     lint_report_free(&r);
 }
 
@@ -713,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_live_sources),
         cmocka_unit_test(test_live_tracking),
         cmocka_unit_test(test_live_denied),
+        cmocka_unit_test(test_live_recent),
         cmocka_unit_test(test_codes_documented),
         cmocka_unit_test(test_golden),
     };
