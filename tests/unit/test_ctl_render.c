@@ -329,6 +329,15 @@ static void test_serverstats_text(void **state)
     ctl_rec_int(&fx.wire, "table_bytes", 65536);
     ctl_rec_int(&fx.wire, "ratelimit", 1);
     ctl_rec_end(&fx.wire);
+    ctl_rec_begin(&fx.wire, "recent");
+    ctl_rec_double(&fx.wire, "uptime", 90000);
+    ctl_rec_double(&fx.wire, "window", 3590);
+    ctl_rec_int(&fx.wire, "received_ipv4", 500);
+    ctl_rec_int(&fx.wire, "denied_ipv4", 40);
+    ctl_rec_int(&fx.wire, "received_ipv6", 7);
+    ctl_rec_int(&fx.wire, "denied_ipv6", 2);
+    ctl_rec_int(&fx.wire, "peer_changes", 1);
+    ctl_rec_end(&fx.wire);
     fx_parse(&fx);
     ctl_render_serverstats(fx.recs, fx.n, &fx.out);
     assert_string_equal(fx.out.data, "                        IPv4         IPv6        Total\n"
@@ -346,7 +355,9 @@ static void test_serverstats_text(void **state)
                                      "Auth OK                    0            0            0\n"
                                      "\n"
                                      "Clients tracked : 12 of 1024 (65536 bytes)\n"
-                                     "Rate limiting   : on\n");
+                                     "Rate limiting   : on\n"
+                                     "Uptime          : 25h\n"
+                                     "Last 59m        : 507 received, 42 denied, 1 peer changes\n");
     fx_end(&fx);
 
     /* one family missing shows "-" */
@@ -465,7 +476,8 @@ static void test_json_views(void **state)
     assert_string_equal(fx.out.data, "{\"sourcestats\":[]}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("serverstats", fx.recs, fx.n, &fx.out), 0);
-    assert_string_equal(fx.out.data, "{\"serverstats\":[],\"serverinfo\":null}\n");
+    assert_string_equal(fx.out.data,
+                        "{\"serverstats\":[],\"serverinfo\":null,\"recent\":null}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("nonsense", fx.recs, fx.n, &fx.out), -1);
     assert_int_equal(ctl_render_json("tracking", fx.recs + 1, fx.n - 1, &fx.out), -1);
