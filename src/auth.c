@@ -15,20 +15,21 @@ struct auth_type_info {
     const char *cipher;        /* CMAC types: OpenSSL cipher name */
     const EVP_MD *(*md)(void); /* hash types */
     size_t key_len;            /* ciphers only */
+    size_t full_len;           /* bytes of the whole digest */
 };
 
 static const struct auth_type_info auth_types[AUTH_NTYPES] = {
-    [AUTH_AES128] = {"AES128", "AES-128-CBC", NULL, 16},
-    [AUTH_AES256] = {"AES256", "AES-256-CBC", NULL, 32},
-    [AUTH_SHA1] = {"SHA1", NULL, EVP_sha1, 0},
-    [AUTH_SHA256] = {"SHA256", NULL, EVP_sha256, 0},
-    [AUTH_SHA384] = {"SHA384", NULL, EVP_sha384, 0},
-    [AUTH_SHA512] = {"SHA512", NULL, EVP_sha512, 0},
-    [AUTH_SHA3_224] = {"SHA3-224", NULL, EVP_sha3_224, 0},
-    [AUTH_SHA3_256] = {"SHA3-256", NULL, EVP_sha3_256, 0},
-    [AUTH_SHA3_384] = {"SHA3-384", NULL, EVP_sha3_384, 0},
-    [AUTH_SHA3_512] = {"SHA3-512", NULL, EVP_sha3_512, 0},
-    [AUTH_MD5] = {"MD5", NULL, EVP_md5, 0},
+    [AUTH_AES128] = {"AES128", "AES-128-CBC", NULL, 16, 16},
+    [AUTH_AES256] = {"AES256", "AES-256-CBC", NULL, 32, 16},
+    [AUTH_SHA1] = {"SHA1", NULL, EVP_sha1, 0, 20},
+    [AUTH_SHA256] = {"SHA256", NULL, EVP_sha256, 0, 32},
+    [AUTH_SHA384] = {"SHA384", NULL, EVP_sha384, 0, 48},
+    [AUTH_SHA512] = {"SHA512", NULL, EVP_sha512, 0, 64},
+    [AUTH_SHA3_224] = {"SHA3-224", NULL, EVP_sha3_224, 0, 28},
+    [AUTH_SHA3_256] = {"SHA3-256", NULL, EVP_sha3_256, 0, 32},
+    [AUTH_SHA3_384] = {"SHA3-384", NULL, EVP_sha3_384, 0, 48},
+    [AUTH_SHA3_512] = {"SHA3-512", NULL, EVP_sha3_512, 0, 64},
+    [AUTH_MD5] = {"MD5", NULL, EVP_md5, 0, 16},
 };
 
 /* Fetched once: looking the algorithm up costs more than a short MAC. */
@@ -52,7 +53,26 @@ const char *auth_type_name(enum auth_type type)
 
 size_t auth_digest_len(enum auth_type type)
 {
-    return type == AUTH_AES128 || type == AUTH_AES256 || type == AUTH_MD5 ? 16 : 20;
+    return type == AUTH_AES128 || type == AUTH_AES256 || type == AUTH_MD5 ? 16 : AUTH_DIGEST_TRUNC;
+}
+
+size_t auth_digest_full_len(enum auth_type type)
+{
+    return (unsigned)type < AUTH_NTYPES ? auth_types[type].full_len : 0;
+}
+
+int auth_digest_len_ok(enum auth_type type, size_t dlen)
+{
+    return (unsigned)type < AUTH_NTYPES &&
+           (dlen == auth_digest_len(type) || dlen == auth_digest_full_len(type));
+}
+
+int auth_digest_len_known(size_t dlen)
+{
+    for (int t = 0; t < AUTH_NTYPES; t++)
+        if (auth_digest_len_ok((enum auth_type)t, dlen))
+            return 1;
+    return 0;
 }
 
 size_t auth_cipher_key_len(enum auth_type type)
@@ -86,7 +106,8 @@ static size_t auth_cmac_digest(const struct auth_key *key, const char *cipher, c
     return n;
 }
 
-/* The legacy NTP MAC: the hash of key then packet, cut to the MAC size. */
+/* The legacy NTP MAC: the hash of key then packet, cut to want bytes (the
+ * whole digest when want is its full length). */
 static size_t auth_hash_digest(const struct auth_key *key, const EVP_MD *md, const uint8_t *data,
                                size_t len, uint8_t *out, size_t want)
 {
@@ -107,57 +128,62 @@ static size_t auth_hash_digest(const struct auth_key *key, const EVP_MD *md, con
     return want;
 }
 
-size_t auth_digest(const struct auth_key *key, const uint8_t *data, size_t len, uint8_t *out,
-                   size_t cap)
+size_t auth_digest(const struct auth_key *key, const uint8_t *data, size_t len, size_t dlen,
+                   uint8_t *out, size_t cap)
 {
-    if ((unsigned)key->type >= AUTH_NTYPES || key->len == 0 || key->len > AUTH_KEY_MAX)
+    if (!auth_digest_len_ok(key->type, dlen) || key->len == 0 || key->len > AUTH_KEY_MAX)
         return 0;
     const struct auth_type_info *ti = &auth_types[key->type];
-    size_t want = auth_digest_len(key->type);
     size_t n;
 
-    if (cap < want)
+    if (cap < dlen)
         return 0;
     if (ti->cipher)
         n = key->len == ti->key_len ? auth_cmac_digest(key, ti->cipher, data, len, out) : 0;
     else
-        n = auth_hash_digest(key, ti->md(), data, len, out, want);
-    if (n != want) {
+        n = auth_hash_digest(key, ti->md(), data, len, out, dlen);
+    if (n != dlen) {
         log_warnx("auth: %s digest failed for key %u", ti->name, key->id);
         return 0;
     }
     return n;
 }
 
-size_t auth_sign(const struct auth_key *key, uint8_t *pkt, size_t len, size_t cap)
+size_t auth_sign_len(const struct auth_key *key, uint8_t *pkt, size_t len, size_t cap, size_t dlen)
 {
     uint8_t digest[AUTH_DIGEST_MAX];
-    size_t dlen = auth_digest_len(key->type);
 
-    if (len > cap || cap - len < AUTH_KEYID_LEN + dlen)
+    if (!auth_digest_len_ok(key->type, dlen) || len > cap || cap - len < AUTH_KEYID_LEN + dlen)
         return 0;
-    if (auth_digest(key, pkt, len, digest, sizeof(digest)) != dlen)
+    if (auth_digest(key, pkt, len, dlen, digest, sizeof(digest)) != dlen)
         return 0;
     pkt[len] = (uint8_t)(key->id >> 24);
     pkt[len + 1] = (uint8_t)(key->id >> 16);
     pkt[len + 2] = (uint8_t)(key->id >> 8);
     pkt[len + 3] = (uint8_t)key->id;
     memcpy(pkt + len + AUTH_KEYID_LEN, digest, dlen);
+    OPENSSL_cleanse(digest, sizeof(digest));
     return len + AUTH_KEYID_LEN + dlen;
+}
+
+size_t auth_sign(const struct auth_key *key, uint8_t *pkt, size_t len, size_t cap)
+{
+    return auth_sign_len(key, pkt, len, cap, auth_digest_len(key->type));
 }
 
 int auth_verify(const struct auth_key *key, const uint8_t *pkt, size_t mac_off, size_t mac_len)
 {
     uint8_t digest[AUTH_DIGEST_MAX];
-    size_t dlen = auth_digest_len(key->type);
 
-    if (mac_len != AUTH_KEYID_LEN + dlen)
+    /* The length is no secret: it says which of the two digests to make. */
+    if (mac_len < AUTH_KEYID_LEN || !auth_digest_len_ok(key->type, mac_len - AUTH_KEYID_LEN))
         return 0;
+    size_t dlen = mac_len - AUTH_KEYID_LEN;
     uint32_t id = (uint32_t)pkt[mac_off] << 24 | (uint32_t)pkt[mac_off + 1] << 16 |
                   (uint32_t)pkt[mac_off + 2] << 8 | pkt[mac_off + 3];
     if (id != key->id)
         return 0;
-    if (auth_digest(key, pkt, mac_off, digest, sizeof(digest)) != dlen)
+    if (auth_digest(key, pkt, mac_off, dlen, digest, sizeof(digest)) != dlen)
         return 0;
     int ok = auth_equal(digest, pkt + mac_off + AUTH_KEYID_LEN, dlen);
     OPENSSL_cleanse(digest, sizeof(digest));
@@ -180,7 +206,9 @@ int auth_selftest(void)
         key.type = (enum auth_type)t;
         key.len = auth_types[t].key_len ? auth_types[t].key_len : 20;
         memcpy(key.key, k, sizeof(k));
-        if (auth_digest(&key, m, sizeof(m), out, sizeof(out)) != auth_digest_len(key.type))
+        /* The full length: the truncated one is a prefix of it. */
+        size_t dlen = auth_digest_full_len(key.type);
+        if (auth_digest(&key, m, sizeof(m), dlen, out, sizeof(out)) != dlen)
             ok = 0;
         if (t == AUTH_AES128 && ok && !auth_equal(out, want, sizeof(want)))
             ok = 0;

@@ -9,14 +9,18 @@
  * MAC follows the header and extension fields: a 32-bit key id, then the
  * digest of everything before the key id.
  *   AES128, AES256 (RFC 8573): AES-CMAC(key, packet), 16 bytes.
- *   MD5, SHA1, SHA2, SHA3 (the legacy scheme): H(key || packet); digests
- *   longer than 20 bytes are cut to their first 20, the largest an NTPv4
- *   MAC may carry (RFC 7822), as chrony and ntpd do for NTPv4.
+ *   MD5, SHA1, SHA2, SHA3 (the legacy scheme): H(key || packet), in one of
+ *   two lengths. Truncated: digests longer than 20 bytes cut to their first
+ *   20, the largest an NTPv4 MAC may carry (RFC 7822), as chrony and ntpd
+ *   do for NTPv4. Full: the whole digest (28 to 64 bytes), which chrony
+ *   sends in NTPv3 packets, its default for keys of hashes over 160 bits.
+ *   For MD5, SHA1 and the ciphers both lengths are the same.
  * Digests are compared in constant time. No I/O and no global state but
  * OpenSSL's own. */
 
-#define AUTH_KEY_MAX 128   /* bytes of key material we accept */
-#define AUTH_DIGEST_MAX 20 /* bytes of digest in a MAC */
+#define AUTH_KEY_MAX 128     /* bytes of key material we accept */
+#define AUTH_DIGEST_MAX 64   /* bytes of the longest digest in a MAC (SHA512) */
+#define AUTH_DIGEST_TRUNC 20 /* bytes an NTPv4 MAC keeps of a longer digest */
 #define AUTH_KEYID_LEN 4
 
 enum auth_type {
@@ -48,25 +52,39 @@ struct auth_key {
 int auth_type_from_name(const char *name, enum auth_type *out);
 /* Key-file name of a type ("AES128", ...); never NULL. */
 const char *auth_type_name(enum auth_type type);
-/* Bytes of digest a MAC of this type carries: 16 or 20. */
+/* Bytes of digest an NTPv4 (truncated) MAC of this type carries: 16 or 20. */
 size_t auth_digest_len(enum auth_type type);
+/* Bytes of this type's whole digest: 16 (AES, MD5), 20 (SHA1), 28 to 64
+ * (SHA2, SHA3); 0 for an unknown type. */
+size_t auth_digest_full_len(enum auth_type type);
+/* 1 if a MAC of this type may carry dlen bytes of digest (its truncated or
+ * its full length), else 0. */
+int auth_digest_len_ok(enum auth_type type, size_t dlen);
+/* 1 if a MAC of some type carries dlen bytes of digest (16, 20, 28, 32,
+ * 48 or 64), else 0: a cheap test of a MAC's shape before any key. */
+int auth_digest_len_known(size_t dlen);
 /* Key length a cipher type requires (16 or 32 bytes); 0 for hash types,
  * which take keys of any length. */
 size_t auth_cipher_key_len(enum auth_type type);
 /* 1 for types kept only for interoperability and unfit for new keys (MD5). */
 int auth_type_weak(enum auth_type type);
 
-/* Digest of data[0..len) under key, written to out (cap bytes); returns the
- * digest length (auth_digest_len), or 0 if cap is too small or the crypto
+/* Digest of data[0..len) under key, dlen bytes of it (auth_digest_len or
+ * auth_digest_full_len of its type), written to out (cap bytes); returns
+ * dlen, or 0 if dlen does not fit the type, cap is too small or the crypto
  * library fails. */
-size_t auth_digest(const struct auth_key *key, const uint8_t *data, size_t len, uint8_t *out,
-                   size_t cap);
-/* Append the MAC (key id and digest of pkt[0..len)) at pkt + len; returns
- * the new packet length, or 0 (pkt unchanged past len) if cap is too small
- * or the crypto library fails. */
+size_t auth_digest(const struct auth_key *key, const uint8_t *data, size_t len, size_t dlen,
+                   uint8_t *out, size_t cap);
+/* Append the MAC (key id and dlen bytes of digest of pkt[0..len), dlen as
+ * for auth_digest) at pkt + len; returns the new packet length, or 0 (pkt
+ * unchanged past len) if dlen does not fit the type, cap is too small or
+ * the crypto library fails. */
+size_t auth_sign_len(const struct auth_key *key, uint8_t *pkt, size_t len, size_t cap, size_t dlen);
+/* auth_sign_len with the NTPv4 (truncated) length, auth_digest_len. */
 size_t auth_sign(const struct auth_key *key, uint8_t *pkt, size_t len, size_t cap);
 /* 1 if pkt[mac_off .. mac_off + mac_len) is a MAC by key over pkt[0..
- * mac_off): its key id and length match key's and its digest is right
+ * mac_off): its key id matches key's, its digest length is one key's type
+ * makes (truncated or full, taken from mac_len) and its digest is right
  * (compared in constant time); else 0. */
 int auth_verify(const struct auth_key *key, const uint8_t *pkt, size_t mac_off, size_t mac_len);
 /* Constant-time comparison of n bytes; 1 if equal. */

@@ -91,10 +91,12 @@ size_t ntp_wire_encode_header(const struct ntp_header *hdr, uint8_t *buf, size_t
 
 /* Walk extension fields from *off. A legacy MAC has no type/length of its
  * own, so RFC 7822 settles the ambiguity by size: while more than the
- * largest MAC remains, the next bytes must be an extension field. */
+ * largest NTPv4 MAC remains, the next bytes must be an extension field. A
+ * whole long digest (a 36-byte SHA256 MAC) therefore cannot follow a v4
+ * header, which chrony (4.0 and later) does not accept either. */
 static int walk_ext(const uint8_t *buf, size_t len, size_t *off, unsigned *n_ext)
 {
-    while (len - *off > NTP_MAC_MAX_LEN) {
+    while (len - *off > NTP_MAC_MAX_LEN_V4) {
         size_t flen = get_be16(buf + *off + 2);
         if (!ext_len_ok(flen, len - *off))
             return -1;
@@ -104,19 +106,28 @@ static int walk_ext(const uint8_t *buf, size_t len, size_t *off, unsigned *n_ext
     return 0;
 }
 
-/* Whatever follows the extension fields is either nothing or one MAC. */
-static int parse_mac(const uint8_t *buf, size_t len, size_t off, struct ntp_packet_info *out)
+/* Whatever follows the extension fields is either nothing or one MAC of
+ * at most max bytes. */
+static int parse_mac(const uint8_t *buf, size_t len, size_t off, size_t max,
+                     struct ntp_packet_info *out)
 {
     size_t rest = len - off;
 
     if (rest == 0)
         return 0;
-    if (rest < NTP_MAC_MIN_LEN || rest > NTP_MAC_MAX_LEN || rest % 4 != 0)
+    if (rest < NTP_MAC_MIN_LEN || rest > max || rest % 4 != 0)
         return -1;
     out->mac_off = off;
     out->mac_len = rest;
     out->key_id = get_be32(buf + off);
     return 0;
+}
+
+/* Before v4 nothing but a MAC can follow the header, so it may be as long
+ * as a whole digest; unknown later versions get the v4 limit. */
+static size_t mac_max_len(unsigned version)
+{
+    return version < 4 ? NTP_MAC_MAX_LEN : NTP_MAC_MAX_LEN_V4;
 }
 
 int ntp_wire_parse(const uint8_t *buf, size_t len, struct ntp_packet_info *out)
@@ -132,7 +143,7 @@ int ntp_wire_parse(const uint8_t *buf, size_t len, struct ntp_packet_info *out)
     if (out->hdr.version == 4 && walk_ext(buf, len, &off, &out->n_ext) < 0)
         goto bad;
     out->ext_len = off - NTP_HEADER_LEN;
-    if (parse_mac(buf, len, off, out) < 0)
+    if (parse_mac(buf, len, off, mac_max_len(out->hdr.version), out) < 0)
         goto bad;
     return 0;
 bad:

@@ -10,10 +10,15 @@
 #define NTP_HEADER_LEN 48
 #define NTP_MAX_PACKET 1500
 /* Legacy MAC sizes after the header/extensions: key id (4) + digest. A
- * 4-byte MAC is a crypto-NAK (key id 0). Digests of 16 (MD5, AES-CMAC) or
- * 20 bytes (SHA1, truncated longer hashes) follow RFC 5905/8573 practice. */
+ * 4-byte MAC is a crypto-NAK (key id 0). In NTPv4 a MAC is at most 24
+ * bytes (RFC 7822): digests of 16 (MD5, AES-CMAC) or 20 bytes (SHA1, and
+ * longer hashes cut to 20), which is what tells it from an extension field.
+ * Earlier versions have no extension fields, and there a MAC may carry a
+ * hash's whole digest, up to 64 bytes (SHA512): chrony's client sends
+ * NTPv3 with such full MACs by default for keys of hashes over 160 bits. */
 #define NTP_MAC_MIN_LEN 4
-#define NTP_MAC_MAX_LEN 24
+#define NTP_MAC_MAX_LEN_V4 24
+#define NTP_MAC_MAX_LEN 68 /* any version: key id + 64-byte digest */
 #define NTP_EXT_MIN_LEN 16
 
 enum ntp_mode {
@@ -71,8 +76,9 @@ int ntp_wire_decode_header(const uint8_t *buf, size_t len, struct ntp_header *ou
 size_t ntp_wire_encode_header(const struct ntp_header *hdr, uint8_t *buf, size_t cap);
 /* Validate a whole packet: header, extension fields (version 4 only, RFC
  * 7822 rules: each >= 16 bytes, multiple of 4, inside the buffer), then an
- * optional trailing MAC of 4..24 bytes (multiple of 4). Versions below 4
- * carry no extension fields: anything after the header must be a MAC.
+ * optional trailing MAC, a multiple of 4 bytes: 4..24 bytes in version 4
+ * and later, 4..68 bytes (NTP_MAC_MAX_LEN) below version 4, where there are
+ * no extension fields and anything after the header must be the MAC.
  * Returns 0, or -1 if any length is inconsistent. Never reads past len. */
 int ntp_wire_parse(const uint8_t *buf, size_t len, struct ntp_packet_info *out);
 /* Iterate extension fields of a packet that ntp_wire_parse accepted:

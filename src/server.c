@@ -98,7 +98,12 @@ void server_get_stats(const struct server *srv, struct server_stats *out)
 /* Poll exponent echoed back, kept inside the range RFC 5905 allows. */
 static int8_t server_poll(int8_t req)
 {
-    return req < 4 ? 4 : req > 17 ? 17 : req;
+    /* Spelt out: a conditional expression would make it an int first. */
+    if (req < 4)
+        return 4;
+    if (req > 17)
+        return 17;
+    return req;
 }
 
 static void server_fill_ref(const struct server *srv, struct ntp_header *h)
@@ -166,10 +171,12 @@ static size_t server_build_nak(const struct ntp_header *req, uint8_t *out, size_
 }
 
 /* Room for the MAC of key after the header: the key id now, the digest
- * (zero until server_finish) once the transmit time is in. */
-static size_t server_add_mac_slot(const struct auth_key *key, uint8_t *out, size_t n, size_t cap)
+ * (zero until server_finish) once the transmit time is in. dlen is the
+ * request's own digest length, truncated or full, which the request's MAC
+ * verified with: the reply is what the client expects, and no longer. */
+static size_t server_add_mac_slot(const struct auth_key *key, size_t dlen, uint8_t *out, size_t n,
+                                  size_t cap)
 {
-    size_t dlen = auth_digest_len(key->type);
     if (n != NTP_HEADER_LEN || cap - n < AUTH_KEYID_LEN + dlen)
         return 0;
     out[n] = (uint8_t)(key->id >> 24);
@@ -192,14 +199,15 @@ static int server_trusts(const struct server *srv, uint32_t id)
  * without trustedkeys authenticates nobody and stays silent, as it did
  * before authentication existed, rather than NAK every scanner; so does a
  * MAC that is no authentication attempt at all (key id 0, which is itself
- * a crypto-NAK, or a size no algorithm makes). */
+ * a crypto-NAK, or a size no algorithm makes, truncated or full: the
+ * parser already keeps full digests out of NTPv4). */
 static enum server_auth server_mac_shape(const struct server *srv,
                                          const struct ntp_packet_info *info)
 {
     if (info->mac_len == 0)
         return SRV_AUTH_NONE;
     if (srv->n_trusted == 0 || info->key_id == 0 ||
-        (info->mac_len != AUTH_KEYID_LEN + 16 && info->mac_len != AUTH_KEYID_LEN + 20))
+        !auth_digest_len_known(info->mac_len - AUTH_KEYID_LEN))
         return SRV_AUTH_IGNORE;
     return SRV_AUTH_CHECK;
 }
@@ -260,17 +268,18 @@ static int server_acceptable(struct server *srv, const uint8_t *req, size_t len,
     return 1;
 }
 
-/* The reply bytes for verdict v; 0 if they do not fit. */
+/* The reply bytes for verdict v to the request req; with key (whose MAC
+ * on req verified), room for a MAC as long as req's. 0 if they do not fit. */
 static size_t server_build(const struct server *srv, enum server_verdict v,
-                           const struct ntp_header *req, const struct timespec *rx,
+                           const struct ntp_packet_info *req, const struct timespec *rx,
                            const struct auth_key *key, uint8_t *out, size_t cap)
 {
     size_t n;
     if (v == SERVER_REPLY_NAK)
-        return server_build_nak(req, out, cap);
-    n = v == SERVER_REPLY_KOD ? server_build_kiss(req, "RATE", out, cap)
-                              : server_build_reply(srv, req, rx, out, cap);
-    return key ? server_add_mac_slot(key, out, n, cap) : n;
+        return server_build_nak(&req->hdr, out, cap);
+    n = v == SERVER_REPLY_KOD ? server_build_kiss(&req->hdr, "RATE", out, cap)
+                              : server_build_reply(srv, &req->hdr, rx, out, cap);
+    return key ? server_add_mac_slot(key, req->mac_len - AUTH_KEYID_LEN, out, n, cap) : n;
 }
 
 static void server_count(struct server *srv, enum server_verdict v, enum server_family fam,
@@ -323,7 +332,7 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
     enum server_verdict v = auth == SRV_AUTH_FAILED ? SERVER_REPLY_NAK
                             : rv == RATELIMIT_KOD   ? SERVER_REPLY_KOD
                                                     : SERVER_REPLY;
-    size_t n = server_build(srv, v, &info.hdr, rx, key, reply, cap);
+    size_t n = server_build(srv, v, &info, rx, key, reply, cap);
     /* The invariant that makes us useless for amplification, enforced here
      * whatever the builders above ever grow into. A MAC'd reply is 48 bytes
      * plus a MAC of the request's own size, a NAK 52 bytes: both fit. */
@@ -346,7 +355,9 @@ int server_finish(const struct server *srv, enum server_verdict v, uint8_t *repl
                   (uint32_t)reply[NTP_HEADER_LEN + 1] << 16 |
                   (uint32_t)reply[NTP_HEADER_LEN + 2] << 8 | reply[NTP_HEADER_LEN + 3];
     const struct auth_key *key = keys_find(srv->keys, id);
-    if (!key || auth_sign(key, reply, NTP_HEADER_LEN, len) != len) {
+    /* The slot server_handle left says how long the digest is to be. */
+    size_t dlen = len - NTP_HEADER_LEN - AUTH_KEYID_LEN;
+    if (!key || auth_sign_len(key, reply, NTP_HEADER_LEN, len, dlen) != len) {
         log_warnx("cannot sign a reply with key %u: not sent", id);
         return -1;
     }

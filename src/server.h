@@ -73,8 +73,9 @@ void server_set_auth(struct server *srv, const struct keys *keys, const uint32_t
  * are in reply (cap bytes available); the transmit timestamp and the MAC of
  * an authenticated reply are left for server_finish. A request with a MAC
  * that verifies with a trusted key gets a reply (or RATE kiss) with a MAC by
- * the same key; one whose MAC does not verify gets a crypto-NAK carrying no
- * time. A reply is never longer than the request. */
+ * the same key and of the same length (truncated, or an NTPv3 request's
+ * whole digest); one whose MAC does not verify gets a crypto-NAK carrying
+ * no time. A reply is never longer than the request. */
 enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t len,
                                   const struct netaddr *client, const struct timespec *rx,
                                   int64_t now_ns, uint8_t *reply, size_t cap,

@@ -83,14 +83,16 @@ struct source *source_create(const struct source_params *params, uint64_t seed);
 void source_destroy(struct source *src);
 const struct source_params *source_params(const struct source *src);
 /* Authenticate with key from now on (copied; NULL: no authentication).
- * With a key every request carries its MAC and only replies with a valid
- * MAC by the same key are believed, kiss codes included. */
+ * With a key every request is NTPv4 and carries its MAC (the digest cut to
+ * 20 bytes, RFC 7822), and only replies with a valid MAC by the same key
+ * are believed, kiss codes included; a reply's MAC may be truncated or,
+ * in an NTPv3 reply, hold the whole digest. */
 void source_set_key(struct source *src, const struct auth_key *key);
 
 /* Build the next client request into buf for sending at t1 (our clock,
  * read just before sending). Shifts the reachability register as a new
  * poll starts. Returns the request length (48, or 48 + the MAC with a key:
- * at most NTP_HEADER_LEN + NTP_MAC_MAX_LEN), 0 if cap is too small, the
+ * at most NTP_HEADER_LEN + NTP_MAC_MAX_LEN_V4), 0 if cap is too small, the
  * source is denied or the MAC cannot be computed. */
 size_t source_make_request(struct source *src, const struct timespec *t1, uint8_t *buf,
                            size_t cap);

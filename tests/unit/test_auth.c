@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for auth.c: known-answer vectors (RFC 4493 and NIST SP 800-38B
  * for AES-CMAC; H(key || packet) computed independently with Python's
- * hashlib for the hash types), sign/verify round trips, tampering, and the
+ * hashlib for the hash types, truncated and full; requests captured from
+ * chronyd), sign/verify round trips at both MAC lengths, tampering, and the
  * constant-time comparison on the verify path. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,8 +39,9 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
     size_t n = strlen(hex) / 2;
     assert_true(n <= cap);
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+        char byte[3] = {hex[2 * i], hex[2 * i + 1], '\0'}, *end;
+        unsigned long v = strtoul(byte, &end, 16);
+        assert_true(end == byte + 2);
         out[i] = (uint8_t)v;
     }
     return n;
@@ -57,7 +59,7 @@ static void expect_digest(const struct auth_key *k, const uint8_t *msg, size_t l
 {
     uint8_t want[AUTH_DIGEST_MAX], got[AUTH_DIGEST_MAX];
     size_t wn = unhex(want_hex, want, sizeof(want));
-    assert_int_equal(auth_digest(k, msg, len, got, sizeof(got)), wn);
+    assert_int_equal(auth_digest(k, msg, len, wn, got, sizeof(got)), wn);
     assert_memory_equal(got, want, wn);
 }
 
@@ -126,6 +128,105 @@ static void test_packet_vectors(void **state)
     expect_digest(&a256, pkt, sizeof(pkt), "7193697b96c70c03b384a1694f33c6fe");
 }
 
+/* The same request and key as above, whole digests: what an NTPv3 MAC
+ * carries for hashes longer than 160 bits (hashlib again). */
+static void test_packet_vectors_full(void **state)
+{
+    (void)state;
+    static const struct {
+        enum auth_type type;
+        const char *digest;
+    } v[] = {
+        {AUTH_SHA256, "06a49641ce60a1f9590f38d7064852bc0a9d1134e3a1d3f339d903b4738cf963"},
+        {AUTH_SHA384, "ca72290a597bc4d61ae2054d5660a8b63d24072bbd3da4d379d87175305bc0a6"
+                      "917728506ec2b0275f667e185bab0589"},
+        {AUTH_SHA512, "eca0a387a90f222f415bdcf5ae0635e772370d5c835a6c4119edcd29420a0620"
+                      "3ff4e1a5da303aac6be4e13d52d48d3be37ce1a0c1f7b2f1f0524624a42dea2f"},
+        {AUTH_SHA3_224, "f872c0583dd518772c5d794e22deee4fe1fa3ef34f26420084ea3f5f"},
+        {AUTH_SHA3_256, "14ac2844164c16067ea18a9526741cd6dff05a3171e5adc441850d8e0397fbe4"},
+        {AUTH_SHA3_384, "200830ac53523dd2c235f4e1b2264551b1d8ac8b570dcad7e18ef84d4c07c75a"
+                        "a059981e16da4e16d928a0d571da9c27"},
+        {AUTH_SHA3_512, "a9da7d4e8fbf034aa288b55ee54b6c983424807583bdf76482fe55a5dea60d5b"
+                        "456f3f914c71b0baa3f25eed4a43cac221e2ff6ab8197785cf8687cbd8b135bb"},
+    };
+    uint8_t pkt[NTP_HEADER_LEN] = {0x23, 0, 6, 0xec};
+    static const uint8_t tx[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    memcpy(pkt + 40, tx, sizeof(tx));
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct auth_key k = {.id = 7, .type = v[i].type, .len = 16};
+        memcpy(k.key, "tempus-kat-key-1", 16);
+        assert_int_equal(strlen(v[i].digest) / 2, auth_digest_full_len(k.type));
+        expect_digest(&k, pkt, sizeof(pkt), v[i].digest);
+        /* signed at full length, the MAC is the key id and that digest */
+        uint8_t out[NTP_HEADER_LEN + NTP_MAC_MAX_LEN], want[AUTH_DIGEST_MAX];
+        size_t dlen = unhex(v[i].digest, want, sizeof(want));
+        memcpy(out, pkt, sizeof(pkt));
+        assert_int_equal(auth_sign_len(&k, out, NTP_HEADER_LEN, sizeof(out), dlen),
+                         NTP_HEADER_LEN + AUTH_KEYID_LEN + dlen);
+        assert_memory_equal(out + NTP_HEADER_LEN, "\0\0\0\7", 4);
+        assert_memory_equal(out + NTP_HEADER_LEN + AUTH_KEYID_LEN, want, dlen);
+        assert_true(auth_verify(&k, out, NTP_HEADER_LEN, AUTH_KEYID_LEN + dlen));
+    }
+}
+
+/* Requests chronyd 4.3 sent (chronyd -Q, `server ... key ID` with no
+ * version option, so NTPv3 with the whole digest) with the SHA256 key 3
+ * and the SHA512 key 4 of tests/system/170-auth-chrony's material: the
+ * known-answer test across implementations. Signing the same 48 bytes
+ * ourselves gives the same bytes. */
+static void test_chrony_v3_requests(void **state)
+{
+    (void)state;
+    static const struct {
+        enum auth_type type;
+        uint32_t id;
+        const char *pkt;
+    } v[] = {
+        {AUTH_SHA256, 3,
+         "1b000620000000000000000000000000000000000000000000000000000000000000000000000000"
+         "93df85b45d0507c7000000034630cd35e699a79bca61ded655e69537160ac58976ad4cfa939d7973"
+         "d215bf37"},
+        {AUTH_SHA512, 4,
+         "1b000620000000000000000000000000000000000000000000000000000000000000000000000000"
+         "355d760146ca016900000004de7f080600555b2f51036353d9041929c7281d69b9916c71d47ebc52"
+         "e03546a284f5d5b225cfee02b12e84eab93ccfd7b2ce56b8b5070cd816e263ee616a2a42"},
+    };
+    static const char material[] =
+        "37ddcbc67bb902bcb8e995977fab4d2b5642f5b32ebceee421921d97e5cbfe39";
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct auth_key k = make_key(v[i].type, v[i].id, material);
+        uint8_t pkt[NTP_HEADER_LEN + NTP_MAC_MAX_LEN], mine[sizeof(pkt)];
+        struct ntp_packet_info info;
+        size_t len = unhex(v[i].pkt, pkt, sizeof(pkt));
+
+        assert_int_equal(len, NTP_HEADER_LEN + AUTH_KEYID_LEN + auth_digest_full_len(k.type));
+        assert_int_equal(ntp_wire_parse(pkt, len, &info), 0);
+        assert_int_equal(info.hdr.version, 3);
+        assert_int_equal(info.mac_off, NTP_HEADER_LEN);
+        assert_int_equal(info.mac_len, len - NTP_HEADER_LEN);
+        assert_int_equal(info.key_id, v[i].id);
+        memcmp_calls = 0;
+        assert_true(auth_verify(&k, pkt, info.mac_off, info.mac_len));
+        assert_int_equal(memcmp_calls, 1);
+        memcpy(mine, pkt, NTP_HEADER_LEN);
+        assert_int_equal(
+            auth_sign_len(&k, mine, NTP_HEADER_LEN, sizeof(mine), auth_digest_full_len(k.type)),
+            len);
+        assert_memory_equal(mine, pkt, len);
+        /* the truncated MAC of the same request is its prefix */
+        assert_int_equal(auth_sign(&k, mine, NTP_HEADER_LEN, sizeof(mine)),
+                         NTP_HEADER_LEN + AUTH_KEYID_LEN + AUTH_DIGEST_TRUNC);
+        assert_memory_equal(mine, pkt, NTP_HEADER_LEN + AUTH_KEYID_LEN + AUTH_DIGEST_TRUNC);
+        pkt[len - 1] ^= 1;
+        assert_false(auth_verify(&k, pkt, info.mac_off, info.mac_len));
+        pkt[len - 1] ^= 1;
+        pkt[10] ^= 1;
+        assert_false(auth_verify(&k, pkt, info.mac_off, info.mac_len));
+    }
+}
+
 static void test_types(void **state)
 {
     (void)state;
@@ -145,6 +246,28 @@ static void test_types(void **state)
     assert_int_equal(auth_digest_len(AUTH_MD5), 16);
     assert_int_equal(auth_digest_len(AUTH_SHA1), 20);
     assert_int_equal(auth_digest_len(AUTH_SHA512), 20);
+    static const size_t full[AUTH_NTYPES] = {
+        [AUTH_AES128] = 16,   [AUTH_AES256] = 16,   [AUTH_SHA1] = 20,     [AUTH_SHA256] = 32,
+        [AUTH_SHA384] = 48,   [AUTH_SHA512] = 64,   [AUTH_SHA3_224] = 28, [AUTH_SHA3_256] = 32,
+        [AUTH_SHA3_384] = 48, [AUTH_SHA3_512] = 64, [AUTH_MD5] = 16};
+    for (int i = 0; i < AUTH_NTYPES; i++) {
+        enum auth_type ty = (enum auth_type)i;
+        assert_int_equal(auth_digest_full_len(ty), full[i]);
+        assert_true(auth_digest_full_len(ty) <= AUTH_DIGEST_MAX);
+        assert_true(auth_digest_len_ok(ty, auth_digest_len(ty)));
+        assert_true(auth_digest_len_ok(ty, full[i]));
+        assert_false(auth_digest_len_ok(ty, 0));
+        assert_false(auth_digest_len_ok(ty, 24));
+        assert_false(auth_digest_len_ok(ty, full[i] + 4));
+    }
+    assert_int_equal(auth_digest_full_len(AUTH_NTYPES), 0);
+    assert_false(auth_digest_len_ok(AUTH_NTYPES, 20));
+    assert_false(auth_digest_len_ok(AUTH_SHA256, 48));
+    assert_false(auth_digest_len_ok(AUTH_AES128, 20));
+    for (size_t n = 0; n <= AUTH_DIGEST_MAX + 4; n++) {
+        int known = n == 16 || n == 20 || n == 28 || n == 32 || n == 48 || n == 64;
+        assert_int_equal(auth_digest_len_known(n), known);
+    }
     assert_int_equal(auth_cipher_key_len(AUTH_AES128), 16);
     assert_int_equal(auth_cipher_key_len(AUTH_AES256), 32);
     assert_int_equal(auth_cipher_key_len(AUTH_SHA1), 0);
@@ -153,7 +276,58 @@ static void test_types(void **state)
     assert_false(auth_type_weak(AUTH_AES128));
 }
 
-/* A key of each type signs, verifies, and rejects every kind of tampering. */
+/* k signs a packet with a MAC of dlen bytes of digest, verifies it, and
+ * rejects every kind of tampering. Full digests go into an NTPv3 packet,
+ * the only version where ntp_wire lets them be. */
+static void check_sign_verify(const struct auth_key *k, size_t dlen)
+{
+    uint8_t pkt[NTP_MAX_PACKET] = {dlen > AUTH_DIGEST_TRUNC ? 0x1b : 0x23, 0, 6};
+    size_t n = auth_sign_len(k, pkt, NTP_HEADER_LEN, sizeof(pkt), dlen);
+    assert_int_equal(n, NTP_HEADER_LEN + AUTH_KEYID_LEN + dlen);
+    assert_memory_equal(pkt + NTP_HEADER_LEN, "\x01\x02\x03\x04", 4);
+
+    /* ntp_wire finds the same MAC the signer wrote */
+    struct ntp_packet_info info;
+    assert_int_equal(ntp_wire_parse(pkt, n, &info), 0);
+    assert_int_equal(info.mac_off, NTP_HEADER_LEN);
+    assert_int_equal(info.mac_len, AUTH_KEYID_LEN + dlen);
+    assert_int_equal(info.key_id, 0x01020304);
+
+    memcmp_calls = 0;
+    assert_true(auth_verify(k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
+    assert_int_equal(memcmp_calls, 1);
+
+    /* one flipped bit anywhere (packet, key id, digest) breaks it */
+    size_t spots[] = {
+        0, 40, 47, NTP_HEADER_LEN, NTP_HEADER_LEN + 3, NTP_HEADER_LEN + AUTH_KEYID_LEN, n - 1};
+    for (size_t s = 0; s < sizeof(spots) / sizeof(spots[0]); s++) {
+        pkt[spots[s]] ^= 0x01;
+        assert_false(auth_verify(k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
+        pkt[spots[s]] ^= 0x01;
+    }
+    /* a shorter or longer MAC field: cut to 20, a word more or less */
+    assert_false(auth_verify(k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN - 4));
+    assert_false(auth_verify(k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN + 4));
+    assert_false(auth_verify(k, pkt, NTP_HEADER_LEN, 0));
+    assert_false(auth_verify(k, pkt, NTP_HEADER_LEN, 3));
+    /* a truncated MAC is the first 20 bytes of the full one: cutting a
+     * full MAC short leaves a valid truncated MAC of the same packet, which
+     * tells nobody anything new */
+    if (dlen > AUTH_DIGEST_TRUNC)
+        assert_true(auth_verify(k, pkt, NTP_HEADER_LEN, AUTH_KEYID_LEN + AUTH_DIGEST_TRUNC));
+    /* another key with the same id, or the same key under another id */
+    struct auth_key other = *k;
+    other.key[0] ^= 0x80;
+    assert_false(auth_verify(&other, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
+    other = *k;
+    other.id = 0x01020305;
+    assert_false(auth_verify(&other, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
+    auth_key_clear(&other);
+    /* still good after all that */
+    assert_true(auth_verify(k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
+}
+
+/* A key of each type, at both of its MAC lengths. */
 static void test_sign_verify_tamper(void **state)
 {
     (void)state;
@@ -164,43 +338,12 @@ static void test_sign_verify_tamper(void **state)
             k.key[i] = (uint8_t)(i * 7 + (size_t)t);
         k.len = klen;
 
-        uint8_t pkt[NTP_MAX_PACKET] = {0x23, 0, 6};
-        size_t dlen = auth_digest_len(k.type);
-        size_t n = auth_sign(&k, pkt, NTP_HEADER_LEN, sizeof(pkt));
-        assert_int_equal(n, NTP_HEADER_LEN + AUTH_KEYID_LEN + dlen);
-        assert_memory_equal(pkt + NTP_HEADER_LEN, "\x01\x02\x03\x04", 4);
-
-        /* ntp_wire finds the same MAC the signer wrote */
-        struct ntp_packet_info info;
-        assert_int_equal(ntp_wire_parse(pkt, n, &info), 0);
-        assert_int_equal(info.mac_off, NTP_HEADER_LEN);
-        assert_int_equal(info.mac_len, AUTH_KEYID_LEN + dlen);
-        assert_int_equal(info.key_id, 0x01020304);
-
-        memcmp_calls = 0;
-        assert_true(auth_verify(&k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
-        assert_int_equal(memcmp_calls, 1);
-
-        /* one flipped bit anywhere (packet, key id, digest) breaks it */
-        size_t spots[] = {
-            0, 40, 47, NTP_HEADER_LEN, NTP_HEADER_LEN + 3, NTP_HEADER_LEN + AUTH_KEYID_LEN, n - 1};
-        for (size_t s = 0; s < sizeof(spots) / sizeof(spots[0]); s++) {
-            pkt[spots[s]] ^= 0x01;
-            assert_false(auth_verify(&k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
-            pkt[spots[s]] ^= 0x01;
-        }
-        /* a shorter or longer MAC field */
-        assert_false(auth_verify(&k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN - 4));
-        assert_false(auth_verify(&k, pkt, NTP_HEADER_LEN, 0));
-        /* another key with the same id, or the same key under another id */
-        struct auth_key other = k;
-        other.key[0] ^= 0x80;
-        assert_false(auth_verify(&other, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
-        other = k;
-        other.id = 0x01020305;
-        assert_false(auth_verify(&other, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
-        /* still good after all that */
-        assert_true(auth_verify(&k, pkt, NTP_HEADER_LEN, n - NTP_HEADER_LEN));
+        check_sign_verify(&k, auth_digest_len(k.type));
+        check_sign_verify(&k, auth_digest_full_len(k.type));
+        /* auth_sign is the truncated length */
+        uint8_t pkt[NTP_MAX_PACKET] = {0x23};
+        assert_int_equal(auth_sign(&k, pkt, NTP_HEADER_LEN, sizeof(pkt)),
+                         NTP_HEADER_LEN + AUTH_KEYID_LEN + auth_digest_len(k.type));
         auth_key_clear(&k);
         assert_int_equal(k.len, 0);
         assert_int_equal(k.id, 0);
@@ -219,13 +362,44 @@ static void test_bad_keys_and_caps(void **state)
     for (size_t i = NTP_HEADER_LEN; i < sizeof(pkt); i++)
         assert_int_equal(pkt[i], 0xaa);
     assert_int_equal(auth_sign(&k, pkt, NTP_HEADER_LEN, NTP_HEADER_LEN + 20), 68);
-    assert_int_equal(auth_digest(&k, pkt, 48, out, 15), 0);
+    assert_int_equal(auth_digest(&k, pkt, 48, 16, out, 15), 0);
     /* a cipher key of the wrong length, an empty hash key */
     struct auth_key bad = make_key(AUTH_AES256, 9, "000102030405060708090a0b0c0d0e0f");
-    assert_int_equal(auth_digest(&bad, pkt, 48, out, sizeof(out)), 0);
+    assert_int_equal(auth_digest(&bad, pkt, 48, 16, out, sizeof(out)), 0);
     assert_int_equal(auth_sign(&bad, pkt, NTP_HEADER_LEN, sizeof(pkt)), 0);
     bad = (struct auth_key){.id = 1, .type = AUTH_SHA1, .len = 0};
-    assert_int_equal(auth_digest(&bad, pkt, 48, out, sizeof(out)), 0);
+    assert_int_equal(auth_digest(&bad, pkt, 48, 20, out, sizeof(out)), 0);
+}
+
+/* Digest lengths a key's type does not make are refused, with nothing
+ * written; a full SHA512 MAC needs all 68 bytes of room. */
+static void test_bad_digest_lengths(void **state)
+{
+    (void)state;
+    uint8_t pkt[NTP_HEADER_LEN + NTP_MAC_MAX_LEN] = {0x1b}, out[AUTH_DIGEST_MAX];
+    struct auth_key sha = make_key(AUTH_SHA256, 5, "000102030405060708090a0b0c0d0e0f");
+    struct auth_key aes = make_key(AUTH_AES128, 6, "000102030405060708090a0b0c0d0e0f");
+    struct auth_key big = make_key(AUTH_SHA512, 7, "000102030405060708090a0b0c0d0e0f");
+    static const size_t sha_bad[] = {0, 4, 16, 24, 28, 36, 48, 64};
+    static const size_t aes_bad[] = {0, 20, 32};
+
+    memset(pkt + NTP_HEADER_LEN, 0xaa, NTP_MAC_MAX_LEN);
+    for (size_t i = 0; i < sizeof(sha_bad) / sizeof(sha_bad[0]); i++) {
+        assert_int_equal(auth_digest(&sha, pkt, 48, sha_bad[i], out, sizeof(out)), 0);
+        assert_int_equal(auth_sign_len(&sha, pkt, NTP_HEADER_LEN, sizeof(pkt), sha_bad[i]), 0);
+    }
+    for (size_t i = 0; i < sizeof(aes_bad) / sizeof(aes_bad[0]); i++)
+        assert_int_equal(auth_sign_len(&aes, pkt, NTP_HEADER_LEN, sizeof(pkt), aes_bad[i]), 0);
+    assert_int_equal(auth_sign_len(&big, pkt, NTP_HEADER_LEN, sizeof(pkt) - 1, 64), 0);
+    for (size_t i = NTP_HEADER_LEN; i < sizeof(pkt); i++)
+        assert_int_equal(pkt[i], 0xaa);
+    assert_int_equal(auth_sign_len(&big, pkt, NTP_HEADER_LEN, sizeof(pkt), 64), sizeof(pkt));
+    assert_true(auth_verify(&big, pkt, NTP_HEADER_LEN, NTP_MAC_MAX_LEN));
+    /* a SHA256 MAC of 24 digest bytes is no MAC at all, even if the first
+     * 20 bytes are right */
+    assert_int_equal(auth_sign(&sha, pkt, NTP_HEADER_LEN, sizeof(pkt)), 72);
+    assert_true(auth_verify(&sha, pkt, NTP_HEADER_LEN, 24));
+    assert_false(auth_verify(&sha, pkt, NTP_HEADER_LEN, 28));
 }
 
 static void test_equal(void **state)
@@ -259,9 +433,12 @@ static void test_random_roundtrip(void **state)
         size_t len = NTP_HEADER_LEN + 4 * ((size_t)rand() % 64);
         for (size_t j = 0; j < len; j++)
             pkt[j] = (uint8_t)rand();
-        size_t n = auth_sign(&k, pkt, len, sizeof(pkt));
-        assert_int_equal(n, len + AUTH_KEYID_LEN + auth_digest_len(k.type));
+        /* truncated or full: the extension-field rules are ntp_wire's */
+        size_t dlen = rand() % 2 ? auth_digest_full_len(k.type) : auth_digest_len(k.type);
+        size_t n = auth_sign_len(&k, pkt, len, sizeof(pkt), dlen);
+        assert_int_equal(n, len + AUTH_KEYID_LEN + dlen);
         assert_true(auth_verify(&k, pkt, len, n - len));
+        assert_true(len > 0); /* tells clang's analyzer as much */
         size_t at = (size_t)rand() % len;
         pkt[at] = (uint8_t)(pkt[at] + 1 + rand() % 255);
         assert_false(auth_verify(&k, pkt, len, n - len));
@@ -273,9 +450,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cmac_vectors),
         cmocka_unit_test(test_packet_vectors),
+        cmocka_unit_test(test_packet_vectors_full),
+        cmocka_unit_test(test_chrony_v3_requests),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_sign_verify_tamper),
         cmocka_unit_test(test_bad_keys_and_caps),
+        cmocka_unit_test(test_bad_digest_lengths),
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_random_roundtrip),
     };

@@ -250,11 +250,16 @@ static void test_parse_bad_mac_sizes(void **state)
                 fail_msg("v%u len %zu accepted", v, bad[i]);
         }
     }
-    /* 28 bytes after a v3 header: too long for a MAC, and v3 has no fields. */
-    make_pkt(buf, sizeof(buf), 3);
-    memset(buf + NTP_HEADER_LEN, 0x11, 28);
-    assert_int_equal(parse_exact(buf, 76, &info, NULL), -1);
-    /* The same 28 zero bytes in v4 are an extension field of length 0. */
+    /* 72 bytes after a v3 header: longer than any digest's MAC, and v3 has
+     * no fields; likewise odd tails of long-MAC size. */
+    static const size_t bad3[] = {48 + 72, 48 + 66, 48 + 67, 48 + 69, 48 + 70, 48 + 71};
+    for (size_t i = 0; i < sizeof(bad3) / sizeof(bad3[0]); i++) {
+        make_pkt(buf, sizeof(buf), 3);
+        memset(buf + NTP_HEADER_LEN, 0x11, bad3[i] - NTP_HEADER_LEN);
+        if (parse_exact(buf, bad3[i], &info, NULL) != -1)
+            fail_msg("v3 len %zu accepted", bad3[i]);
+    }
+    /* 28 zero bytes in v4 are an extension field of length 0. */
     make_pkt(buf, sizeof(buf), 4);
     assert_int_equal(parse_exact(buf, 76, &info, NULL), -1);
 }
@@ -265,8 +270,10 @@ static void test_parse_good_mac_sizes(void **state)
     uint8_t buf[NTP_HEADER_LEN + NTP_MAC_MAX_LEN];
     struct ntp_packet_info info;
 
+    /* up to 24 bytes in v4, up to a whole SHA512 digest's 68 below */
     for (unsigned v = 1; v <= 4; v++) {
-        for (size_t mac = NTP_MAC_MIN_LEN; mac <= NTP_MAC_MAX_LEN; mac += 4) {
+        size_t max = v < 4 ? NTP_MAC_MAX_LEN : NTP_MAC_MAX_LEN_V4;
+        for (size_t mac = NTP_MAC_MIN_LEN; mac <= max; mac += 4) {
             make_pkt(buf, sizeof(buf), v);
             buf[48] = 0xde;
             buf[49] = 0xad;
@@ -415,7 +422,10 @@ static void test_parse_v3_ext_looking(void **state)
 
     make_pkt(buf, sizeof(buf), 3);
     put_ext_hdr(buf + 48, 0x0104, 28);
-    assert_int_equal(parse_exact(buf, 76, &info, NULL), -1);
+    assert_int_equal(parse_exact(buf, 76, &info, NULL), 0);
+    assert_int_equal(info.n_ext, 0);
+    assert_int_equal(info.mac_len, 28);
+    assert_int_equal(info.key_id, 0x0104001cu);
     put_ext_hdr(buf + 48, 0x0104, 16);
     assert_int_equal(parse_exact(buf, 64, &info, NULL), 0);
     assert_int_equal(info.n_ext, 0);
@@ -428,7 +438,8 @@ static void test_parse_v3_ext_looking(void **state)
     assert_int_equal(parse_exact(buf, 64, &info, NULL), 0);
     assert_int_equal(info.n_ext, 0);
     assert_int_equal(info.mac_len, 16);
-    /* A valid v4 field after a version 5, 6, 7 or 0 header is not walked. */
+    /* A valid v4 field after another version's header is not walked: below
+     * 4 its 28 bytes are a MAC, in 5 to 7 too long for one. */
     put_ext_hdr(buf + 48, 0x0104, 28);
     buf[0] = (uint8_t)(4 << 3 | NTP_MODE_CLIENT);
     assert_int_equal(parse_exact(buf, 76, &info, NULL), 0);
@@ -437,14 +448,71 @@ static void test_parse_v3_ext_looking(void **state)
         if (v == 4)
             continue;
         buf[0] = (uint8_t)(v << 3 | NTP_MODE_CLIENT);
-        assert_int_equal(parse_exact(buf, 76, &info, NULL), -1);
+        assert_int_equal(parse_exact(buf, 76, &info, NULL), v < 4 ? 0 : -1);
+        assert_int_equal(info.n_ext, 0);
+        assert_int_equal(info.mac_len, v < 4 ? 28 : 0);
     }
+}
+
+/* The MACs chrony's client sends by default with keys of hashes longer
+ * than 160 bits: NTPv3, key id and the whole digest (SHA256, SHA384,
+ * SHA512: 36, 52, 68 bytes; SHA3-224: 32). */
+static void test_parse_v3_full_macs(void **state)
+{
+    (void)state;
+    static const size_t macs[] = {32, 36, 52, 68};
+    uint8_t buf[NTP_HEADER_LEN + NTP_MAC_MAX_LEN + 4];
+    struct ntp_packet_info info;
+
+    for (size_t i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
+        make_pkt(buf, sizeof(buf), 3);
+        memset(buf + NTP_HEADER_LEN, 0xa5, macs[i]);
+        buf[48] = 0;
+        buf[49] = 0;
+        buf[50] = 0;
+        buf[51] = 3;
+        assert_int_equal(parse_exact(buf, NTP_HEADER_LEN + macs[i], &info, NULL), 0);
+        assert_int_equal(info.hdr.version, 3);
+        assert_int_equal(info.n_ext, 0);
+        assert_int_equal(info.mac_off, NTP_HEADER_LEN);
+        assert_int_equal(info.mac_len, macs[i]);
+        assert_int_equal(info.key_id, 3);
+        /* cut short by a byte, or a byte or a word longer: no MAC */
+        assert_int_equal(parse_exact(buf, NTP_HEADER_LEN + macs[i] - 1, &info, NULL), -1);
+        assert_int_equal(parse_exact(buf, NTP_HEADER_LEN + macs[i] + 1, &info, NULL), -1);
+        /* the same bytes after a v4 header: RFC 7822 has no room for them */
+        buf[0] = (uint8_t)(4 << 3 | NTP_MODE_CLIENT);
+        assert_int_equal(parse_exact(buf, NTP_HEADER_LEN + macs[i], &info, NULL), -1);
+    }
+    make_pkt(buf, sizeof(buf), 3);
+    assert_int_equal(parse_exact(buf, NTP_HEADER_LEN + 72, &info, NULL), -1);
+}
+
+/* A 36-byte tail after a v4 header is never a MAC (chrony 4 rejects long
+ * NTPv4 MACs too): with a key id whose low half is no field length it is
+ * malformed; with one that reads as a 36-byte field, it is that field. */
+static void test_parse_v4_long_tail(void **state)
+{
+    (void)state;
+    uint8_t buf[NTP_HEADER_LEN + 36];
+    struct ntp_packet_info info;
+
+    make_pkt(buf, sizeof(buf), 4);
+    memset(buf + NTP_HEADER_LEN, 0x5a, 36);
+    put_ext_hdr(buf + NTP_HEADER_LEN, 0, 3); /* key id 3 */
+    assert_int_equal(parse_exact(buf, sizeof(buf), &info, NULL), -1);
+    put_ext_hdr(buf + NTP_HEADER_LEN, 0, 36); /* key id 36 */
+    assert_int_equal(parse_exact(buf, sizeof(buf), &info, NULL), 0);
+    assert_int_equal(info.n_ext, 1);
+    assert_int_equal(info.ext_len, 36);
+    assert_int_equal(info.mac_len, 0);
+    assert_int_equal(info.mac_off, 0);
 }
 
 static void test_parse_large(void **state)
 {
     (void)state;
-    size_t len = NTP_HEADER_LEN + 0xfffc + NTP_MAC_MAX_LEN;
+    size_t len = NTP_HEADER_LEN + 0xfffc + NTP_MAC_MAX_LEN_V4;
     uint8_t *src = calloc(1, len);
     struct ntp_packet_info info;
     struct ntp_ext ext;
@@ -688,7 +756,8 @@ static void check_accepted(const uint8_t *buf, size_t len, const struct ntp_pack
     if (info->mac_len == 0
             ? info->mac_off != 0
             : (info->mac_off != info->ext_off + info->ext_len || info->mac_len % 4 != 0 ||
-               info->mac_len > NTP_MAC_MAX_LEN || info->key_id != be32(buf + info->mac_off)))
+               info->mac_len > (info->hdr.version < 4 ? NTP_MAC_MAX_LEN : NTP_MAC_MAX_LEN_V4) ||
+               info->key_id != be32(buf + info->mac_off)))
         fail_msg("seed %llu len %zu: bad MAC", (unsigned long long)seed, len);
     if (info->hdr.version != 4 && info->n_ext != 0)
         fail_msg("seed %llu: fields in version %u", (unsigned long long)seed, info->hdr.version);
@@ -718,8 +787,8 @@ static size_t build_random_valid(uint8_t *buf, size_t cap, unsigned *n_ext, size
     *mac_len = rng_below(2) ? 4 * (1 + rng_below(6)) : 0;
     for (unsigned i = 0; i < n; i++) {
         size_t flen = 16 + 4 * rng_below(i + 1 == n ? 64 : 8);
-        if (i + 1 == n && flen + *mac_len <= NTP_MAC_MAX_LEN)
-            flen = NTP_MAC_MAX_LEN + 4 - *mac_len;
+        if (i + 1 == n && flen + *mac_len <= NTP_MAC_MAX_LEN_V4)
+            flen = NTP_MAC_MAX_LEN_V4 + 4 - *mac_len;
         put_ext_hdr(buf + off, (uint16_t)rng_next(), (uint16_t)flen);
         off += flen;
     }
@@ -794,6 +863,8 @@ int main(void)
         cmocka_unit_test(test_parse_bad_second_ext),
         cmocka_unit_test(test_parse_two_ext_and_mac),
         cmocka_unit_test(test_parse_v3_ext_looking),
+        cmocka_unit_test(test_parse_v3_full_macs),
+        cmocka_unit_test(test_parse_v4_long_tail),
         cmocka_unit_test(test_parse_large),
         cmocka_unit_test(test_ext_next_inconsistent),
         cmocka_unit_test(test_ext_next_no_overread),

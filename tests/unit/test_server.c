@@ -224,21 +224,23 @@ static void test_extensions_and_mac(void **state)
     assert_int_equal(handle(f, req, len + 20, &f->v4, reply, &rlen), SERVER_DROP);
 }
 
-/* Keys for the authentication tests: 1 AES128, 2 SHA1, 3 MD5, 5 AES256
- * trusted; 4 (AES128) in the file but not trusted. */
+/* Keys for the authentication tests: 1 AES128, 2 SHA1, 3 MD5, 5 AES256,
+ * 6 SHA256, 7 SHA512 trusted; 4 (AES128) in the file but not trusted. */
 static const char auth_keys_text[] = "1 AES128 HEX:000102030405060708090a0b0c0d0e0f\n"
                                      "2 SHA1 HEX:00112233445566778899aabbccddeeff00112233\n"
                                      "3 MD5 HEX:0f0e0d0c0b0a09080706050403020100\n"
                                      "4 AES128 HEX:ffeeddccbbaa99887766554433221100\n"
                                      "5 AES256 HEX:000102030405060708090a0b0c0d0e0f"
-                                     "101112131415161718191a1b1c1d1e1f\n";
-static const uint32_t auth_trusted[] = {1, 2, 3, 5};
+                                     "101112131415161718191a1b1c1d1e1f\n"
+                                     "6 SHA256 HEX:37ddcbc67bb902bcb8e995977fab4d2b\n"
+                                     "7 SHA512 HEX:5642f5b32ebceee421921d97e5cbfe39\n";
+static const uint32_t auth_trusted[] = {1, 2, 3, 5, 6, 7};
 
 static struct keys *auth_setup(struct fixture *f)
 {
     struct keys *ks = NULL;
     assert_int_equal(keys_parse_string("t.keys", auth_keys_text, NULL, &ks), 0);
-    server_set_auth(f->srv, ks, auth_trusted, 4);
+    server_set_auth(f->srv, ks, auth_trusted, sizeof(auth_trusted) / sizeof(auth_trusted[0]));
     return ks;
 }
 
@@ -375,6 +377,84 @@ static void test_auth_failures(void **state)
     keys_destroy(ks);
 }
 
+/* A v3 request with a MAC of dlen digest bytes by k: its reply (verdict
+ * want) has a MAC of the same length by k over the reply, and is exactly as
+ * long as the request. */
+static void expect_same_mac_len(struct fixture *f, const struct auth_key *k, size_t dlen,
+                                enum server_verdict want)
+{
+    uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    size_t rlen, len = make_request(req, 3, NTP_MODE_CLIENT, 0x0badcafe00000000ULL + dlen);
+    struct timespec txs = {1800000000, 750000000};
+    struct ntp_packet_info info;
+
+    len = auth_sign_len(k, req, len, sizeof(req), dlen);
+    assert_int_equal(len, NTP_HEADER_LEN + AUTH_KEYID_LEN + dlen);
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), want);
+    assert_int_equal(rlen, len);
+    assert_int_equal(server_finish(f->srv, want, reply, rlen, &txs), 0);
+    assert_int_equal(ntp_wire_parse(reply, rlen, &info), 0);
+    assert_int_equal(info.hdr.version, 3);
+    assert_int_equal(info.hdr.mode, NTP_MODE_SERVER);
+    assert_true(info.hdr.org_ts == 0x0badcafe00000000ULL + dlen);
+    assert_int_equal(info.mac_off, NTP_HEADER_LEN);
+    assert_int_equal(info.mac_len, AUTH_KEYID_LEN + dlen);
+    assert_int_equal(info.key_id, k->id);
+    assert_true(auth_verify(k, reply, info.mac_off, info.mac_len));
+    /* the whole digest is checked, not just the truncated part */
+    reply[rlen - 1] ^= 1;
+    assert_false(auth_verify(k, reply, info.mac_off, info.mac_len));
+}
+
+/* chrony's default with a SHA256 or longer key: NTPv3 requests carrying
+ * the whole digest. Each gets a v3 reply with a full MAC of the same
+ * length (truncated requests get truncated replies); a full MAC in v4, a
+ * wrong digest and a length the key's type does not make are refused. */
+static void test_auth_v3_full_mac(void **state)
+{
+    struct fixture *f = *state;
+    struct keys *ks = auth_setup(f);
+    uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    size_t rlen, len;
+    const struct auth_key *k6 = keys_find(ks, 6), *k7 = keys_find(ks, 7), *k1 = keys_find(ks, 1);
+
+    expect_same_mac_len(f, k6, 32, SERVER_REPLY);
+    expect_same_mac_len(f, k7, 64, SERVER_REPLY);
+    expect_same_mac_len(f, k6, 20, SERVER_REPLY);
+    expect_same_mac_len(f, k1, 16, SERVER_REPLY);
+    /* a reply buffer of the request's size is enough, one byte less not */
+    len = signed_request(req, 3, 11, NULL, 0);
+    len = auth_sign_len(k6, req, len, sizeof(req), 32);
+    assert_int_equal(server_handle(f->srv, req, len, &f->v4, &f->rx, 1000000000, reply, len, &rlen),
+                     SERVER_REPLY);
+    assert_int_equal(rlen, len);
+    assert_int_equal(
+        server_handle(f->srv, req, len, &f->v4, &f->rx, 1000000000, reply, len - 1, &rlen),
+        SERVER_DROP);
+    /* a wrong digest at full length: crypto-NAK, 52 bytes */
+    req[len - 1] ^= 0x40;
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY_NAK);
+    expect_nak(reply, rlen, len, 11);
+    /* a 36-byte MAC by key 1 (AES-CMAC makes 16): NAK */
+    memcpy(req + NTP_HEADER_LEN, "\0\0\0\1", 4);
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_REPLY_NAK);
+    /* 40 bytes: no algorithm's size, silence */
+    assert_int_equal(handle(f, req, len + 4, &f->v4, reply, &rlen), SERVER_DROP);
+    /* the genuine full MAC after a v4 header: malformed (RFC 7822) */
+    len = signed_request(req, 4, 12, NULL, 0);
+    len = auth_sign_len(k6, req, len, sizeof(req), 32);
+    assert_int_equal(handle(f, req, len, &f->v4, reply, &rlen), SERVER_DROP);
+    struct server_stats st;
+    server_get_stats(f->srv, &st);
+    assert_int_equal(st.auth_ok[SERVER_V4], 5);
+    assert_int_equal(st.answered[SERVER_V4], 5);
+    assert_int_equal(st.auth_failed[SERVER_V4], 2);
+    assert_int_equal(st.auth_dropped[SERVER_V4], 1);
+    assert_int_equal(st.malformed[SERVER_V4], 1);
+    server_set_auth(f->srv, NULL, NULL, 0);
+    keys_destroy(ks);
+}
+
 /* The limiter applies first: an authenticated client over its rate gets a
  * RATE kiss signed with its key; a failing one gets nothing at all. */
 static void test_auth_ratelimit(void **state)
@@ -430,17 +510,19 @@ static void never_amplifies(struct fixture *f, int with_auth)
     srand(seed);
     for (int i = 0; i < 200000; i++) {
         size_t len = (size_t)rand() % (i % 2 ? 64 : NTP_MAX_PACKET + 1);
-        /* now and then a header and a MAC of 20/24 bytes with a key id we know */
+        /* now and then a header and a MAC of 20/24 bytes, or of a whole
+         * SHA256/SHA512 digest, with a key id we know */
+        static const size_t mac_lens[] = {20, 24, 36, 68};
         int mac = with_auth && i % 5 == 0;
         if (mac)
-            len = NTP_HEADER_LEN + (i % 2 ? 20 : 24);
+            len = NTP_HEADER_LEN + mac_lens[(i / 5) % 4];
         for (size_t k = 0; k < len; k++)
             req[k] = (uint8_t)rand();
         if (len > 0 && (i % 3 == 0 || mac))
             req[0] = (uint8_t)((req[0] & 0xc0) | ((1 + rand() % 4) << 3) | NTP_MODE_CLIENT);
         if (mac) {
             memset(req + NTP_HEADER_LEN, 0, 3);
-            req[NTP_HEADER_LEN + 3] = (uint8_t)(1 + rand() % 5);
+            req[NTP_HEADER_LEN + 3] = (uint8_t)(1 + rand() % 7);
         }
         size_t rlen = 0;
         enum server_verdict v = handle(f, req, len, &f->v4, reply, &rlen);
@@ -483,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_extensions_and_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_v3_full_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth_ratelimit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_amplifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_amplifies_auth, setup, teardown),

@@ -964,7 +964,7 @@ static void test_random_garbage(void **state)
      * not exercising the accepting path */
     struct source_estimate e = estimate(src, &t1);
     printf("test_random_garbage: %d samples, %llu bogus of %llu datagrams\n", samples,
-           (unsigned long long)e.bogus, (unsigned long long)(e.bogus + e.received));
+           (unsigned long long)e.bogus, (unsigned long long)e.bogus + e.received);
     assert_true(samples > 0 || e.denied);
     source_destroy(src);
 }
@@ -985,7 +985,8 @@ static void test_auth_request(void **state)
     struct timespec t1 = {1700000000, 0};
     uint8_t req[NTP_MAX_PACKET];
     struct ntp_packet_info info;
-    const enum auth_type types[] = {AUTH_AES128, AUTH_SHA1, AUTH_AES256, AUTH_MD5};
+    const enum auth_type types[] = {AUTH_AES128, AUTH_SHA1,   AUTH_AES256,
+                                    AUTH_MD5,    AUTH_SHA256, AUTH_SHA512};
 
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         struct source *src = new_source(6, 10, 0, 11);
@@ -998,6 +999,9 @@ static void test_auth_request(void **state)
         assert_int_equal(ntp_wire_parse(req, want, &info), 0);
         assert_int_equal(info.key_id, k.id);
         assert_int_equal(info.hdr.mode, NTP_MODE_CLIENT);
+        /* NTPv4 with the digest cut to 20 bytes, whatever the hash */
+        assert_int_equal(info.hdr.version, 4);
+        assert_true(info.mac_len <= NTP_MAC_MAX_LEN_V4);
         assert_true(auth_verify(&k, req, info.mac_off, info.mac_len));
         /* the key can be taken away again */
         source_set_key(src, NULL);
@@ -1075,6 +1079,37 @@ static void test_auth_reply(void **state)
     n = auth_sign(&k, rep, n, sizeof(rep));
     assert_int_equal(source_process_reply(src, rep, n, &t4), SOURCE_KOD_RATE);
     source_destroy(src);
+}
+
+/* A SHA256-keyed source takes an NTPv3 reply with the whole digest as
+ * readily as a truncated one; the same full MAC after a v4 header is no
+ * packet at all (RFC 7822), and a full MAC cut short by a word is bogus. */
+static void test_auth_full_mac_reply(void **state)
+{
+    (void)state;
+    struct source *src = new_source(6, 10, 0, 14);
+    struct fake f = fake_default();
+    struct timespec t1 = {1700000000, 0}, t4;
+    uint8_t rep[NTP_MAX_PACKET];
+    struct auth_key k = test_key(AUTH_SHA256, 9, 0x33);
+
+    source_set_key(src, &k);
+    for (int version = 4; version >= 3; version--) {
+        ntp_ts_t tx = keyed_request(src, &t1);
+        f.version = version;
+        size_t n = fake_reply(&f, tx, &t1, rep, sizeof(rep), &t4);
+        size_t sn = auth_sign_len(&k, rep, n, sizeof(rep), 32);
+        assert_int_equal(sn, NTP_HEADER_LEN + 36);
+        enum source_reply want = version == 3 ? SOURCE_SAMPLE : SOURCE_BOGUS;
+        assert_int_equal(source_process_reply(src, rep, sn - 4, &t4), SOURCE_BOGUS);
+        assert_int_equal(source_process_reply(src, rep, sn, &t4), want);
+        t1.tv_sec += 64;
+    }
+    struct source_estimate e = estimate(src, &t4);
+    assert_int_equal(e.received, 1);
+    assert_int_equal(e.bogus, 3);
+    source_destroy(src);
+    auth_key_clear(&k);
 }
 
 /* Client and server ends together: a keyed source against tempus's own
@@ -1155,6 +1190,7 @@ int main(void)
         cmocka_unit_test(test_random_garbage),
         cmocka_unit_test(test_auth_request),
         cmocka_unit_test(test_auth_reply),
+        cmocka_unit_test(test_auth_full_mac_reply),
         cmocka_unit_test(test_auth_with_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
