@@ -84,11 +84,13 @@ asan: $(SHIM_BIN)
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
 	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
 
-# Static analysis: cppcheck over every source; any finding fails.
+# Static analysis: cppcheck, then clang-tidy with the checks in .clang-tidy
+# and the build's own flags, over every source; any finding fails.
 analyze:
 	@cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr --quiet \
 	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim bench fuzz
 	@echo "analyze: cppcheck clean"
+	@scripts/tidy.sh -std=c11 $(WARN) $(CPPFLAGS)
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -176,7 +176,11 @@ static void make_request(struct request *rq, uint8_t auth, const uint8_t *raw, s
     uint8_t *exact = fuzz_dup(rq->buf, rq->len);
     free(rq->buf);
     rq->buf = exact;
-    rq->parse_ok = ntp_wire_parse(rq->buf, rq->len, &rq->info) == 0;
+    /* Parsed into a local: a pointer into *rq passed out would make clang's
+     * analyzer lose track of rq->buf and report it leaked. */
+    struct ntp_packet_info info;
+    rq->parse_ok = ntp_wire_parse(rq->buf, rq->len, &info) == 0;
+    rq->info = info;
     /* The oracle below leans on auth_verify: it must know our own MAC. */
     if (rq->signer && rq->parse_ok && rq->info.mac_off == rq->signed_at)
         FUZZ_CHECK(auth_verify(rq->signer, rq->buf, rq->info.mac_off, rq->info.mac_len) ==

@@ -24,6 +24,7 @@ procps:pgrep
 systemd:systemd-analyze
 prometheus:promtool
 cppcheck:cppcheck
+clang-tidy:clang-tidy
 python3:python3
 "
 

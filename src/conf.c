@@ -296,9 +296,9 @@ static void parse_local(struct conf_parser *p, int argc, char **argv)
     long v;
     double delay = 0.0;
 
-    if (strcmp(argv[0], "stratum") != 0 || (argc > 2 && (argc != 4 || strcmp(argv[2], "delay")))) {
+    if (strcmp(argv[0], "stratum") != 0 || (argc > 2 && (argc != 4 || strcmp(argv[2], "delay") != 0))) {
         conf_err(p, "local: unknown option '%s' (usage: local stratum N [delay SECONDS])",
-                 strcmp(argv[0], "stratum") ? argv[0] : argv[argc > 2 ? 2 : 0]);
+                 strcmp(argv[0], "stratum") != 0 ? argv[0] : argv[argc > 2 ? 2 : 0]);
         return;
     }
     if (conf_long(p, "local stratum", argv[1], 1, 15, &v) < 0)

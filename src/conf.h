@@ -25,7 +25,8 @@ struct conf_bindaddr {
     unsigned line;
 };
 
-/* An upstream: `server HOST ...` or `pool NAME ...`. */
+/* An upstream: `server HOST ...` or `pool NAME ...`. A new field must be
+ * compared in up_conf_same (upstream.c), which decides what a reload keeps. */
 struct conf_server {
     char host[256];  /* name or numeric address, resolved by the daemon */
     uint16_t port;   /* default 123 */

@@ -14,7 +14,7 @@
 #include "mem.h"
 
 #define KEYS_LINE_MAX 2047          /* as chrony: longer lines are errors */
-#define KEYS_FILE_MAX (1024 * 1024) /* far more than any sane key file */
+#define KEYS_FILE_MAX (1 << 20)     /* 1 MiB: far more than any sane key file */
 #define KEYS_ERRORS_MAX 50
 #define KEYS_SHORT_WARN 16 /* hash keys under 128 bits are warned about */
 #define KEYS_SPACE " \t\r\v\f"

@@ -315,12 +315,10 @@ static void lint_spread(struct lint_acl *a, const struct netsubnet *sn, struct n
 
     if (sn->prefix == 0)
         return; /* the whole family: judged by open[] */
-    if (sn->prefix < limit) {
-        a->beyond[f] = 1;
-    } else if (first[f].addr.family == 0) {
+    if (sn->prefix >= limit && first[f].addr.family == 0) {
         first[f].addr = sn->addr;
         first[f].prefix = (uint8_t)limit;
-    } else if (!addr_in_subnet(&sn->addr, &first[f])) {
+    } else if (sn->prefix < limit || !addr_in_subnet(&sn->addr, &first[f])) {
         a->beyond[f] = 1;
     }
     a->wide |= lint_wide(sn);
@@ -731,7 +729,7 @@ static void lint_live_denied(const struct ctl_record *s, const struct ctl_record
     const char *fam = ctl_rec_get(s, "family");
     char key[32], when[64];
 
-    if (!fam || (strcmp(fam, "ipv4") && strcmp(fam, "ipv6")))
+    if (!fam || (strcmp(fam, "ipv4") != 0 && strcmp(fam, "ipv6") != 0))
         return;
     if (!recent) {
         lint_denied(fam, ctl_rec_num(s, "received", 0), ctl_rec_num(s, "denied", 0), "", r);

@@ -126,6 +126,12 @@ static size_t rl_sets_for(size_t memory_limit)
     return sets;
 }
 
+int ratelimit_params_equal(const struct ratelimit_params *a, const struct ratelimit_params *b)
+{
+    return a->enabled == b->enabled && a->interval == b->interval && a->burst == b->burst &&
+           a->leak == b->leak && a->kod == b->kod && a->memory_limit == b->memory_limit;
+}
+
 struct ratelimit *ratelimit_create(const struct ratelimit_params *params, uint64_t seed)
 {
     struct ratelimit *rl = mem_zalloc(sizeof(*rl));

@@ -39,6 +39,10 @@ struct ratelimit_client {
 
 struct ratelimit;
 
+/* 1 if a and b set the same limits (field by field: the struct has padding,
+ * so memcmp could call two equal settings different), else 0. */
+int ratelimit_params_equal(const struct ratelimit_params *a, const struct ratelimit_params *b);
+
 /* New limiter; seed keys the hash and the leak generator (tests pass a fixed
  * seed, the daemon a random one). Never NULL. */
 struct ratelimit *ratelimit_create(const struct ratelimit_params *params, uint64_t seed);

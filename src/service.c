@@ -482,11 +482,11 @@ static int service_reload_refuse(const struct conf *o, const struct conf *n, FIL
 
 static int service_same_sockets(const struct conf *o, const struct conf *n)
 {
-    if (o->port != n->port || strcmp(o->binddevice, n->binddevice) ||
+    if (o->port != n->port || strcmp(o->binddevice, n->binddevice) != 0 ||
         o->n_bindaddrs != n->n_bindaddrs)
         return 0;
     for (unsigned i = 0; i < o->n_bindaddrs; i++)
-        if (strcmp(o->bindaddrs[i].addr, n->bindaddrs[i].addr))
+        if (strcmp(o->bindaddrs[i].addr, n->bindaddrs[i].addr) != 0)
             return 0;
     return 1;
 }
@@ -536,9 +536,9 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
         return -1;
     if (service_keys(nc, errs, &nx->keys) < 0)
         return -1;
-    if (memcmp(&oc->ratelimit, &nc->ratelimit, sizeof(nc->ratelimit)) != 0)
+    if (!ratelimit_params_equal(&oc->ratelimit, &nc->ratelimit))
         nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
-    nx->http_changed = strcmp(oc->metrics_addr, nc->metrics_addr) ||
+    nx->http_changed = strcmp(oc->metrics_addr, nc->metrics_addr) != 0 ||
                        oc->metrics_port != nc->metrics_port;
     if (nx->http_changed && nc->metrics_addr[0]) {
         /* The old endpoint goes first, so the same port can be reused. */

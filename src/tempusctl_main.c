@@ -25,7 +25,7 @@
 /* The whole exchange (connect, request, reply) must finish in this time. */
 #define TCTL_TIMEOUT_MS 5000
 /* Rendered output may be larger than the reply (JSON escapes). */
-#define TCTL_MAX_OUTPUT (16u * CTL_MAX_REPLY)
+#define TCTL_MAX_OUTPUT ((size_t)16 * CTL_MAX_REPLY)
 #define TCTL_CLIENTS_DEFAULT 20
 #define TCTL_CLIENTS_MAX 100000
 

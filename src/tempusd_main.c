@@ -30,11 +30,13 @@ static void usage(FILE *out)
  * (tempusctl lint's findings). Advice only: the exit status stays 0, since
  * the service unit runs -n before every start and a deliberate choice such
  * as a public server's `allow all` must not keep the daemon down; a gate
- * that should fail on findings runs `tempusctl lint`. */
+ * that should fail on findings runs `tempusctl lint`. Output that cannot be
+ * written does fail it (1). */
 static int check_config(const char *path, const struct conf *conf)
 {
     struct lint_report r;
     struct ctl_buf out;
+    int rc = 0;
 
     printf("%s: configuration OK\n", path);
     log_set(LOG_TO_STDERR, LOG_LVL_ERR); /* the key parser's warnings are findings too */
@@ -42,10 +44,13 @@ static int check_config(const char *path, const struct conf *conf)
     lint_conf(conf, &r);
     ctl_buf_init(&out, CTL_MAX_REPLY);
     lint_format(&r, &out);
-    fwrite(out.data, 1, out.len, stdout);
+    if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+        log_warn("-n: writing the report");
+        rc = 1;
+    }
     ctl_buf_free(&out);
     lint_report_free(&r);
-    return 0;
+    return rc;
 }
 
 static void write_pidfile(const char *path)
@@ -72,9 +77,9 @@ static void daemonize(void)
     int fd = open("/dev/null", O_RDWR);
     if (fd < 0)
         fatal("/dev/null");
-    dup2(fd, STDIN_FILENO);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
+    if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+        dup2(fd, STDERR_FILENO) < 0)
+        fatal("dup2 /dev/null");
     if (fd > STDERR_FILENO)
         close(fd);
 }

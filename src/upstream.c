@@ -391,12 +391,14 @@ static void up_conf_remove(struct up_conf *uc)
     uc->used = 0;
 }
 
-/* Same line in both configs, ignoring where in the file it stands. */
+/* Same line in both configs, ignoring where in the file it stands. Field by
+ * field: memcmp would also compare padding and the bytes after host's NUL. */
 static int up_conf_same(const struct conf_server *a, const struct conf_server *b)
 {
-    struct conf_server x = *a, y = *b;
-    x.line = y.line = 0;
-    return memcmp(&x, &y, sizeof(x)) == 0;
+    return strcmp(a->host, b->host) == 0 && a->port == b->port && a->pool == b->pool &&
+           a->maxsources == b->maxsources && a->iburst == b->iburst && a->prefer == b->prefer &&
+           a->noselect == b->noselect && a->minpoll == b->minpoll && a->maxpoll == b->maxpoll &&
+           a->key == b->key;
 }
 
 /* Sources that stay take the new store's copy of their key. */

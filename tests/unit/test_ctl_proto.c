@@ -497,7 +497,7 @@ static void mutate(uint64_t *s, char *p, size_t *len, size_t cap)
         size_t at = rnd(s, (unsigned)*len);
         switch (rnd(s, 5)) {
         case 0: /* flip a bit */
-            p[at] ^= (char)(1u << rnd(s, 8));
+            p[at] = (char)((unsigned char)p[at] ^ (1u << rnd(s, 8)));
             break;
         case 1: /* a special byte */
             p[at] = special[rnd(s, sizeof(special) - 1)];

@@ -232,11 +232,11 @@ static void test_file_errors(void **state)
 
     /* a NUL byte cannot hide the rest of the file */
     path = write_file("", 0600);
+    static const char nul_text[] = "1 SHA1 abc\0"
+                                   "2 SHA1 def\n";
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fwrite("1 SHA1 abc\0"
-           "2 SHA1 def\n",
-           1, 22, f);
+    assert_int_equal(fwrite(nul_text, 1, sizeof(nul_text) - 1, f), sizeof(nul_text) - 1);
     fclose(f);
     assert_int_equal(load(path, &err, &ks), -1);
     snprintf(want, sizeof(want), "%s: NUL byte in file\n", path);

@@ -51,7 +51,7 @@ static char *subst(const char *s)
 
     assert_non_null(out);
     while ((p = strstr(s, "@KEYDIR@"))) {
-        fwrite(s, 1, (size_t)(p - s), out);
+        assert_int_equal(fwrite(s, 1, (size_t)(p - s), out), p - s);
         fputs(keydir, out);
         s = p + 8;
     }
@@ -346,7 +346,8 @@ static void test_key_types(void **state)
                 LINT_ERROR, 7, NULL);
     for (int i = 1; i <= 9; i++)
         snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%d MD5 ASCII:abc%d\n", i, i);
-    strcat(keys, "20 SHA256 HEX:00112233445566778899AABBCCDDEEFF\n"); /* 16 bytes: long enough */
+    snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s",
+             "20 SHA256 HEX:00112233445566778899AABBCCDDEEFF\n"); /* 16 bytes: long enough */
     snprintf(path, sizeof(path), "%s/many.keys", keydir);
     write_file(path, keys, 0600);
     snprintf(text, sizeof(text), "port 0\ndriftfile /d\n" FOUR "keyfile %s\n", path);

@@ -454,7 +454,7 @@ static void test_params_clamped(void **state)
  * seed keeps another subset. */
 static void survivors(uint64_t seed, uint8_t *alive, int n)
 {
-    struct ratelimit_params p = params(0, 1, 0, 0, 64 * 8 * 8); /* 8 sets */
+    struct ratelimit_params p = params(0, 1, 0, 0, (size_t)64 * 8 * 8); /* 8 sets */
     struct ratelimit *rl = ratelimit_create(&p, seed);
     struct seen s = {.n = 0};
 
@@ -486,6 +486,39 @@ static void test_hash_is_keyed(void **state)
     assert_memory_not_equal(a, b, sizeof(a));
 }
 
+/* The same settings over padding bytes that differ. */
+static void fill_params(struct ratelimit_params *d, int pad)
+{
+    memset(d, pad, sizeof(*d));
+    d->enabled = 1;
+    d->interval = 3;
+    d->burst = 8;
+    d->leak = 2;
+    d->kod = 1;
+    d->memory_limit = 65536;
+}
+
+/* Equal settings compare equal whatever their padding holds; a change to any
+ * field makes them differ (a reload then builds a new table). */
+static void test_params_equal(void **state)
+{
+    (void)state;
+    struct ratelimit_params a, b;
+
+    fill_params(&a, 0x00);
+    fill_params(&b, 0xff);
+    assert_true(ratelimit_params_equal(&a, &b));
+    for (int field = 0; field < 6; field++) {
+        fill_params(&b, 0xff);
+        int *ints[] = {&b.enabled, &b.interval, &b.burst, &b.leak, &b.kod};
+        if (field < 5)
+            *ints[field] ^= 1;
+        else
+            b.memory_limit++;
+        assert_false(ratelimit_params_equal(&a, &b));
+    }
+}
+
 int main(void)
 {
     const char *env = getenv("TEMPUS_SEED");
@@ -502,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_flood_isolation),   cmocka_unit_test(test_families_distinct),
         cmocka_unit_test(test_clock_steps_back),  cmocka_unit_test(test_extreme_times),
         cmocka_unit_test(test_params_clamped),    cmocka_unit_test(test_hash_is_keyed),
+        cmocka_unit_test(test_params_equal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,9 @@ static int call_execve(void)
 /* socket() is on the list for some families only. */
 static int call_packet_socket(void)
 {
-    socket(AF_PACKET, SOCK_RAW, 0);
+    int fd = socket(AF_PACKET, SOCK_RAW, 0);
+    if (fd >= 0)
+        close(fd);
     return 0;
 }
 
@@ -348,7 +350,7 @@ static int seccomp_mode(void)
         return -1;
     while (fgets(line, sizeof(line), f))
         if (strncmp(line, "Seccomp:", 8) == 0)
-            mode = atoi(line + 8);
+            mode = (int)strtol(line + 8, NULL, 10);
     fclose(f);
     return mode;
 }

@@ -745,6 +745,7 @@ static int rand_set(uint64_t *s, struct select_candidate *c, int *honest, int *n
     /* 1 honest, 0 liar, -1 never fit; ids tell them apart after the shuffle. */
     for (int i = 0; i < n; i++)
         honest[i] = c[i].id < 1000 + 7 * h ? 1 : (c[i].id < 1000 + 7 * (h + l) ? 0 : -1);
+    assert_true(n >= 1); /* h >= 1 honest ones */
     return n;
 }
 
