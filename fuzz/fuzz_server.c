@@ -163,8 +163,12 @@ static void make_request(struct request *rq, uint8_t auth, const uint8_t *raw, s
         rq->signer = which == 7 ? &stranger : keys_find(keys, which);
         FUZZ_CHECK(rq->signer != NULL);
         size_t at = auth & 0x10 && len > NTP_HEADER_LEN ? NTP_HEADER_LEN : len;
-        size_t n = auth_sign(rq->signer, rq->buf, at, at + AUTH_KEYID_LEN + AUTH_DIGEST_MAX);
-        FUZZ_CHECK(n == at + AUTH_KEYID_LEN + auth_digest_len(rq->signer->type));
+        /* bit 5: the whole digest, as chrony sends in NTPv3 with long hashes */
+        size_t dlen = auth & 0x20 ? auth_digest_full_len(rq->signer->type)
+                                  : auth_digest_len(rq->signer->type);
+        size_t n = auth_sign_len(rq->signer, rq->buf, at, at + AUTH_KEYID_LEN + AUTH_DIGEST_MAX,
+                                 dlen);
+        FUZZ_CHECK(n == at + AUTH_KEYID_LEN + dlen);
         rq->len = n;
         rq->signed_at = at;
         if (auth & 8) {
@@ -242,7 +246,8 @@ static void check_mac(const struct world *w, enum server_verdict v, const struct
     /* Time (or a kiss) for a MAC'd request only if the MAC holds. */
     FUZZ_CHECK(request_authentic(w, rq));
     const struct auth_key *k = keys_find(keys, rq->info.key_id);
-    FUZZ_CHECK(rlen == NTP_HEADER_LEN + AUTH_KEYID_LEN + auth_digest_len(k->type));
+    /* the reply's MAC is as long as the request's: never an amplification */
+    FUZZ_CHECK(rlen == NTP_HEADER_LEN + rq->info.mac_len);
     FUZZ_CHECK(memcmp(reply + NTP_HEADER_LEN, rq->buf + rq->info.mac_off, AUTH_KEYID_LEN) == 0);
     FUZZ_CHECK(server_finish(w->srv, v, reply, rlen, &w->rx) == 0);
     FUZZ_CHECK(auth_verify(k, reply, NTP_HEADER_LEN, rlen - NTP_HEADER_LEN) == 1);

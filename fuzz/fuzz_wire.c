@@ -26,7 +26,8 @@ static void check_layout(const uint8_t *buf, size_t len, const struct ntp_packet
     }
     FUZZ_CHECK(info->mac_off == end);
     FUZZ_CHECK(info->mac_off + info->mac_len == len);
-    FUZZ_CHECK(info->mac_len >= NTP_MAC_MIN_LEN && info->mac_len <= NTP_MAC_MAX_LEN);
+    FUZZ_CHECK(info->mac_len >= NTP_MAC_MIN_LEN &&
+               info->mac_len <= (info->hdr.version < 4 ? NTP_MAC_MAX_LEN : NTP_MAC_MAX_LEN_V4));
     FUZZ_CHECK(info->mac_len % 4 == 0);
     const uint8_t *k = buf + info->mac_off;
     FUZZ_CHECK(info->key_id ==
