@@ -249,8 +249,9 @@ static void sel_cluster(struct sel_work *w, int min_survivors)
 }
 
 /* System peer: the best-ranked prefer survivor, else the current system peer
- * if it survived (no clock hopping between equally good sources), else the
- * best-ranked survivor. */
+ * if it survived at the best survivor's stratum (no clock hopping between
+ * equally good sources, but a path through a lower stratum wins, as in the
+ * RFC 5905 reference code), else the best-ranked survivor. */
 static int sel_choose_peer(const struct sel_work *w, int current_id)
 {
     for (int k = 0; k < w->nlist; k++)
@@ -258,7 +259,8 @@ static int sel_choose_peer(const struct sel_work *w, int current_id)
             return w->list[k];
     if (current_id != SELECT_ID_NONE)
         for (int k = 0; k < w->nlist; k++)
-            if (w->cand[w->list[k]].id == current_id)
+            if (w->cand[w->list[k]].id == current_id &&
+                w->cand[w->list[k]].stratum == w->cand[w->list[0]].stratum)
                 return w->list[k];
     return w->list[0];
 }
@@ -377,6 +379,7 @@ const char *select_status_name(enum select_status st)
 {
     static const char *const names[SELECT_NSTATUS] = {
         [SELECT_UNREACHABLE] = "unreachable", [SELECT_NOSELECT] = "noselect",
+        [SELECT_LOOP] = "loop",               [SELECT_ORPHAN] = "orphan",
         [SELECT_UNSYNCED] = "unsynced",       [SELECT_TOO_DISTANT] = "too distant",
         [SELECT_FALSETICKER] = "falseticker", [SELECT_TOO_FEW] = "too few",
         [SELECT_CANDIDATE] = "candidate",     [SELECT_COMBINED] = "combined",

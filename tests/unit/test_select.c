@@ -372,6 +372,14 @@ static void test_sticky(void **state)
     c[1].prefer = 1;
     assert_int_equal(run(c, 4, 3, &res), SELECT_RES_OK);
     assert_int_equal(res.system_peer_id, 2);
+    /* A survivor of a lower stratum beats stickiness too: a server that
+     * followed a peer while its upstream was away goes back to it. */
+    c[1].prefer = 0;
+    c[2].stratum = 1;
+    assert_int_equal(run(c, 4, 1, &res), SELECT_RES_OK);
+    assert_int_equal(res.system_peer_id, 3);
+    assert_int_equal(run(c, 4, 3, &res), SELECT_RES_OK);
+    assert_int_equal(res.system_peer_id, 3);
 }
 
 static void test_min_sources(void **state)
