@@ -291,22 +291,28 @@ static void parse_clock(struct conf_parser *p, int argc, char **argv)
     c->clock_line = p->line;
 }
 
+/* local stratum N [delay SECONDS] [orphan] */
 static void parse_local(struct conf_parser *p, int argc, char **argv)
 {
+    static const struct conf_opt opts[] = {{"delay", 1}, {"orphan", 0}};
+    int at[2];
     long v;
     double delay = 0.0;
 
-    if (strcmp(argv[0], "stratum") != 0 || (argc > 2 && (argc != 4 || strcmp(argv[2], "delay") != 0))) {
-        conf_err(p, "local: unknown option '%s' (usage: local stratum N [delay SECONDS])",
-                 strcmp(argv[0], "stratum") != 0 ? argv[0] : argv[argc > 2 ? 2 : 0]);
+    if (strcmp(argv[0], "stratum") != 0) {
+        conf_err(p, "local: unknown option '%s' (usage: local stratum N [delay SECONDS] "
+                    "[orphan])",
+                 argv[0]);
         return;
     }
-    if (conf_long(p, "local stratum", argv[1], 1, 15, &v) < 0)
+    if (conf_long(p, "local stratum", argv[1], 1, 15, &v) < 0 ||
+        conf_opts(p, "local", opts, 2, argc - 2, argv + 2, at) < 0)
         return;
-    if (argc == 4 && conf_double(p, "local delay", argv[3], 0.0, 1e7, &delay) < 0)
+    if (at[0] >= 0 && conf_double(p, "local delay", argv[2 + at[0]], 0.0, 1e7, &delay) < 0)
         return;
     p->conf->local_stratum = (int)v;
     p->conf->local_delay = delay;
+    p->conf->local_orphan = at[1] >= 0;
     p->conf->local_line = p->line;
 }
 
@@ -418,6 +424,7 @@ static void parse_user(struct conf_parser *p, int argc, char **argv)
 static const struct directive directives[] = {
     {"abuselog", parse_abuselog, 1, 1, 0, "abuselog SECONDS"},
     {"allow", parse_allow, 0, 1, 1, "allow all|ADDR|ADDR/PREFIX"},
+    {"bindacqaddress", conf_parse_bindacqaddress, 1, 1, 1, "bindacqaddress ADDR"},
     {"bindaddress", parse_bindaddress, 1, 1, 1, "bindaddress ADDR"},
     {"binddevice", parse_binddevice, 1, 1, 0, "binddevice IFNAME"},
     {"clientloglimit", parse_clientloglimit, 1, 1, 0, "clientloglimit BYTES"},
@@ -427,7 +434,7 @@ static const struct directive directives[] = {
     {"deny", parse_deny, 1, 1, 1, "deny all|ADDR|ADDR/PREFIX"},
     {"driftfile", conf_parse_driftfile, 1, 1, 0, "driftfile PATH"},
     {"keyfile", conf_parse_keyfile, 1, 1, 0, "keyfile PATH"},
-    {"local", parse_local, 2, 4, 0, "local stratum N [delay SECONDS]"},
+    {"local", parse_local, 2, 5, 0, "local stratum N [delay SECONDS] [orphan]"},
     {"log", parse_log, 1, 1, 0, "log stderr|syslog"},
     {"loglevel", parse_loglevel, 1, 1, 0, "loglevel error|warning|notice|info|debug"},
     {"makestep", conf_parse_makestep, 2, 2, 0, "makestep THRESHOLD LIMIT"},

@@ -57,7 +57,11 @@ struct conf {
 
     int local_stratum; /* 0: no local reference; 1..15 */
     double local_delay; /* seconds without a source before serving local */
+    int local_orphan;   /* orphan mode: peers at local_stratum elect one */
     unsigned local_line;
+    /* bindacqaddress: source address of requests to upstreams, [0] IPv4,
+     * [1] IPv6; an empty addr lets the kernel choose. */
+    struct conf_bindaddr acqaddr[2];
 
     struct conf_server *servers; /* upstreams, in file order */
     unsigned n_servers;

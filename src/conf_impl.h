@@ -50,6 +50,7 @@ void conf_acl_rule_add(struct conf_parser *p, const char *what, const char *spec
 /* Directive parsers living in conf_upstream.c. */
 void conf_parse_server(struct conf_parser *p, int argc, char **argv);
 void conf_parse_pool(struct conf_parser *p, int argc, char **argv);
+void conf_parse_bindacqaddress(struct conf_parser *p, int argc, char **argv);
 void conf_parse_minsources(struct conf_parser *p, int argc, char **argv);
 void conf_parse_makestep(struct conf_parser *p, int argc, char **argv);
 void conf_parse_maxchange(struct conf_parser *p, int argc, char **argv);

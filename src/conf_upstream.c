@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "conf_impl.h"
 #include "mem.h"
 
@@ -88,6 +89,26 @@ void conf_parse_server(struct conf_parser *p, int argc, char **argv)
 void conf_parse_pool(struct conf_parser *p, int argc, char **argv)
 {
     conf_parse_upstream(p, argc, argv, 1);
+}
+
+/* bindacqaddress ADDR: one IPv4 and one IPv6 address at most. */
+void conf_parse_bindacqaddress(struct conf_parser *p, int argc, char **argv)
+{
+    struct netaddr a;
+    (void)argc;
+
+    if (strlen(argv[0]) >= sizeof(p->conf->acqaddr[0].addr) || addr_parse(argv[0], &a) < 0) {
+        conf_err(p, "bindacqaddress: '%s' is not a numeric IPv4 or IPv6 address", argv[0]);
+        return;
+    }
+    struct conf_bindaddr *b = &p->conf->acqaddr[a.family == AF_INET6];
+    if (b->addr[0]) {
+        conf_err(p, "bindacqaddress: an %s address was already given at line %u",
+                 a.family == AF_INET6 ? "IPv6" : "IPv4", b->line);
+        return;
+    }
+    snprintf(b->addr, sizeof(b->addr), "%s", argv[0]);
+    b->line = p->line;
 }
 
 void conf_parse_minsources(struct conf_parser *p, int argc, char **argv)

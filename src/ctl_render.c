@@ -242,7 +242,7 @@ static char ctl_render_symbol(const char *state)
     } map[] = {
         {"selected", '*'},    {"combined", '+'},    {"candidate", '-'},   {"too few", '-'},
         {"falseticker", 'x'}, {"too distant", '~'}, {"unreachable", '?'}, {"unsynced", '?'},
-        {"noselect", '!'},    {"denied", '#'},
+        {"noselect", '!'},    {"denied", '#'},      {"loop", '&'},        {"orphan", '='},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].state, state) == 0)
@@ -254,6 +254,7 @@ static const char ctl_render_legend[] =
     "State: * selected (system peer)   + combined   - candidate, not combined\n"
     "       x falseticker   ~ too distant   ? unreachable or unsynchronised\n"
     "       ! noselect   # denied by the server (kiss-o'-death)\n"
+    "       & loop (synchronised to us)   = orphan peer held back\n"
     "St stratum, Poll log2 of the poll interval in seconds, Reach the last 8\n"
     "polls in octal (377: all answered), LastRx age of the last sample, Offset\n"
     "source time minus local time, Delay round trip, Jitter sample spread.\n"

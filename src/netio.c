@@ -35,6 +35,24 @@ static void netio_enable_timestamps(int fd)
     log_warnx("no kernel receive timestamps; using clock reads after recvmsg");
 }
 
+int netio_source_addr(const struct netaddr *peer, uint16_t port, struct netaddr *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = addr_to_sockaddr(peer, port, &ss);
+    uint16_t local_port;
+    int fd = socket(peer->family, SOCK_DGRAM, 0), rc = -1;
+
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
+        sl = sizeof(ss);
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+            rc = addr_from_sockaddr((struct sockaddr *)&ss, out, &local_port);
+    }
+    close(fd);
+    return rc < 0 ? -1 : 0;
+}
+
 int netio_set_rcvbuf(int fd, int bytes)
 {
     int got = 0;

@@ -31,6 +31,10 @@ struct netio_msg {
  * IPv6 sockets v6-only, asking for receive timestamps (and, when addr is
  * NULL, for destination addresses). Returns the fd, or -1 (logged). */
 int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device);
+/* The address the kernel would send from to reach peer:port (a routing
+ * lookup through a connected throwaway socket; no packet is sent). Returns
+ * 0 with *out set, or -1. */
+int netio_source_addr(const struct netaddr *peer, uint16_t port, struct netaddr *out);
 /* Ask for a receive buffer of bytes (past rmem_max when privileged), so
  * bursts are queued rather than dropped. Returns the size the kernel set. */
 int netio_set_rcvbuf(int fd, int bytes);

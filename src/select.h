@@ -49,6 +49,9 @@ struct select_params {
 enum select_status {
     SELECT_UNREACHABLE, /* not reachable: takes no part */
     SELECT_NOSELECT,    /* configured noselect: takes no part */
+    SELECT_LOOP,        /* (set by sync) synchronised to us: takes no part */
+    SELECT_ORPHAN,      /* (set by sync) orphan mode: a peer at or above the
+                         * local stratum, held back: takes no part */
     SELECT_UNSYNCED,    /* leap 3 or stratum outside 1..15: takes no part */
     SELECT_TOO_DISTANT, /* root distance above max_distance (or not finite) */
     SELECT_FALSETICKER, /* outside the majority clique */

@@ -140,6 +140,7 @@ static void service_sync_params(const struct conf *conf, struct sync_params *p)
     p->disc.max_slew_ppm = conf->maxslewrate;
     p->local_stratum = conf->local_stratum;
     p->local_delay = conf->local_delay;
+    p->local_orphan = conf->local_orphan;
 }
 
 static double service_initial_freq(const struct conf *conf)
@@ -471,6 +472,9 @@ static int service_reload_refuse(const struct conf *o, const struct conf *n, FIL
     REFUSE(!service_str_eq(o->user, n->user), LINE(user_line), "user");
     REFUSE(o->seccomp != n->seccomp, LINE(seccomp_line), "seccomp");
     REFUSE(!service_str_eq(o->pidfile, n->pidfile), LINE(pidfile_line), "pidfile");
+    for (int f = 0; f < 2; f++)
+        REFUSE(strcmp(o->acqaddr[f].addr, n->acqaddr[f].addr) != 0,
+               n->acqaddr[f].line ? n->acqaddr[f].line : o->acqaddr[f].line, "bindacqaddress");
     REFUSE(!service_str_eq(o->controlsocket, n->controlsocket) ||
                !service_str_eq(o->controlgroup, n->controlgroup),
            n->controlsocket_line ? n->controlsocket_line : n->controlgroup_line,

@@ -19,10 +19,19 @@
 /* Below this, a root dispersion is not worth advertising as smaller. */
 #define SYNC_MIN_DISPERSION 1e-6
 
+/* Why a source is held out of the normal selection. */
+enum sync_hold {
+    SYNC_USE,    /* not held */
+    SYNC_LOOPED, /* its refid is our own id: it follows us */
+    SYNC_ORPHAN, /* orphan mode: a peer at our local stratum */
+};
+
 struct sync_src {
     struct source *src; /* NULL: free slot */
     char name[64];
     uint32_t refid;
+    uint32_t own_id; /* our refid as this source sees us, 0: unknown */
+    enum sync_hold hold;
     struct timespec last_fed; /* measurement time of the last sample fed on */
     enum select_status status;
     enum select_status logged; /* last status written to the log */
@@ -118,6 +127,12 @@ int sync_add_source(struct sync *sy, struct source *src, const char *name, uint3
     return slot;
 }
 
+void sync_set_source_own_id(struct sync *sy, int index, uint32_t own_id)
+{
+    if (index >= 0 && index < sy->n && sy->srcs[index].src)
+        sy->srcs[index].own_id = own_id;
+}
+
 void sync_remove_source(struct sync *sy, int index)
 {
     if (index < 0 || index >= sy->n)
@@ -185,6 +200,21 @@ static void sync_set_status(struct sync_src *s, enum select_status st, double di
     s->logged = st;
 }
 
+/* A source advertising our own id follows us (RFC 5905's loop check; a
+ * stratum 1 refid is ASCII, not an address). In orphan mode a source at
+ * the local stratum or above is a peer serving its own clock, or one that
+ * follows such a peer (perhaps through us: a loop the refid check cannot
+ * see): not real time. */
+static enum sync_hold sync_hold_of(const struct sync *sy, const struct sync_src *s,
+                                   const struct source_estimate *e)
+{
+    if (s->own_id && e->stratum > 1 && e->refid == s->own_id)
+        return SYNC_LOOPED;
+    if (sy->p.local_orphan && sy->p.local_stratum && e->stratum >= sy->p.local_stratum)
+        return SYNC_ORPHAN;
+    return SYNC_USE;
+}
+
 static int sync_candidates(struct sync *sy, const struct timespec *now,
                            struct select_candidate *cand, struct source_estimate *est)
 {
@@ -210,6 +240,8 @@ static int sync_candidates(struct sync *sy, const struct timespec *now,
             .root_delay = est[n].root_delay, .root_dispersion = est[n].root_dispersion,
             .stratum = est[n].stratum, .leap = est[n].leap, .prefer = sp->prefer,
             .noselect = sp->noselect, .reachable = (est[n].reach & 0x07) != 0};
+        s->hold = sync_hold_of(sy, s, &est[n]);
+        cand[n].noselect |= s->hold != SYNC_USE;
         n++;
     }
     return n;
@@ -332,6 +364,52 @@ static int sync_waiting(struct sync *sy, int with_samples, int64_t mono_ns)
     return with_samples < sync_active_sources(sy) && mono_ns - sy->wait_from < SYNC_STARTUP_WAIT_NS;
 }
 
+/* Orphan mode, when nothing else is selectable: follow a peer serving its
+ * own clock at the local stratum whose id is smaller than ours (a single
+ * one is enough; never one that follows another peer, so every peer
+ * follows the elected one directly); the peer with the smallest id of all
+ * follows none and serves its own clock.
+ * Replaces *res only if such a peer is selected; the other sources keep
+ * the standing the first selection gave them. */
+static void sync_select_orphans(const struct sync *sy, const struct select_candidate *cand,
+                                int n, struct select_result *res)
+{
+    struct select_candidate c2[SYNC_MAX_SOURCES];
+    struct select_params sp = sy->p.select;
+    struct select_result r2;
+    int any = 0;
+
+    for (int k = 0; k < n; k++) {
+        const struct sync_src *s = &sy->srcs[cand[k].id];
+        int ok = s->hold == SYNC_ORPHAN && cand[k].stratum == sy->p.local_stratum &&
+                 s->own_id && s->refid < s->own_id && !source_params(s->src)->noselect;
+        c2[k] = cand[k];
+        c2[k].noselect = !ok;
+        any |= ok;
+    }
+    if (!any)
+        return;
+    sp.min_sources = 1;
+    select_run(c2, (size_t)n, &sp, sy->peer < 0 ? SELECT_ID_NONE : sy->peer, &r2);
+    if (r2.outcome != SELECT_RES_OK)
+        return;
+    for (int k = 0; k < n; k++) {
+        if (c2[k].noselect) {
+            r2.status[k] = res->status[k];
+            r2.distance[k] = res->distance[k];
+        }
+    }
+    *res = r2;
+}
+
+/* A held source shows why it takes no part. */
+static enum select_status sync_shown_status(const struct sync_src *s, enum select_status st)
+{
+    if (st != SELECT_NOSELECT || source_params(s->src)->noselect)
+        return st;
+    return s->hold == SYNC_LOOPED ? SELECT_LOOP : s->hold == SYNC_ORPHAN ? SELECT_ORPHAN : st;
+}
+
 void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
 {
     struct select_candidate cand[SYNC_MAX_SOURCES] = {{0}};
@@ -344,8 +422,12 @@ void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
         return;
     }
     select_run(cand, (size_t)n, &sy->p.select, sy->peer < 0 ? SELECT_ID_NONE : sy->peer, &res);
-    for (int k = 0; k < n; k++)
-        sync_set_status(&sy->srcs[cand[k].id], res.status[k], res.distance[k]);
+    if (res.outcome != SELECT_RES_OK && sy->p.local_orphan)
+        sync_select_orphans(sy, cand, n, &res);
+    for (int k = 0; k < n; k++) {
+        struct sync_src *s = &sy->srcs[cand[k].id];
+        sync_set_status(s, sync_shown_status(s, res.status[k]), res.distance[k]);
+    }
     sync_note_outcome(sy, res.outcome, mono_ns);
     sy->ntruechimers = res.ntruechimers;
     if (res.outcome != SELECT_RES_OK) {

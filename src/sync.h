@@ -27,6 +27,11 @@ struct sync_params {
     int local_stratum;   /* 0: no local fallback */
     double local_delay;  /* seconds without a selectable source before the
                           * local reference takes over (0: at once) */
+    int local_orphan;    /* orphan mode: sources at local_stratum or above
+                          * are peers serving their own clocks (or following
+                          * one); only one at local_stratum with a smaller
+                          * id than ours is followed, and only when nothing
+                          * else is selectable */
     double jump_threshold; /* clock-vs-monotonic disagreement that counts as
                             * a jump, s */
 };
@@ -74,6 +79,11 @@ void sync_set_params(struct sync *sy, const struct sync_params *params);
  * system peer (its IPv4 address, or a hash of the IPv6 one). Returns its
  * index, or -1 if the table is full. sync does not own src. */
 int sync_add_source(struct sync *sy, struct source *src, const char *name, uint32_t refid);
+/* Our own reference id as the source at index sees us (the address we
+ * send it requests from; 0: unknown). A source that advertises it as its
+ * refid is synchronised to us, a loop, and is never followed; in orphan
+ * mode it is what a peer's id is compared with. */
+void sync_set_source_own_id(struct sync *sy, int index, uint32_t own_id);
 /* Remove a source (it is no longer polled); indexes of others stay. */
 void sync_remove_source(struct sync *sy, int index);
 /* A source produced a new sample: select, discipline, update the server.

@@ -58,6 +58,7 @@ struct upstream {
     struct up_src srcs[UP_MAX_SOURCES];
     uint64_t tick_timer, slew_timer;
     unsigned resets; /* sync's count when the poll timers were last armed */
+    struct netaddr acq[2]; /* bindacqaddress: [0] IPv4, [1] IPv6; family 0: none */
 };
 
 static void up_poll(void *arg);
@@ -178,6 +179,32 @@ static struct up_src *up_free_slot(struct upstream *up)
     return NULL;
 }
 
+/* Whether a is a loopback address, which every daemon on the host shares. */
+static int up_is_loopback(const struct netaddr *a)
+{
+    static const uint8_t v6lo[16] = {[15] = 1};
+    return a->family == AF_INET ? a->bytes[0] == 127 : memcmp(a->bytes, v6lo, 16) == 0;
+}
+
+/* A socket for requests to a:port, from the bindacqaddress of its family
+ * if one is set; *own_id is our reference id as that source sees us (the
+ * address we send from), 0 if it cannot be known: also when the kernel
+ * picks a loopback address, shared by every daemon on the host, so that
+ * it names none of them (bindacqaddress says the address is ours). */
+static int up_open(struct upstream *up, const struct netaddr *a, uint16_t port, uint32_t *own_id)
+{
+    const struct netaddr *bind = &up->acq[a->family == AF_INET6];
+    struct netaddr from;
+    int fd = netio_open_udp(a->family, bind->family ? bind : NULL, 0, NULL);
+
+    *own_id = 0;
+    if (bind->family)
+        *own_id = up_refid(bind);
+    else if (netio_source_addr(a, port, &from) == 0 && !up_is_loopback(&from))
+        *own_id = up_refid(&from);
+    return fd;
+}
+
 static void up_add(struct up_conf *uc, const struct netaddr *a)
 {
     struct upstream *up = uc->up;
@@ -199,7 +226,8 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
         log_warnx("key %u is not in the key file: %s not added", uc->cs.key, uc->cs.host);
         return;
     }
-    int fd = netio_open_udp(a->family, NULL, 0, NULL);
+    uint32_t own_id;
+    int fd = up_open(up, a, uc->cs.port, &own_id);
     if (fd < 0)
         return;
     memset(us, 0, sizeof(*us));
@@ -221,6 +249,7 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
     us->src = source_create(&sp, up_next_seed(up));
     source_set_key(us->src, key);
     us->sync_idx = sync_add_source(up->sy, us->src, us->name, up_refid(a));
+    sync_set_source_own_id(up->sy, us->sync_idx, own_id);
     if (us->sync_idx < 0 || sched_add_fd(fd, up_readable, us) < 0) {
         log_warnx("no room for source %s", us->name);
         if (us->sync_idx >= 0)
@@ -446,6 +475,9 @@ struct upstream *upstream_create(const struct conf *conf, const struct keys *key
     up->sy = sy;
     up->clk = clk;
     up->seed = seed;
+    for (int f = 0; f < 2; f++)
+        if (conf->acqaddr[f].addr[0] && addr_parse(conf->acqaddr[f].addr, &up->acq[f]) < 0)
+            up->acq[f].family = 0; /* validated by the parser */
     for (unsigned i = 0; i < conf->n_servers; i++)
         up_conf_add(up, &conf->servers[i]);
     up_tick(up);

@@ -358,6 +358,17 @@ static void test_local_and_clock(void **state)
     assert_true(c->clock_offset == -2.5);
     assert_true(c->clock_freq_ppm == 31.25);
     assert_int_equal(c->clock_line, 2);
+    assert_int_equal(c->local_orphan, 0);
+    conf_free(c);
+    /* the options in either order; orphan mode */
+    c = parse_ok("local stratum 10 orphan delay 30\nbindacqaddress ::1\n"
+                 "bindacqaddress 127.0.0.2\n");
+    assert_int_equal(c->local_stratum, 10);
+    assert_true(c->local_delay == 30.0);
+    assert_int_equal(c->local_orphan, 1);
+    assert_string_equal(c->acqaddr[0].addr, "127.0.0.2");
+    assert_int_equal(c->acqaddr[0].line, 3);
+    assert_string_equal(c->acqaddr[1].addr, "::1");
     conf_free(c);
 
     c = parse_ok("clock virtual\n");
@@ -370,9 +381,9 @@ static void test_local_and_clock(void **state)
     assert_int_equal(c->clock_line, 1);
     conf_free(c);
 
-    parse_bad("local\n", "t.conf:1: local: missing argument (usage: local stratum N [delay SECONDS])\n");
+    parse_bad("local\n", "t.conf:1: local: missing argument (usage: local stratum N [delay SECONDS] [orphan])\n");
     parse_bad("local 10 stratum\n",
-              "t.conf:1: local: unknown option '10' (usage: local stratum N [delay SECONDS])\n");
+              "t.conf:1: local: unknown option '10' (usage: local stratum N [delay SECONDS] [orphan])\n");
     parse_bad("clock system freq 1\n", "t.conf:1: clock: options are only for 'clock virtual'\n");
     parse_bad("clock virtual freq 1 offset\n",
               "t.conf:1: clock virtual: option 'offset' needs a value\n");

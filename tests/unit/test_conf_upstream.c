@@ -117,10 +117,14 @@ static void test_discipline_errors(void **state)
     parse_bad("maxdistance 20\n", "t.conf:1: maxdistance: 20 is out of range (0.001..16)\n");
     parse_bad("driftfile drift\n", "t.conf:1: driftfile: 'drift' is not an absolute path\n");
     parse_bad("driftfile /a\ndriftfile /b\n", "t.conf:2: driftfile: already set at line 1\n");
-    parse_bad("local stratum 10 delay\n",
-              "t.conf:1: local: unknown option 'delay' (usage: local stratum N [delay SECONDS])\n");
+    parse_bad("local stratum 10 delay\n", "t.conf:1: local: option 'delay' needs a value\n");
     parse_bad("local stratum 10 wait 5\n",
-              "t.conf:1: local: unknown option 'wait' (usage: local stratum N [delay SECONDS])\n");
+              "t.conf:1: local: unknown option 'wait' (expected delay or orphan)\n");
+    parse_bad("local stratum 10 orphan orphan\n", "t.conf:1: local: option 'orphan' given twice\n");
+    parse_bad("bindacqaddress 127.0.0.1\nbindacqaddress 127.0.0.2\n",
+              "t.conf:2: bindacqaddress: an IPv4 address was already given at line 1\n");
+    parse_bad("bindacqaddress eth0\n",
+              "t.conf:1: bindacqaddress: 'eth0' is not a numeric IPv4 or IPv6 address\n");
     parse_bad("local stratum 10 delay -5\n",
               "t.conf:1: local delay: -5 is out of range (0..10000000)\n");
 }

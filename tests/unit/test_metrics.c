@@ -110,6 +110,8 @@ static const char golden_metrics[] =
     "# TYPE tempus_source_state gauge\n"
     "tempus_source_state{source=\"ntp1.example:123\",state=\"unreachable\"} 0\n"
     "tempus_source_state{source=\"ntp1.example:123\",state=\"noselect\"} 0\n"
+    "tempus_source_state{source=\"ntp1.example:123\",state=\"loop\"} 0\n"
+    "tempus_source_state{source=\"ntp1.example:123\",state=\"orphan\"} 0\n"
     "tempus_source_state{source=\"ntp1.example:123\",state=\"unsynced\"} 0\n"
     "tempus_source_state{source=\"ntp1.example:123\",state=\"too distant\"} 0\n"
     "tempus_source_state{source=\"ntp1.example:123\",state=\"falseticker\"} 0\n"
@@ -120,6 +122,8 @@ static const char golden_metrics[] =
     "tempus_source_state{source=\"ntp1.example:123\",state=\"denied\"} 0\n"
     "tempus_source_state{source=\"ntp2.example:123\",state=\"unreachable\"} 1\n"
     "tempus_source_state{source=\"ntp2.example:123\",state=\"noselect\"} 0\n"
+    "tempus_source_state{source=\"ntp2.example:123\",state=\"loop\"} 0\n"
+    "tempus_source_state{source=\"ntp2.example:123\",state=\"orphan\"} 0\n"
     "tempus_source_state{source=\"ntp2.example:123\",state=\"unsynced\"} 0\n"
     "tempus_source_state{source=\"ntp2.example:123\",state=\"too distant\"} 0\n"
     "tempus_source_state{source=\"ntp2.example:123\",state=\"falseticker\"} 0\n"
@@ -490,12 +494,12 @@ static void test_states(void **state)
     char *got = render("record=\"source\"\nname=\"d\"\nstate=\"denied\"\n\n"
                        "record=\"source\"\nname=\"w\"\nstate=\"warming up\"\n\n");
     /* every known state once per source, the current one at 1 */
-    assert_int_equal(count(got, "tempus_source_state{source=\"d\""), 10);
+    assert_int_equal(count(got, "tempus_source_state{source=\"d\""), 12);
     assert_int_equal(count(got, "tempus_source_state{source=\"d\",state=\"denied\"} 1\n"), 1);
     assert_int_equal(count(got, "tempus_source_state{source=\"d\",state=\"falseticker\"} 0\n"), 1);
     assert_int_equal(count(got, "} 1\n"), 2);
     /* a state this version does not know still shows, at 1 */
-    assert_int_equal(count(got, "tempus_source_state{source=\"w\""), 11);
+    assert_int_equal(count(got, "tempus_source_state{source=\"w\""), 13);
     assert_int_equal(count(got, "tempus_source_state{source=\"w\",state=\"warming up\"} 1\n"), 1);
     assert_int_equal(count(got, "tempus_source_selected{source=\"d\"} 0\n"), 1);
     assert_int_equal(count(got, "tempus_source_selected{source=\"w\"} 0\n"), 1);

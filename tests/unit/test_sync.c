@@ -61,8 +61,8 @@ struct world {
     struct upstream_fake up[NSRV];
 };
 
-static void world_init(struct world *w, const double *offsets, int local_stratum,
-                       double local_delay)
+static void world_init_orphan(struct world *w, const double *offsets, int local_stratum,
+                              double local_delay, int orphan)
 {
     struct ratelimit_params rp = {.enabled = 0};
     struct sync_params sp;
@@ -79,6 +79,7 @@ static void world_init(struct world *w, const double *offsets, int local_stratum
     sp.disc.makestep_limit = -1;
     sp.local_stratum = local_stratum;
     sp.local_delay = local_delay;
+    sp.local_orphan = orphan;
     w->sy = sync_create(&sp, w->clk, w->our_srv, 0.0);
     for (int i = 0; i < NSRV && offsets; i++) {
         struct upstream_fake *u = &w->up[i];
@@ -95,6 +96,28 @@ static void world_init(struct world *w, const double *offsets, int local_stratum
         snprintf(name, sizeof(name), "up%d", i);
         assert_true(sync_add_source(w->sy, u->src, name, 0x7f000001u + (uint32_t)i) >= 0);
     }
+}
+
+static void world_init(struct world *w, const double *offsets, int local_stratum,
+                       double local_delay)
+{
+    world_init_orphan(w, offsets, local_stratum, local_delay, 0);
+}
+
+/* What upstream i advertises: stratum and refid. */
+static void set_upstream_ref(struct world *w, int i, int stratum, uint32_t refid)
+{
+    struct server_ref ref = {.synced = 1, .stratum = stratum, .refid = refid};
+    server_set_ref(w->up[i].srv, &ref);
+}
+
+static enum select_status status_of(struct world *w, int i)
+{
+    struct sync_source_info si;
+    struct timespec now;
+    clock_now(w->clk, &now);
+    sync_get_source(w->sy, i, &now, &si);
+    return si.status;
 }
 
 static void world_free(struct world *w)
@@ -312,6 +335,109 @@ static void test_jump_detected(void **state)
     world_free(&w);
 }
 
+/* A source whose refid is our own id is synchronised to us: never
+ * followed, shown as a loop, while the others are used as usual. */
+static void test_loop_rejected(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    struct world w;
+    struct sync_state st;
+    struct timespec now;
+
+    world_init(&w, offs, 0, 0);
+    for (int i = 0; i < NSRV; i++)
+        sync_set_source_own_id(w.sy, i, 0x0a000005u);
+    set_upstream_ref(&w, 0, 2, 0x0a000005u); /* up0 follows us */
+    run_rounds(&w, 6);
+    clock_now(w.clk, &now);
+    sync_get_state(w.sy, &now, &st);
+    assert_int_equal(st.synced, 1);
+    assert_true(st.system_peer == 1 || st.system_peer == 2);
+    assert_int_equal(status_of(&w, 0), SELECT_LOOP);
+    assert_string_equal(select_status_name(SELECT_LOOP), "loop");
+    /* the same refid from a stratum 1 source is an ASCII code, not us */
+    set_upstream_ref(&w, 0, 1, 0x0a000005u);
+    run_rounds(&w, 4);
+    assert_true(status_of(&w, 0) >= SELECT_CANDIDATE);
+    world_free(&w);
+}
+
+/* Orphan mode: three peers serving their own clocks at our local stratum
+ * 10. We follow the one peer whose id is smaller than ours; the others are
+ * held back. The peer with the smallest id of all follows no one and
+ * serves its own clock after the delay. */
+static void test_orphan_election(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    static const uint32_t own[2] = {0x7f000002u, 0x7f000000u};
+    struct world w;
+    struct sync_state st;
+    struct timespec now;
+
+    for (int c = 0; c < 2; c++) {
+        world_init_orphan(&w, offs, 10, 30.0, 1);
+        for (int i = 0; i < NSRV; i++) {
+            set_upstream_ref(&w, i, 10, ntp_wire_refid_ascii("LOCL"));
+            sync_set_source_own_id(w.sy, i, own[c]); /* source ids 0x7f000001.. */
+        }
+        /* up2 follows another peer (a child): never followed, even when up0
+         * is not eligible */
+        set_upstream_ref(&w, 2, 11, 0x7f000004u);
+        run_rounds(&w, 25);
+        clock_now(w.clk, &now);
+        sync_get_state(w.sy, &now, &st);
+        assert_int_equal(status_of(&w, 1), SELECT_ORPHAN);
+        assert_int_equal(status_of(&w, 2), SELECT_ORPHAN);
+        if (c == 0) { /* up0 (0x7f000001) is smaller than us: followed */
+            assert_int_equal(st.synced, 1);
+            assert_int_equal(st.system_peer, 0);
+            assert_int_equal(st.stratum, 11);
+            assert_int_equal(status_of(&w, 0), SELECT_SELECTED);
+        } else { /* we are the smallest: our own clock at stratum 10 */
+            assert_int_equal(st.synced, 0);
+            assert_int_equal(st.local, 1);
+            assert_int_equal(server_get_ref(w.our_srv)->stratum, 10);
+            assert_int_equal(status_of(&w, 0), SELECT_ORPHAN);
+        }
+        world_free(&w);
+    }
+}
+
+/* Orphan peers never outvote real time: with a stratum 1 source reachable
+ * it is followed and the peers are held back; without orphan mode a
+ * stratum 10 source is an ordinary source. */
+static void test_orphan_real_time_first(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    struct world w;
+    struct sync_state st;
+    struct timespec now;
+
+    for (int orphan = 1; orphan >= 0; orphan--) {
+        world_init_orphan(&w, offs, 10, 30.0, orphan);
+        for (int i = 0; i < NSRV; i++)
+            sync_set_source_own_id(w.sy, i, 0x7f000009u);
+        set_upstream_ref(&w, 0, 10, ntp_wire_refid_ascii("LOCL"));
+        set_upstream_ref(&w, 1, 11, 0x7f000001u); /* follows up0 */
+        run_rounds(&w, 8);
+        clock_now(w.clk, &now);
+        sync_get_state(w.sy, &now, &st);
+        assert_int_equal(st.synced, 1);
+        if (orphan) {
+            assert_int_equal(st.system_peer, 2);
+            assert_int_equal(st.stratum, 2);
+            assert_int_equal(status_of(&w, 0), SELECT_ORPHAN);
+            assert_int_equal(status_of(&w, 1), SELECT_ORPHAN);
+        } else {
+            assert_true(status_of(&w, 0) >= SELECT_CANDIDATE);
+        }
+        world_free(&w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +447,9 @@ int main(void)
         cmocka_unit_test(test_local_only),
         cmocka_unit_test(test_unsynchronised_without_local),
         cmocka_unit_test(test_jump_detected),
+        cmocka_unit_test(test_loop_rejected),
+        cmocka_unit_test(test_orphan_election),
+        cmocka_unit_test(test_orphan_real_time_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
