@@ -365,6 +365,17 @@ static void parse_port(struct conf_parser *p, int argc, char **argv)
     p->conf->port_line = p->line;
 }
 
+static void parse_serverbatch(struct conf_parser *p, int argc, char **argv)
+{
+    long v;
+
+    (void)argc;
+    if (conf_long(p, "serverbatch", argv[0], 1, 64, &v) < 0)
+        return;
+    p->conf->serverbatch = (unsigned)v;
+    p->conf->serverbatch_line = p->line;
+}
+
 static void parse_ratelimit(struct conf_parser *p, int argc, char **argv)
 {
     static const struct conf_opt opts[] = {{"interval", 1}, {"burst", 1}, {"leak", 1}, {"kod", 0}};
@@ -454,6 +465,7 @@ static const struct directive directives[] = {
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
     {"server", conf_parse_server, 1, 12, 1,
      "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},
+    {"serverbatch", parse_serverbatch, 1, 1, 0, "serverbatch N"},
     {"trustedkeys", conf_parse_trustedkeys, 1, 16, 1, "trustedkeys ID [ID ...]"},
     {"user", parse_user, 1, 1, 0, "user NAME"},
 };
@@ -611,6 +623,7 @@ struct conf *conf_defaults(void)
 
     c->path = NULL;
     c->port = 123;
+    c->serverbatch = CONF_SERVERBATCH_DEFAULT;
     c->ratelimit.enabled = 1;
     c->ratelimit.interval = 3;
     c->ratelimit.burst = 8;

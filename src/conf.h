@@ -38,11 +38,16 @@ struct conf_server {
     unsigned line;
 };
 
+/* Requests a server socket takes per recvmmsg unless serverbatch says. */
+#define CONF_SERVERBATCH_DEFAULT 32
+
 struct conf {
     char *path; /* file the config was read from */
 
     uint16_t port; /* server port, default 123; 0 disables serving */
     unsigned port_line;
+    unsigned serverbatch; /* requests per recvmmsg, 1..64; 1: recvmsg/sendmsg */
+    unsigned serverbatch_line;
     struct conf_bindaddr *bindaddrs; /* empty: listen on all addresses */
     unsigned n_bindaddrs;
     char binddevice[16]; /* "" = any interface */

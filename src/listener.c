@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include "listener.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,43 +24,100 @@ struct listener {
     unsigned n;
     struct server *srv;
     struct clock *clk;
+    unsigned batch; /* datagrams per recvmmsg; 1: recvmsg/sendmsg */
+    /* batch buffers: requests in, replies out (a reply is never longer) */
+    struct netio_msg msg[NETIO_BATCH_MAX];
+    uint8_t in[NETIO_BATCH_MAX][NTP_MAX_PACKET];
+    uint8_t out[NETIO_BATCH_MAX][NTP_MAX_PACKET];
 };
 
-static void listener_serve_one(struct listener *l, int fd, struct netio_msg *m)
+/* The server's verdict on one received datagram; the reply goes to reply. */
+static enum server_verdict listener_handle(struct listener *l, const struct netio_msg *m,
+                                           uint8_t *reply, size_t *rlen)
 {
-    uint8_t reply[NTP_MAX_PACKET];
-    struct timespec rx, tx;
-    size_t rlen;
+    struct timespec rx;
 
     if (m->len == 0)
-        return;
+        return SERVER_DROP;
     if (m->have_ts)
         clock_from_kernel(l->clk, &m->rx_kernel, &rx);
     else
         clock_now(l->clk, &rx);
-    enum server_verdict v = server_handle(l->srv, m->buf, m->len, &m->peer, &rx,
-                                          sched_wake_ns(), reply, sizeof(reply), &rlen);
+    return server_handle(l->srv, m->buf, m->len, &m->peer, &rx, sched_wake_ns(), reply,
+                         NTP_MAX_PACKET, rlen);
+}
+
+/* Transmit time as late as possible, and the MAC (if any) over it.
+ * Returns 0 if the reply is ready to go. */
+static int listener_finish(struct listener *l, enum server_verdict v, uint8_t *reply,
+                           size_t rlen)
+{
+    struct timespec tx;
+
     if (v == SERVER_DROP)
-        return;
-    /* Transmit time as late as possible, and the MAC (if any) over it. */
+        return -1;
     if (v == SERVER_REPLY)
         clock_now(l->clk, &tx);
-    if (server_finish(l->srv, v, reply, rlen, v == SERVER_REPLY ? &tx : NULL) < 0)
-        return;
-    netio_send(fd, m, reply, rlen);
+    return server_finish(l->srv, v, reply, rlen, v == SERVER_REPLY ? &tx : NULL);
+}
+
+/* The portable path: one recvmsg and one sendmsg per request. */
+static void listener_readable_single(struct listener *l, int fd)
+{
+    uint8_t buf[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    struct netio_msg m = {.buf = buf, .cap = sizeof(buf)};
+    size_t rlen = 0;
+
+    for (int i = 0; i < LISTENER_BATCH; i++) {
+        if (netio_recv(fd, &m) <= 0)
+            return;
+        enum server_verdict v = listener_handle(l, &m, reply, &rlen);
+        if (listener_finish(l, v, reply, rlen) == 0)
+            netio_send(fd, &m, reply, rlen);
+    }
+}
+
+/* One recvmmsg of up to l->batch requests, one sendmmsg of the replies;
+ * each reply is stamped and signed just before the send. Returns how many
+ * requests came, or -1 when the kernel has no recvmmsg. */
+static int listener_batch_once(struct listener *l, int fd)
+{
+    enum server_verdict v[NETIO_BATCH_MAX];
+    size_t rlen[NETIO_BATCH_MAX];
+    struct netio_out out[NETIO_BATCH_MAX];
+    unsigned nout = 0;
+    int k = netio_recv_batch(fd, l->msg, l->batch);
+
+    if (k < 0)
+        return errno == ENOSYS ? -1 : 0;
+    for (int i = 0; i < k; i++)
+        v[i] = listener_handle(l, &l->msg[i], l->out[i], &rlen[i]);
+    for (int i = 0; i < k; i++)
+        if (listener_finish(l, v[i], l->out[i], rlen[i]) == 0)
+            out[nout++] = (struct netio_out){&l->msg[i], l->out[i], rlen[i]};
+    if (nout && netio_send_batch(fd, out, nout) < 0)
+        for (unsigned i = 0; i < nout; i++)
+            netio_send(fd, out[i].to, out[i].buf, out[i].len);
+    return k;
 }
 
 static void listener_readable(int fd, void *arg)
 {
     struct listener *l = arg;
-    uint8_t buf[NTP_MAX_PACKET];
-    struct netio_msg m = {.buf = buf, .cap = sizeof(buf)};
 
-    for (int i = 0; i < LISTENER_BATCH; i++) {
-        if (netio_recv(fd, &m) <= 0)
+    for (unsigned done = 0; l->batch > 1 && done < LISTENER_BATCH;) {
+        int k = listener_batch_once(l, fd);
+        if (k < 0) {
+            log_warnx("no recvmmsg here: serving with recvmsg/sendmsg (serverbatch 1)");
+            l->batch = 1;
+            break;
+        }
+        if ((unsigned)k < l->batch)
             return;
-        listener_serve_one(l, fd, &m);
+        done += (unsigned)k;
     }
+    if (l->batch == 1)
+        listener_readable_single(l, fd);
 }
 
 static int listener_add(struct listener *l, int family, const struct netaddr *addr,
@@ -85,6 +143,9 @@ struct listener *listener_open(const struct conf *conf, struct server *srv, stru
     struct listener *l = mem_zalloc(sizeof(*l));
     l->srv = srv;
     l->clk = clk;
+    listener_set_batch(l, conf->serverbatch);
+    for (unsigned i = 0; i < NETIO_BATCH_MAX; i++)
+        l->msg[i] = (struct netio_msg){.buf = l->in[i], .cap = sizeof(l->in[i])};
     if (conf->port == 0)
         return l;
     for (unsigned i = 0; i < conf->n_bindaddrs; i++) {
@@ -114,6 +175,11 @@ void listener_close(struct listener *l)
         close(l->fds[i]);
     }
     free(l);
+}
+
+void listener_set_batch(struct listener *l, unsigned batch)
+{
+    l->batch = batch < 1 ? 1 : batch > NETIO_BATCH_MAX ? NETIO_BATCH_MAX : batch;
 }
 
 unsigned listener_count(const struct listener *l)

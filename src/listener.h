@@ -8,7 +8,10 @@
 
 /* The server's sockets in the event loop: read each datagram, timestamp it,
  * let server_handle decide, stamp the transmit time as late as possible
- * (then sign, when the request was authenticated: server_finish) and send. */
+ * (then sign, when the request was authenticated: server_finish) and send.
+ * With a batch above 1, requests come and replies go in batches of up to
+ * that many (recvmmsg/sendmmsg), each reply stamped just before the send;
+ * where the kernel has no recvmmsg it falls back to one at a time. */
 struct listener;
 
 /* Open the sockets conf asks for (bindaddress list, or any IPv4 and IPv6
@@ -18,6 +21,9 @@ struct listener;
 struct listener *listener_open(const struct conf *conf, struct server *srv, struct clock *clk);
 /* Unregister and close every socket. */
 void listener_close(struct listener *l);
+/* Datagrams per recvmmsg/sendmmsg from now on (serverbatch; 1..64): 1 is
+ * the portable recvmsg/sendmsg path. */
+void listener_set_batch(struct listener *l, unsigned batch);
 /* Number of open sockets. */
 unsigned listener_count(const struct listener *l);
 

@@ -179,6 +179,19 @@ static void netio_parse_cmsg(struct msghdr *mh, struct netio_msg *m)
     }
 }
 
+/* Fill m from a received message of n bytes. */
+static void netio_took(struct msghdr *mh, size_t n, struct netio_msg *m)
+{
+    m->len = n;
+    m->have_ts = m->have_local = 0;
+    m->ifindex = 0;
+    /* A truncated datagram was longer than any NTP packet we accept. */
+    if ((mh->msg_flags & MSG_TRUNC) ||
+        addr_from_sockaddr((struct sockaddr *)mh->msg_name, &m->peer, &m->peer_port) < 0)
+        m->len = 0;
+    netio_parse_cmsg(mh, m);
+}
+
 int netio_recv(int fd, struct netio_msg *m)
 {
     struct sockaddr_storage ss;
@@ -198,14 +211,7 @@ int netio_recv(int fd, struct netio_msg *m)
         log_debug("recvmsg: %s", strerror(errno));
         return -1;
     }
-    m->len = (size_t)n;
-    m->have_ts = m->have_local = 0;
-    m->ifindex = 0;
-    /* A truncated datagram was longer than any NTP packet we accept. */
-    if ((mh.msg_flags & MSG_TRUNC) || addr_from_sockaddr((struct sockaddr *)&ss, &m->peer,
-                                                         &m->peer_port) < 0)
-        m->len = 0;
-    netio_parse_cmsg(&mh, m);
+    netio_took(&mh, (size_t)n, m);
     return 1;
 }
 
@@ -256,4 +262,72 @@ int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len
         return -1;
     }
     return 0;
+}
+
+/* Space for one datagram's control messages, aligned for cmsghdr. */
+union netio_cbuf {
+    char buf[NETIO_CMSG_SPACE];
+    struct cmsghdr align;
+};
+
+int netio_recv_batch(int fd, struct netio_msg *m, unsigned n)
+{
+    struct mmsghdr mm[NETIO_BATCH_MAX];
+    struct iovec iov[NETIO_BATCH_MAX];
+    struct sockaddr_storage ss[NETIO_BATCH_MAX];
+    union netio_cbuf cb[NETIO_BATCH_MAX];
+
+    n = n > NETIO_BATCH_MAX ? NETIO_BATCH_MAX : n;
+    for (unsigned i = 0; i < n; i++) {
+        iov[i] = (struct iovec){m[i].buf, m[i].cap};
+        mm[i].msg_hdr = (struct msghdr){.msg_name = &ss[i], .msg_namelen = sizeof(ss[i]),
+                                        .msg_iov = &iov[i], .msg_iovlen = 1,
+                                        .msg_control = cb[i].buf,
+                                        .msg_controllen = sizeof(cb[i].buf)};
+        mm[i].msg_len = 0;
+    }
+    int got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+    if (got < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return 0;
+        log_debug("recvmmsg: %s", strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < got; i++)
+        netio_took(&mm[i].msg_hdr, mm[i].msg_len, &m[i]);
+    return got;
+}
+
+int netio_send_batch(int fd, const struct netio_out *out, unsigned n)
+{
+    struct mmsghdr mm[NETIO_BATCH_MAX];
+    struct iovec iov[NETIO_BATCH_MAX];
+    struct sockaddr_storage ss[NETIO_BATCH_MAX];
+    union netio_cbuf cb[NETIO_BATCH_MAX];
+    unsigned done = 0, sent = 0;
+
+    n = n > NETIO_BATCH_MAX ? NETIO_BATCH_MAX : n;
+    for (unsigned i = 0; i < n; i++) {
+        const struct netio_msg *m = out[i].to;
+        iov[i] = (struct iovec){(void *)out[i].buf, out[i].len};
+        mm[i].msg_hdr = (struct msghdr){.msg_name = &ss[i], .msg_iov = &iov[i], .msg_iovlen = 1};
+        mm[i].msg_hdr.msg_namelen = addr_to_sockaddr(&m->peer, m->peer_port, &ss[i]);
+        if (m->have_local && m->local.family == m->peer.family) {
+            mm[i].msg_hdr.msg_control = cb[i].buf;
+            mm[i].msg_hdr.msg_controllen = netio_src_cmsg(m, cb[i].buf, sizeof(cb[i].buf));
+        }
+    }
+    while (done < n) {
+        int k = sendmmsg(fd, mm + done, n - done, 0);
+        if (k < 0 && done == 0 && sent == 0 && errno == ENOSYS)
+            return -1;
+        if (k <= 0) { /* the datagram at done was refused: drop it */
+            log_debug("sendmmsg: %s", strerror(errno));
+            done++;
+            continue;
+        }
+        done += (unsigned)k;
+        sent += (unsigned)k;
+    }
+    return (int)sent;
 }

@@ -44,6 +44,26 @@ int netio_recv(int fd, struct netio_msg *m);
 /* Send len bytes of buf to m->peer:m->peer_port, from m->local when
  * m->have_local. Returns 0 or -1. */
 int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len);
+/* Batched I/O with Linux recvmmsg/sendmmsg: the fast path the server uses
+ * with `serverbatch` above 1. The single calls above are the portable path,
+ * and what a caller falls back to when these fail with ENOSYS. */
+#define NETIO_BATCH_MAX 64
+/* Receive up to n (<= NETIO_BATCH_MAX) datagrams into m[0..n) (buf and cap
+ * of each set by the caller) in one call. Returns how many, each filled as
+ * netio_recv fills one; 0 if nothing is waiting; -1 on an error (errno
+ * kept). */
+int netio_recv_batch(int fd, struct netio_msg *m, unsigned n);
+/* One datagram to send: len bytes of buf to to->peer, from to->local when
+ * to->have_local. */
+struct netio_out {
+    const struct netio_msg *to;
+    const uint8_t *buf;
+    size_t len;
+};
+/* Send out[0..n) (n <= NETIO_BATCH_MAX) in as few calls as the kernel
+ * allows; a datagram it refuses is dropped and the rest still go. Returns
+ * how many were sent, or -1 if the call itself failed (errno kept). */
+int netio_send_batch(int fd, const struct netio_out *out, unsigned n);
 /* Which kind of receive timestamp the socket got: "SO_TIMESTAMPING",
  * "SO_TIMESTAMPNS", "SO_TIMESTAMP" or "none". */
 const char *netio_ts_kind(int fd);

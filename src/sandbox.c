@@ -46,11 +46,15 @@ static const int sandbox_calls[] = {
     SCMP_SYS(sendmsg),
     SCMP_SYS(recvfrom),
     SCMP_SYS(sendto),
+    /* The server's batches (serverbatch > 1: listener.c through netio.c);
+     * sendmmsg is also getaddrinfo's, below. */
+    SCMP_SYS(recvmmsg),
     SCMP_SYS(fcntl),
     SCMP_SYS(close),
     /* getaddrinfo in the resolver threads: A and AAAA queries sent
-     * together, a DNS answer too long for UDP fetched over TCP, and the
-     * host name read to complete the resolv.conf defaults. */
+     * together (and the server's reply batches), a DNS answer too long for
+     * UDP fetched over TCP, and the host name read to complete the
+     * resolv.conf defaults. */
     SCMP_SYS(sendmmsg),
     SCMP_SYS(writev),
     SCMP_SYS(uname),

@@ -597,6 +597,8 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->metrics_acl = nx->metrics_acl;
     service_sync_params(nc, &sp);
     sync_set_params(sv->sy, &sp);
+    if (sv->lis)
+        listener_set_batch(sv->lis, nc->serverbatch);
     /* Server and sources move to the new keys before the old ones go. */
     server_set_auth(sv->srv, nx->keys, nc->trustedkeys, nc->n_trustedkeys);
     upstream_reconfigure(sv->up, nc, nx->keys);

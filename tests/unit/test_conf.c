@@ -96,6 +96,10 @@ static void test_every_directive_known(void **state)
         "abuselog 1",     "allow all", "bindaddress ::1", "binddevice lo", "clientloglimit 4096",
         "clock system",   "deny all",  "local stratum 1", "log stderr",    "loglevel debug",
         "pidfile /x.pid", "port 1",    "ratelimit",       "user nobody",
+        "bindacqaddress 127.0.0.1", "serverbatch 1", "server a.example", "pool p.example",
+        "minsources 1", "makestep 1 1", "maxchange 1", "maxdistance 1", "maxslewrate 1",
+        "driftfile /d", "keyfile /k", "keyfile /k\ntrustedkeys 1", "metrics 127.0.0.1:9123",
+        "metricsallow all", "controlsocket /s", "seccomp on",
     };
     (void)state;
     for (size_t i = 0; i < NELEM(lines); i++)

@@ -197,7 +197,7 @@ static int udp_fail(int code, const char *what)
 }
 
 /* A UDP exchange on loopback through netio.c, as the server does it.
- * Returns 0, or the step that failed (20-25), saying why on stderr. */
+ * Returns 0, or the step that failed (20-26), saying why on stderr. */
 static int udp_round_trip(void)
 {
     struct netaddr lo;
@@ -224,6 +224,11 @@ static int udp_round_trip(void)
     if (kernel_stamps && !m.have_ts)
         return udp_fail(25, "no kernel receive stamp");
     kernel_stamps = m.have_ts;
+    /* the server's batches: recvmmsg and sendmmsg */
+    struct netio_out o = {&m, out, sizeof(out)};
+    if (netio_send_batch(fd, &o, 1) != 1 || poll(&p, 1, 2000) != 1 ||
+        netio_recv_batch(fd, &m, 1) != 1 || m.len != sizeof(out))
+        return udp_fail(26, "batched send and receive");
     return close(fd);
 }
 
