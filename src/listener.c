@@ -37,6 +37,7 @@ static enum server_verdict listener_handle(struct listener *l, const struct neti
 {
     struct timespec rx;
 
+    *rlen = 0;
     if (m->len == 0)
         return SERVER_DROP;
     if (m->have_ts)
