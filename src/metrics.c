@@ -159,6 +159,9 @@ static const struct metrics_family metrics_families[] = {
      "Memory of the rate limiting table."},
     {"serverinfo", "ratelimit", "tempus_server_ratelimit_enabled", "gauge", METRICS_PLAIN,
      "1 if rate limiting is on."},
+
+    {"recent", "uptime", "tempus_uptime_seconds", "gauge", METRICS_PLAIN,
+     "Seconds since the daemon started (a drop is a restart)."},
 };
 
 #define METRICS_NFAMILIES (sizeof(metrics_families) / sizeof(metrics_families[0]))
@@ -171,7 +174,7 @@ static const struct {
 } metrics_kinds[] = {
     {"tracking", NULL, NULL},          {"source", "source", "name"},
     {"sourcestats", "source", "name"}, {"serverstats", "family", "family"},
-    {"serverinfo", NULL, NULL},
+    {"serverinfo", NULL, NULL},        {"recent", NULL, NULL},
 };
 
 #define METRICS_NKINDS (sizeof(metrics_kinds) / sizeof(metrics_kinds[0]))

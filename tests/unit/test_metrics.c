@@ -40,6 +40,8 @@ static const char golden_records[] =
     "ratelimited=0\nkod=0\nmalformed=1\nwrong_mode=0\ncontrol=0\nauth_dropped=0\n\n"
     "record=\"serverinfo\"\nclients=12\nclients_capacity=65536\n"
     "table_bytes=4194304\nratelimit=1\n\n"
+    "record=\"recent\"\nuptime=86400.5\nwindow=3590\nreceived_ipv4=7\ndenied_ipv4=1\n"
+    "received_ipv6=0\ndenied_ipv6=0\npeer_changes=0\nsteps=0\n\n"
     "record=\"client\"\naddress=\"192.0.2.7\"\nrequests=5\ndrops=0\nkods=0\n"
     "last_seen=1.5\n\n"
     "record=\"result\"\nok=1\nmessage=\"fine\"\n\n";
@@ -270,7 +272,10 @@ static const char golden_metrics[] =
     "tempus_server_client_table_bytes 4194304\n"
     "# HELP tempus_server_ratelimit_enabled 1 if rate limiting is on.\n"
     "# TYPE tempus_server_ratelimit_enabled gauge\n"
-    "tempus_server_ratelimit_enabled 1\n";
+    "tempus_server_ratelimit_enabled 1\n"
+    "# HELP tempus_uptime_seconds Seconds since the daemon started (a drop is a restart).\n"
+    "# TYPE tempus_uptime_seconds gauge\n"
+    "tempus_uptime_seconds 86400.5\n";
 
 /* Render a payload of records (copied: parsing works in place); the caller
  * frees the text. */
@@ -331,8 +336,8 @@ static void test_one_header_per_family(void **state)
         assert_int_equal(count(got, line), 1);
         p++;
     }
-    assert_int_equal(count(got, "# TYPE "), 56); /* all families */
-    assert_int_equal(count(got, "# HELP "), 56);
+    assert_int_equal(count(got, "# TYPE "), 57); /* all families */
+    assert_int_equal(count(got, "# HELP "), 57);
     free(got);
 }
 
