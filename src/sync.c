@@ -23,7 +23,7 @@
 enum sync_hold {
     SYNC_USE,    /* not held */
     SYNC_LOOPED, /* its refid is our own id: it follows us */
-    SYNC_ORPHAN, /* orphan mode: a peer at our local stratum */
+    SYNC_ORPHAN, /* orphan mode: a peer at or above our local stratum */
 };
 
 struct sync_src {
