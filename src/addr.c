@@ -146,6 +146,15 @@ int addr_in_subnet(const struct netaddr *addr, const struct netsubnet *subnet)
     return ((addr->bytes[full] ^ subnet->addr.bytes[full]) & mask) == 0;
 }
 
+int addr_is_loopback(const struct netaddr *addr)
+{
+    static const uint8_t v6lo[16] = {[15] = 1};
+
+    if (addr->family == AF_INET)
+        return addr->bytes[0] == 127;
+    return addr->family == AF_INET6 && memcmp(addr->bytes, v6lo, 16) == 0;
+}
+
 int addr_equal(const struct netaddr *a, const struct netaddr *b)
 {
     return a->family == b->family && memcmp(a->bytes, b->bytes, addr_len(a)) == 0;

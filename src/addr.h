@@ -34,6 +34,9 @@ int addr_parse(const char *s, struct netaddr *out);
 int addr_parse_subnet(const char *s, struct netsubnet *out);
 /* Whether addr lies inside subnet (families must be equal). */
 int addr_in_subnet(const struct netaddr *addr, const struct netsubnet *subnet);
+/* Whether addr is a loopback address (127.0.0.0/8 or ::1), which every
+ * process on the host shares. */
+int addr_is_loopback(const struct netaddr *addr);
 /* Whether two addresses are equal. */
 int addr_equal(const struct netaddr *a, const struct netaddr *b);
 /* Format addr into buf (size >= ADDR_STRLEN); returns buf. */

@@ -291,17 +291,14 @@ static int lint_wide(const struct netsubnet *sn)
 /* Whether every address the daemon listens on is loopback. */
 static int lint_loopback_only(const struct conf *c)
 {
-    struct netsubnet lo4, lo6;
     struct netaddr a;
 
     if (strcmp(c->binddevice, "lo") == 0)
         return 1;
-    if (c->n_bindaddrs == 0 || addr_parse_subnet("127.0.0.0/8", &lo4) < 0 ||
-        addr_parse_subnet("::1/128", &lo6) < 0)
+    if (c->n_bindaddrs == 0)
         return 0;
     for (unsigned i = 0; i < c->n_bindaddrs; i++)
-        if (addr_parse(c->bindaddrs[i].addr, &a) < 0 ||
-            !addr_in_subnet(&a, a.family == AF_INET ? &lo4 : &lo6))
+        if (addr_parse(c->bindaddrs[i].addr, &a) < 0 || !addr_is_loopback(&a))
             return 0;
     return 1;
 }

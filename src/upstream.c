@@ -179,13 +179,6 @@ static struct up_src *up_free_slot(struct upstream *up)
     return NULL;
 }
 
-/* Whether a is a loopback address, which every daemon on the host shares. */
-static int up_is_loopback(const struct netaddr *a)
-{
-    static const uint8_t v6lo[16] = {[15] = 1};
-    return a->family == AF_INET ? a->bytes[0] == 127 : memcmp(a->bytes, v6lo, 16) == 0;
-}
-
 /* A socket for requests to a:port, from the bindacqaddress of its family
  * if one is set; *own_id is our reference id as that source sees us (the
  * address we send from), 0 if it cannot be known: also when the kernel
@@ -200,7 +193,7 @@ static int up_open(struct upstream *up, const struct netaddr *a, uint16_t port, 
     *own_id = 0;
     if (bind->family)
         *own_id = up_refid(bind);
-    else if (netio_source_addr(a, port, &from) == 0 && !up_is_loopback(&from))
+    else if (netio_source_addr(a, port, &from) == 0 && !addr_is_loopback(&from))
         *own_id = up_refid(&from);
     return fd;
 }

@@ -96,6 +96,23 @@ static void test_parse_mapped(void **state)
     assert_true(addr_equal(&a, &b));
 }
 
+static void test_loopback(void **state)
+{
+    static const char *const yes[] = {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.2"};
+    static const char *const no[] = {"128.0.0.1", "10.0.0.1", "::2", "::", "fe80::1", "0.0.0.0"};
+    struct netaddr a;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        assert_int_equal(addr_parse(yes[i], &a), 0);
+        assert_true(addr_is_loopback(&a));
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        assert_int_equal(addr_parse(no[i], &a), 0);
+        assert_false(addr_is_loopback(&a));
+    }
+}
+
 static void test_parse_bad(void **state)
 {
     (void)state;
@@ -301,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_parse_v4),
         cmocka_unit_test(test_parse_v6),
         cmocka_unit_test(test_parse_mapped),
+        cmocka_unit_test(test_loopback),
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_subnet_parse),
         cmocka_unit_test(test_subnet_mapped),
