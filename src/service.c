@@ -83,24 +83,26 @@ static struct acl *service_acl(const struct conf_acl_rule *rules, unsigned n, FI
     return acl;
 }
 
-/* Every key the config names must be in the key file. */
+/* Every key the config names must be in the key file (the parser has
+ * already refused key ids used without a keyfile directive). */
 static int service_check_key_refs(const struct conf *conf, const struct keys *keys, FILE *errs)
 {
     int bad = 0;
 
+    if (!conf->keyfile)
+        return 0;
     for (unsigned i = 0; i < conf->n_servers; i++) {
         uint32_t id = conf->servers[i].key;
         if (id && !keys_find(keys, id)) {
             fprintf(errs, "%s:%u: key %u is not in %s\n", conf->path, conf->servers[i].line, id,
-                    conf->keyfile ? conf->keyfile : "a key file (no keyfile directive)");
+                    conf->keyfile);
             bad = 1;
         }
     }
     for (unsigned i = 0; i < conf->n_trustedkeys; i++) {
         if (!keys_find(keys, conf->trustedkeys[i])) {
             fprintf(errs, "%s:%u: trusted key %u is not in %s\n", conf->path,
-                    conf->trustedkeys_line, conf->trustedkeys[i],
-                    conf->keyfile ? conf->keyfile : "a key file (no keyfile directive)");
+                    conf->trustedkeys_line, conf->trustedkeys[i], conf->keyfile);
             bad = 1;
         }
     }
