@@ -179,6 +179,22 @@ static void netio_parse_cmsg(struct msghdr *mh, struct netio_msg *m)
     }
 }
 
+/* Space for one datagram's control messages, aligned for cmsghdr. */
+union netio_cbuf {
+    char buf[NETIO_CMSG_SPACE];
+    struct cmsghdr align;
+};
+
+/* The message header to receive one datagram into m. */
+static void netio_prep_in(struct msghdr *mh, struct iovec *iov, struct sockaddr_storage *ss,
+                          union netio_cbuf *cb, struct netio_msg *m)
+{
+    *iov = (struct iovec){m->buf, m->cap};
+    *mh = (struct msghdr){.msg_name = ss, .msg_namelen = sizeof(*ss), .msg_iov = iov,
+                          .msg_iovlen = 1, .msg_control = cb->buf,
+                          .msg_controllen = sizeof(cb->buf)};
+}
+
 /* Fill m from a received message of n bytes. */
 static void netio_took(struct msghdr *mh, size_t n, struct netio_msg *m)
 {
@@ -195,15 +211,11 @@ static void netio_took(struct msghdr *mh, size_t n, struct netio_msg *m)
 int netio_recv(int fd, struct netio_msg *m)
 {
     struct sockaddr_storage ss;
-    union {
-        char buf[NETIO_CMSG_SPACE];
-        struct cmsghdr align;
-    } cbuf;
-    struct iovec iov = {m->buf, m->cap};
-    struct msghdr mh = {.msg_name = &ss, .msg_namelen = sizeof(ss), .msg_iov = &iov,
-                        .msg_iovlen = 1, .msg_control = cbuf.buf,
-                        .msg_controllen = sizeof(cbuf.buf)};
+    union netio_cbuf cb;
+    struct iovec iov;
+    struct msghdr mh;
 
+    netio_prep_in(&mh, &iov, &ss, &cb, m);
     ssize_t n = recvmsg(fd, &mh, 0);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -242,33 +254,36 @@ static size_t netio_src_cmsg(const struct netio_msg *m, char *buf, size_t cap)
     return CMSG_SPACE(sizeof(pi6));
 }
 
+/* The message header to send out's datagram. */
+static void netio_prep_out(struct msghdr *mh, struct iovec *iov, struct sockaddr_storage *ss,
+                           union netio_cbuf *cb, const struct netio_out *out)
+{
+    const struct netio_msg *m = out->to;
+
+    *iov = (struct iovec){(void *)out->buf, out->len};
+    *mh = (struct msghdr){.msg_name = ss, .msg_iov = iov, .msg_iovlen = 1};
+    mh->msg_namelen = addr_to_sockaddr(&m->peer, m->peer_port, ss);
+    if (m->have_local && m->local.family == m->peer.family) {
+        mh->msg_control = cb->buf;
+        mh->msg_controllen = netio_src_cmsg(m, cb->buf, sizeof(cb->buf));
+    }
+}
+
 int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len)
 {
     struct sockaddr_storage ss;
-    union {
-        char buf[NETIO_CMSG_SPACE];
-        struct cmsghdr align;
-    } cbuf;
-    struct iovec iov = {(void *)buf, len};
-    struct msghdr mh = {.msg_name = &ss, .msg_iov = &iov, .msg_iovlen = 1};
+    union netio_cbuf cb;
+    struct iovec iov;
+    struct msghdr mh;
+    struct netio_out out = {m, buf, len};
 
-    mh.msg_namelen = addr_to_sockaddr(&m->peer, m->peer_port, &ss);
-    if (m->have_local && m->local.family == m->peer.family) {
-        mh.msg_control = cbuf.buf;
-        mh.msg_controllen = netio_src_cmsg(m, cbuf.buf, sizeof(cbuf.buf));
-    }
+    netio_prep_out(&mh, &iov, &ss, &cb, &out);
     if (sendmsg(fd, &mh, 0) < 0) {
         log_debug("sendmsg: %s", strerror(errno));
         return -1;
     }
     return 0;
 }
-
-/* Space for one datagram's control messages, aligned for cmsghdr. */
-union netio_cbuf {
-    char buf[NETIO_CMSG_SPACE];
-    struct cmsghdr align;
-};
 
 int netio_recv_batch(int fd, struct netio_msg *m, unsigned n)
 {
@@ -279,11 +294,7 @@ int netio_recv_batch(int fd, struct netio_msg *m, unsigned n)
 
     n = n > NETIO_BATCH_MAX ? NETIO_BATCH_MAX : n;
     for (unsigned i = 0; i < n; i++) {
-        iov[i] = (struct iovec){m[i].buf, m[i].cap};
-        mm[i].msg_hdr = (struct msghdr){.msg_name = &ss[i], .msg_namelen = sizeof(ss[i]),
-                                        .msg_iov = &iov[i], .msg_iovlen = 1,
-                                        .msg_control = cb[i].buf,
-                                        .msg_controllen = sizeof(cb[i].buf)};
+        netio_prep_in(&mm[i].msg_hdr, &iov[i], &ss[i], &cb[i], &m[i]);
         mm[i].msg_len = 0;
     }
     int got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
@@ -308,18 +319,12 @@ int netio_send_batch(int fd, const struct netio_out *out, unsigned n)
 
     n = n > NETIO_BATCH_MAX ? NETIO_BATCH_MAX : n;
     for (unsigned i = 0; i < n; i++) {
-        const struct netio_msg *m = out[i].to;
-        iov[i] = (struct iovec){(void *)out[i].buf, out[i].len};
-        mm[i].msg_hdr = (struct msghdr){.msg_name = &ss[i], .msg_iov = &iov[i], .msg_iovlen = 1};
-        mm[i].msg_hdr.msg_namelen = addr_to_sockaddr(&m->peer, m->peer_port, &ss[i]);
-        if (m->have_local && m->local.family == m->peer.family) {
-            mm[i].msg_hdr.msg_control = cb[i].buf;
-            mm[i].msg_hdr.msg_controllen = netio_src_cmsg(m, cb[i].buf, sizeof(cb[i].buf));
-        }
+        netio_prep_out(&mm[i].msg_hdr, &iov[i], &ss[i], &cb[i], &out[i]);
+        mm[i].msg_len = 0;
     }
     while (done < n) {
         int k = sendmmsg(fd, mm + done, n - done, 0);
-        if (k < 0 && done == 0 && sent == 0 && errno == ENOSYS)
+        if (k < 0 && done == 0 && errno == ENOSYS)
             return -1;
         if (k <= 0) { /* the datagram at done was refused: drop it */
             log_debug("sendmmsg: %s", strerror(errno));
