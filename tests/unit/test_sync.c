@@ -111,6 +111,14 @@ static void set_upstream_ref(struct world *w, int i, int stratum, uint32_t refid
     server_set_ref(w->up[i].srv, &ref);
 }
 
+/* The system state now. */
+static void state_now(struct world *w, struct sync_state *st)
+{
+    struct timespec now;
+    clock_now(w->clk, &now);
+    sync_get_state(w->sy, &now, st);
+}
+
 static enum select_status status_of(struct world *w, int i)
 {
     struct sync_source_info si;
@@ -198,12 +206,10 @@ static void test_falseticker_never_steps_clock(void **state)
     clock_now(w.clk, &now);
     sync_tick(w.sy, &now, mono());
     poll_one(&w, 0);
-    clock_now(w.clk, &now);
-    sync_get_state(w.sy, &now, &st);
+    state_now(&w, &st);
     assert_int_equal(st.synced, 0);
     run_rounds(&w, 6);
-    clock_now(w.clk, &now);
-    sync_get_state(w.sy, &now, &st);
+    state_now(&w, &st);
     assert_int_equal(st.synced, 1);
     assert_int_equal(st.disc.steps, 0);
     assert_int_equal(st.stratum, 2);
@@ -220,13 +226,11 @@ static void test_steps_to_majority(void **state)
     const double offs[NSRV] = {0.0, 0.0, 0.0};
     struct world w;
     struct sync_state st;
-    struct timespec now;
 
     world_init(&w, offs, 0, 0);
     clock_step(w.clk, 0.5); /* we start half a second ahead */
     run_rounds(&w, 6);
-    clock_now(w.clk, &now);
-    sync_get_state(w.sy, &now, &st);
+    state_now(&w, &st);
     assert_int_equal(st.synced, 1);
     assert_int_equal(st.disc.steps, 1);
     assert_true(fabs(st.disc.last_step + 0.5) < 0.002);
@@ -293,13 +297,11 @@ static void test_unsynchronised_without_local(void **state)
     (void)state;
     const double offs[NSRV] = {0.0, 5.0, -5.0}; /* no two agree */
     struct world w;
-    struct timespec now;
     struct sync_state st;
 
     world_init(&w, offs, 0, 0);
     run_rounds(&w, 8);
-    clock_now(w.clk, &now);
-    sync_get_state(w.sy, &now, &st);
+    state_now(&w, &st);
     assert_int_equal(st.synced, 0);
     assert_int_equal(st.outcome, SELECT_RES_NO_MAJORITY);
     assert_int_equal(server_get_ref(w.our_srv)->synced, 0);
@@ -327,8 +329,7 @@ static void test_jump_detected(void **state)
     assert_int_equal(st.synced, 0);
     /* the sources burst again and the clock is stepped back to true time */
     run_rounds(&w, 8);
-    clock_now(w.clk, &now);
-    sync_get_state(w.sy, &now, &st);
+    state_now(&w, &st);
     assert_int_equal(st.synced, 1);
     assert_true(fabs(st.disc.last_step + 10.0) < 0.01);
     assert_true(fabs(clock_virtual_error(w.clk)) < 0.001);
@@ -343,15 +344,13 @@ static void test_loop_rejected(void **state)
     const double offs[NSRV] = {0.0, 0.0, 0.0};
     struct world w;
     struct sync_state st;
-    struct timespec now;
 
     world_init(&w, offs, 0, 0);
     for (int i = 0; i < NSRV; i++)
         sync_set_source_own_id(w.sy, i, 0x0a000005u);
     set_upstream_ref(&w, 0, 2, 0x0a000005u); /* up0 follows us */
     run_rounds(&w, 6);
-    clock_now(w.clk, &now);
-    sync_get_state(w.sy, &now, &st);
+    state_now(&w, &st);
     assert_int_equal(st.synced, 1);
     assert_true(st.system_peer == 1 || st.system_peer == 2);
     assert_int_equal(status_of(&w, 0), SELECT_LOOP);
@@ -374,7 +373,6 @@ static void test_orphan_election(void **state)
     static const uint32_t own[2] = {0x7f000002u, 0x7f000000u};
     struct world w;
     struct sync_state st;
-    struct timespec now;
 
     for (int c = 0; c < 2; c++) {
         world_init_orphan(&w, offs, 10, 30.0, 1);
@@ -386,8 +384,7 @@ static void test_orphan_election(void **state)
          * is not eligible */
         set_upstream_ref(&w, 2, 11, 0x7f000004u);
         run_rounds(&w, 25);
-        clock_now(w.clk, &now);
-        sync_get_state(w.sy, &now, &st);
+        state_now(&w, &st);
         assert_int_equal(status_of(&w, 1), SELECT_ORPHAN);
         assert_int_equal(status_of(&w, 2), SELECT_ORPHAN);
         if (c == 0) { /* up0 (0x7f000001) is smaller than us: followed */
@@ -414,7 +411,6 @@ static void test_orphan_real_time_first(void **state)
     const double offs[NSRV] = {0.0, 0.0, 0.0};
     struct world w;
     struct sync_state st;
-    struct timespec now;
 
     for (int orphan = 1; orphan >= 0; orphan--) {
         world_init_orphan(&w, offs, 10, 30.0, orphan);
@@ -423,8 +419,7 @@ static void test_orphan_real_time_first(void **state)
         set_upstream_ref(&w, 0, 10, ntp_wire_refid_ascii("LOCL"));
         set_upstream_ref(&w, 1, 11, 0x7f000001u); /* follows up0 */
         run_rounds(&w, 8);
-        clock_now(w.clk, &now);
-        sync_get_state(w.sy, &now, &st);
+        state_now(&w, &st);
         assert_int_equal(st.synced, 1);
         if (orphan) {
             assert_int_equal(st.system_peer, 2);
