@@ -503,6 +503,13 @@ static int disc_may_step(const struct discipline *d, double offset)
     return d->updates < (unsigned)d->p.makestep_limit;
 }
 
+int discipline_is_drastic(const struct discipline *d, double offset)
+{
+    if (d->p.maxchange > 0.0 && d->since_reset > 0 && fabs(offset) > d->p.maxchange)
+        return 1;
+    return disc_may_step(d, offset);
+}
+
 /* Set the frequency from the window; 0 or -1 if the clock refused. */
 static int disc_set_freq(struct discipline *d, double *x_now)
 {

@@ -59,6 +59,11 @@ void discipline_set_params(struct discipline *d, const struct discipline_params 
  * receives the step, so callers can tell the sources. */
 enum discipline_action discipline_update(struct discipline *d, double offset, double error,
                                          const struct timespec *now, double *stepped);
+/* Whether an update finding the clock off by offset now (a projected
+ * offset, see discipline_project) would step the clock or be refused by
+ * maxchange rather than slew: for callers that let only some samples make
+ * such a decision. */
+int discipline_is_drastic(const struct discipline *d, double offset);
 /* Forget the offset history but keep the frequency (after a clock jump or a
  * long outage), and allow one step again if makestep allows any step; the
  * next update is exempt from maxchange, like the first. */

@@ -542,6 +542,14 @@ enum source_reply source_process_reply(struct source *src, const uint8_t *buf, s
         src->backed_off = 0;
         src->poll = src->poll_floor;
     }
+    /* A server whose stratum changed follows another reference now (an
+     * upstream came or went, or it fell back to its local clock), and its
+     * clock may have been stepped on the way: samples from before are on
+     * another timescale and must not be picked or fed against new ones. */
+    if (h->stratum != src->stratum && src->pick >= 0) {
+        log_debug("source: stratum %d -> %d, filter emptied", src->stratum, h->stratum);
+        flush_filter(src);
+    }
     copy_packet_vars(src, h);
     if (h->stratum == 0 || h->stratum > STRATUM_MAX || h->leap == NTP_LEAP_UNSYNC ||
         src->root_delay / 2.0 + src->root_disp >= MAXDISP)

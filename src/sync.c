@@ -283,9 +283,12 @@ static void sync_stepped(struct sync *sy, double step)
 /* Feed one source's samples that the discipline has not seen, oldest first,
  * each at the time it was measured and weighted by its own error bound
  * (half its delay plus its dispersion), so a congested sample counts less.
- * Returns 1 if anything was fed, -1 after a step (stop feeding then). */
-static int sync_feed_source(struct sync *sy, struct sync_src *ss, const struct timespec *now,
-                            double *step)
+ * Only the system peer's samples may step the clock (or meet maxchange): a
+ * combined survivor's sample that far off is left out, since one sample of
+ * a source that merely overlaps the peer is no reason to jump. Returns 1 if
+ * anything was fed, -1 after a step (stop feeding then). */
+static int sync_feed_source(struct sync *sy, struct sync_src *ss, int is_peer,
+                            const struct timespec *now, double *step)
 {
     struct source_sample_view sv[SOURCE_FILTER_LEN];
     int n = source_get_samples(ss->src, now, sv, SOURCE_FILTER_LEN), fed = 0;
@@ -297,6 +300,12 @@ static int sync_feed_source(struct sync *sy, struct sync_src *ss, const struct t
         if (timefmt_timespec_diff(&at, &ss->last_fed) <= 1e-6)
             continue;
         ss->last_fed = at;
+        if (!is_peer &&
+            discipline_is_drastic(sy->disc, discipline_project(sy->disc, sv[k].offset, &at))) {
+            log_debug("sync: %+.6f s from %s left out: only the system peer steps", sv[k].offset,
+                      ss->name);
+            continue;
+        }
         double err = sv[k].delay / 2 + sv[k].dispersion;
         switch (discipline_update(sy->disc, sv[k].offset, err, &at, step)) {
         case DISCIPLINE_STEP:
@@ -317,6 +326,20 @@ static int sync_feed_source(struct sync *sy, struct sync_src *ss, const struct t
     return fed;
 }
 
+/* A source that takes no part in this update has its samples so far
+ * consumed unfed: should it survive later, only what it measures from then
+ * on reaches the discipline, never what it said as a falseticker. */
+static void sync_pass_source(struct sync_src *ss, const struct timespec *now)
+{
+    struct source_sample_view newest;
+
+    if (source_get_samples(ss->src, now, &newest, 1) == 1) {
+        struct timespec at = *now;
+        timefmt_timespec_add(&at, -newest.age);
+        ss->last_fed = at;
+    }
+}
+
 /* Every survivor of selection feeds the discipline with its new samples;
  * falsetickers and discarded candidates never do. Returns 1 if the clock
  * was updated. */
@@ -328,9 +351,12 @@ static int sync_feed_survivors(struct sync *sy, const struct select_result *res,
 
     *step = 0.0;
     for (int k = 0; k < n; k++) {
-        if (res->status[k] < SELECT_COMBINED)
+        struct sync_src *ss = &sy->srcs[cand[k].id];
+        if (res->status[k] < SELECT_COMBINED) {
+            sync_pass_source(ss, now);
             continue;
-        int r = sync_feed_source(sy, &sy->srcs[cand[k].id], now, step);
+        }
+        int r = sync_feed_source(sy, ss, k == res->system_peer, now, step);
         if (r < 0)
             return 1;
         fed |= r;

@@ -247,6 +247,9 @@ static void test_makestep_first_updates(void **state)
     p.makestep_threshold = 0.1;
     p.makestep_limit = 2;
     fx_open(&f, -0.5, 0.0, 0.0, &p);
+    assert_true(discipline_is_drastic(f.d, 0.5));
+    assert_true(discipline_is_drastic(f.d, -0.11));
+    assert_false(discipline_is_drastic(f.d, 0.1));
     assert_int_equal(fx_update(&f, 1.0, 0.0, 1e-5, &stepped), DISCIPLINE_STEP);
     assert_near(stepped, 0.5, 1e-9);
     assert_near(true_offset(&f.osc, f.clk), 0.0, 1e-9);
@@ -257,6 +260,7 @@ static void test_makestep_first_updates(void **state)
     /* Second update: still in the window, but nothing to step. */
     assert_int_equal(fx_update(&f, 16.0, 0.0, 1e-5, NULL), DISCIPLINE_SLEW);
     /* Past the window a big offset is slewed, not stepped. */
+    assert_false(discipline_is_drastic(f.d, 0.3));
     f.osc.off += 0.3;
     assert_int_equal(fx_update(&f, 16.0, 0.0, 1e-5, NULL), DISCIPLINE_SLEW);
     assert_true(clock_slew_remaining(f.clk) < -0.05);
@@ -287,6 +291,7 @@ static void test_makestep_always_and_never(void **state)
 
     p.makestep_threshold = 0.0; /* never */
     fx_open(&f, 5.0, 0.0, 0.0, &p);
+    assert_false(discipline_is_drastic(f.d, 5.0));
     assert_int_equal(fx_update(&f, 1.0, 0.0, 1e-5, NULL), DISCIPLINE_SLEW);
     assert_near(clock_slew_remaining(f.clk), -5.0, 1e-6);
     fx_close(&f);
@@ -323,10 +328,13 @@ static void test_maxchange(void **state)
     p.maxchange = 0.1;
     fx_open(&f, -0.4, 0.0, 0.0, &p);
     /* The first update is exempt. */
+    assert_false(discipline_is_drastic(f.d, -0.4));
     assert_int_equal(fx_update(&f, 1.0, 0.0, 1e-5, NULL), DISCIPLINE_SLEW);
     f.osc.t += 2000.0; /* slewed */
     fx_run(&f, 3, 16.0, 0.0, 1e-5);
     discipline_get_state(f.d, &before);
+    assert_true(discipline_is_drastic(f.d, -0.2));
+    assert_false(discipline_is_drastic(f.d, 0.05));
     double freq = clock_get_freq(f.clk), slew = clock_slew_remaining(f.clk);
     f.osc.off += 0.2;
     assert_int_equal(fx_update(&f, 16.0, 0.0, 1e-5, NULL), DISCIPLINE_REFUSED);

@@ -531,6 +531,43 @@ static void test_filter_never_older(void **state)
     source_destroy(src);
 }
 
+/* A server that changes stratum has changed its reference and maybe its
+ * clock: what it said before is never picked against what it says now. */
+static void test_stratum_change_empties_filter(void **state)
+{
+    (void)state;
+    struct source *src = new_source(6, 10, 0, 11);
+    struct timespec t = {1700000000, 0};
+    struct fake f = fake_default();
+
+    f.stratum = 10; /* serving its own clock, 70 ms ahead of ours */
+    f.offset = 0.070;
+    f.d_out = f.d_back = 0.0005;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(exchange(src, &f, &t), SOURCE_SAMPLE);
+        t.tv_sec += 64;
+    }
+    assert_int_equal(estimate(src, &t).nsamples, 3);
+    /* it steps to true time and follows a stratum 1 server, over a slower
+     * path: the old low-delay samples would otherwise stay the pick */
+    f.stratum = 2;
+    f.offset = 0.0;
+    f.d_out = f.d_back = 0.005;
+    assert_int_equal(exchange(src, &f, &t), SOURCE_SAMPLE);
+    struct source_estimate e = estimate(src, &t);
+    assert_int_equal(e.nsamples, 1);
+    assert_int_equal(e.stratum, 2);
+    assert_near(e.offset, 0.0, 1e-6);
+    struct source_sample_view sv[SOURCE_FILTER_LEN];
+    assert_int_equal(source_get_samples(src, &t, sv, SOURCE_FILTER_LEN), 1);
+    /* the same stratum with another refid keeps the history */
+    t.tv_sec += 64;
+    f.kiss = "PPS";
+    assert_int_equal(exchange(src, &f, &t), SOURCE_SAMPLE);
+    assert_int_equal(estimate(src, &t).nsamples, 2);
+    source_destroy(src);
+}
+
 static void test_jitter(void **state)
 {
     (void)state;
@@ -1175,6 +1212,7 @@ int main(void)
         cmocka_unit_test(test_kod_deny),
         cmocka_unit_test(test_filter_min_delay),
         cmocka_unit_test(test_filter_never_older),
+        cmocka_unit_test(test_stratum_change_empties_filter),
         cmocka_unit_test(test_jitter),
         cmocka_unit_test(test_spike_suppressed_once),
         cmocka_unit_test(test_reach_register),

@@ -50,6 +50,7 @@ struct upstream_fake {
     struct server *srv;
     struct source *src;
     int alive;
+    double slow; /* extra delay on the way back, s */
 };
 
 struct world {
@@ -169,7 +170,7 @@ static void poll_one(struct world *w, int i)
         return;
     clock_now(u->clk, &tx);
     server_stamp_tx(rep, rlen, &tx);
-    advance(0.0005);
+    advance(0.0005 + u->slow);
     clock_now(w->clk, &t4);
     if (source_process_reply(u->src, rep, rlen, &t4) == SOURCE_SAMPLE)
         sync_update(w->sy, &t4, mono());
@@ -433,6 +434,56 @@ static void test_orphan_real_time_first(void **state)
     }
 }
 
+/* A source's samples from while it was a falseticker never reach the
+ * discipline, and no survivor but the system peer steps the clock: here
+ * up2 runs 0.3 s ahead, then steps its own clock to true time and
+ * survives, its filter still holding the old samples (in the field: a
+ * peer serving its own clock before it synchronised). */
+static void test_old_falseticker_samples_never_step(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.3};
+    struct world w;
+    struct sync_state st;
+
+    world_init(&w, offs, 0, 0);
+    run_rounds(&w, 4);
+    assert_int_equal(status_of(&w, 2), SELECT_FALSETICKER);
+    clock_step(w.up[2].clk, -0.3);
+    run_rounds(&w, 2);
+    state_now(&w, &st);
+    assert_int_equal(st.synced, 1);
+    assert_true(status_of(&w, 2) >= SELECT_COMBINED);
+    assert_int_equal(st.disc.steps, 0);
+    assert_true(fabs(clock_virtual_error(w.clk)) < 0.001);
+    world_free(&w);
+}
+
+/* Only the system peer steps the clock: a survivor whose low-delay pick
+ * still agrees, while its newer samples over a slower path say 0.3 s, is
+ * combined but never makes the step. */
+static void test_combined_survivor_never_steps(void **state)
+{
+    (void)state;
+    const double offs[NSRV] = {0.0, 0.0, 0.0};
+    struct world w;
+    struct sync_state st;
+
+    world_init(&w, offs, 0, 0);
+    run_rounds(&w, 4);
+    int peer = (state_now(&w, &st), st.system_peer);
+    int other = peer == 0 ? 1 : 0;
+    clock_step(w.up[other].clk, 0.3);
+    w.up[other].slow = 0.02;
+    run_rounds(&w, 3);
+    state_now(&w, &st);
+    assert_int_equal(st.system_peer, peer);
+    assert_int_equal(status_of(&w, other), SELECT_COMBINED);
+    assert_int_equal(st.disc.steps, 0);
+    assert_true(fabs(clock_virtual_error(w.clk)) < 0.001);
+    world_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +496,8 @@ int main(void)
         cmocka_unit_test(test_loop_rejected),
         cmocka_unit_test(test_orphan_election),
         cmocka_unit_test(test_orphan_real_time_first),
+        cmocka_unit_test(test_old_falseticker_samples_never_step),
+        cmocka_unit_test(test_combined_survivor_never_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
