@@ -208,6 +208,8 @@ double sim_window_settle(const struct sim_window *win);
 /* The client's clock reading as a timespec, and the monotonic clock. */
 void sim_world_client_now(struct sim_world *w, struct timespec *out);
 int64_t sim_world_mono_ns(struct sim_world *w);
+/* Server i's clock is stepped by s seconds now (its operator fixed it). */
+void sim_world_server_step(struct sim_world *w, int i, double s);
 /* The oscillator jumps by s seconds now (suspend/resume). */
 void sim_world_jump(struct sim_world *w, double s);
 /* Frequency correction that exactly cancels the oscillator now, ppm. */

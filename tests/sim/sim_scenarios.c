@@ -410,6 +410,56 @@ static void clock_jump(uint64_t seed, struct sim_result *res)
     sim_world_destroy(w);
 }
 
+/* ---- an upstream steps its own clock ---- */
+
+struct server_step_watch {
+    double at;
+    int srv, done;
+    enum select_status before; /* its standing just before the step */
+};
+
+static void do_server_step(struct sim_world *w, void *arg)
+{
+    struct server_step_watch *sw = arg;
+    if (!sw->done && w->now >= sw->at) {
+        sw->before = status_of(w, sw->srv);
+        sim_world_server_step(w, sw->srv, -0.07);
+        sw->done = 1;
+    }
+}
+
+/* One of three servers runs 70 ms ahead for an hour (a falseticker), then
+ * its operator steps it to true time. The client may step at any time
+ * (makestep 0.01 -1) and must never do so: the samples it took of the
+ * server while it lied are never fed, and a survivor other than the
+ * system peer never steps the clock. Afterwards the server is used again. */
+static void server_steps(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+    struct server_step_watch sw = {.at = 1 * HOUR, .srv = 2};
+    struct sync_state st;
+
+    sim_client_defaults(&c);
+    c.makestep_threshold = 0.01;
+    c.makestep_limit = -1;
+    struct sim_world *w = sim_world_create(&c, seed);
+    for (int i = 0; i < 3; i++) {
+        struct sim_server_cfg sc = {.jitter = 0.1 * MS, .offset = i == sw.srv ? 0.07 : 0.0};
+        sim_world_add_server(w, &sc);
+    }
+    int win = sim_world_window(w, 0.5 * HOUR, 3 * HOUR, 1 * MS);
+    w->on_tick = do_server_step;
+    w->tick_arg = &sw;
+    sim_world_start(w);
+    sim_world_run(w, 3 * HOUR);
+    state(w, &st);
+    fig_n(res, "steps", st.disc.steps, 0, 0);
+    fig_us(res, "max", w->win[win].maxabs, 300 * US);
+    fig_n(res, "false_before", sw.before == SELECT_FALSETICKER, 1, 1);
+    fig_n(res, "used_after", status_of(w, sw.srv) >= SELECT_COMBINED, 1, 1);
+    sim_world_destroy(w);
+}
+
 /* ---- kiss-o'-death ---- */
 
 /* One of three servers rate-limits at one request per 16 s with a burst
@@ -457,6 +507,7 @@ const struct sim_scenario sim_scenarios[] = {
     {"failover", failover},
     {"holdover", holdover},
     {"clock-jump", clock_jump},
+    {"server-steps", server_steps},
     {"kod-rate", kod_rate},
     {NULL, NULL},
 };

@@ -177,6 +177,11 @@ int64_t sim_world_mono_ns(struct sim_world *w)
     return (int64_t)llround(m * 1e9);
 }
 
+void sim_world_server_step(struct sim_world *w, int i, double s)
+{
+    clock_step(w->srv[i]->clk, s);
+}
+
 void sim_world_jump(struct sim_world *w, double s)
 {
     (void)sim_osc_phase(&w->osc, w->now, 1);
