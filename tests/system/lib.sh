@@ -133,6 +133,24 @@ wait_log() {
     fail "$1: no log line matching '$2' within $3 s"
 }
 
+# until_ok SECONDS CMD...: retry CMD every half second until it succeeds;
+# returns 1 if it never did.
+until_ok() {
+    local end=$((SECONDS + $1))
+    shift
+    while [ $SECONDS -lt $end ]; do
+        "$@" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+# served_at ADDR PORT FIELD: one field of the reply of the server on ADDR:PORT.
+served_at() {
+    $NTPCLIENT query --server "$1" --port "$2" |
+        python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$3'])"
+}
+
 # served PORT FIELD: one field of tempusd's reply on 127.0.0.1:PORT
 # (offset = served time - this machine's clock, which stands for true time).
 served() {
