@@ -92,6 +92,26 @@ static void test_cmac_vectors(void **state)
     assert_int_equal(auth_selftest(), 0);
 }
 
+/* The known-answer request below: an NTPv4 client packet with a fixed
+ * transmit timestamp. */
+static void kat_packet(uint8_t pkt[NTP_HEADER_LEN])
+{
+    static const uint8_t tx[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    memset(pkt, 0, NTP_HEADER_LEN);
+    pkt[0] = 0x23;
+    pkt[2] = 6;
+    pkt[3] = 0xec;
+    memcpy(pkt + 40, tx, sizeof(tx));
+}
+
+/* Key 7 of the given type with the 16-byte known-answer secret. */
+static struct auth_key kat_key(enum auth_type type)
+{
+    struct auth_key k = {.id = 7, .type = type, .len = 16};
+    memcpy(k.key, "tempus-kat-key-1", 16);
+    return k;
+}
+
 /* A fixed NTPv4 client request: the MACs tempus puts on it. The hash
  * digests are H(key || packet) cut to 20 bytes (16 for MD5), as computed
  * by Python's hashlib; the CMACs by `openssl mac`. */
@@ -112,13 +132,11 @@ static void test_packet_vectors(void **state)
         {AUTH_SHA3_384, "200830ac53523dd2c235f4e1b2264551b1d8ac8b"},
         {AUTH_SHA3_512, "a9da7d4e8fbf034aa288b55ee54b6c9834248075"},
     };
-    uint8_t pkt[NTP_HEADER_LEN] = {0x23, 0, 6, 0xec};
-    static const uint8_t tx[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
-    memcpy(pkt + 40, tx, sizeof(tx));
+    uint8_t pkt[NTP_HEADER_LEN];
+    kat_packet(pkt);
 
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        struct auth_key k = {.id = 7, .type = v[i].type, .len = 16};
-        memcpy(k.key, "tempus-kat-key-1", 16);
+        struct auth_key k = kat_key(v[i].type);
         expect_digest(&k, pkt, sizeof(pkt), v[i].digest);
     }
     struct auth_key a128 = make_key(AUTH_AES128, 1, "2b7e151628aed2a6abf7158809cf4f3c");
@@ -149,13 +167,11 @@ static void test_packet_vectors_full(void **state)
         {AUTH_SHA3_512, "a9da7d4e8fbf034aa288b55ee54b6c983424807583bdf76482fe55a5dea60d5b"
                         "456f3f914c71b0baa3f25eed4a43cac221e2ff6ab8197785cf8687cbd8b135bb"},
     };
-    uint8_t pkt[NTP_HEADER_LEN] = {0x23, 0, 6, 0xec};
-    static const uint8_t tx[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
-    memcpy(pkt + 40, tx, sizeof(tx));
+    uint8_t pkt[NTP_HEADER_LEN];
+    kat_packet(pkt);
 
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        struct auth_key k = {.id = 7, .type = v[i].type, .len = 16};
-        memcpy(k.key, "tempus-kat-key-1", 16);
+        struct auth_key k = kat_key(v[i].type);
         assert_int_equal(strlen(v[i].digest) / 2, auth_digest_full_len(k.type));
         expect_digest(&k, pkt, sizeof(pkt), v[i].digest);
         /* signed at full length, the MAC is the key id and that digest */
