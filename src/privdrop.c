@@ -10,15 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "mem.h"
 
-/* The raw capget/capset system calls (version 3: two 32-bit words per set).
+/* capget/capset through glibc's own wrappers (version 3: two 32-bit words
+ * per set), never a raw syscall(): time simulators that wrap libc see these
+ * calls as what they are. glibc exports both but no header declares them.
  * Three bit masks are all tempusd needs, which is not worth a dependency on
  * libcap. */
+extern int capget(cap_user_header_t hdrp, cap_user_data_t datap);
+extern int capset(cap_user_header_t hdrp, const cap_user_data_t datap);
 struct privdrop_caps {
     uint64_t eff, prm, inh;
 };
@@ -29,7 +32,7 @@ static int caps_get(struct privdrop_caps *c)
     struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 
     memset(d, 0, sizeof(d));
-    if (syscall(SYS_capget, &h, d) < 0)
+    if (capget(&h, d) < 0)
         return -1;
     c->eff = d[0].effective | (uint64_t)d[1].effective << 32;
     c->prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
@@ -44,7 +47,7 @@ static int caps_set(const struct privdrop_caps *c)
         {(uint32_t)c->eff, (uint32_t)c->prm, (uint32_t)c->inh},
         {(uint32_t)(c->eff >> 32), (uint32_t)(c->prm >> 32), (uint32_t)(c->inh >> 32)},
     };
-    return (int)syscall(SYS_capset, &h, d);
+    return capset(&h, d);
 }
 
 static uint64_t caps_mask(unsigned keep)
