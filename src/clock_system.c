@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mem.h"
 #include "timefmt.h"
+#include "sysio.h"
 
 /* Offsets are slewed by running the kernel clock faster or slower than the
  * frequency the discipline asked for, for a computed time, with the kernel
@@ -19,13 +20,10 @@ struct sysclock {
     double slew_rate;           /* signed extra frequency, s/s */
 };
 
-static int sys_real_adjtime(clockid_t id, struct timex *tx)
-{
-    return clock_adjtime(id, tx);
-}
-
-static const struct clock_system_hooks real_hooks = {clock_gettime, sys_real_adjtime};
-static struct clock_system_hooks hooks = {clock_gettime, sys_real_adjtime};
+/* By default through sysio, which is the real kernel clock in production
+ * and the simulated one in the whole-daemon simulator. */
+static const struct clock_system_hooks real_hooks = {sysio_clock_gettime, sysio_clock_adjtime};
+static struct clock_system_hooks hooks = {sysio_clock_gettime, sysio_clock_adjtime};
 
 void clock_system_set_hooks(const struct clock_system_hooks *h)
 {

@@ -7,6 +7,7 @@
 #include "clock_impl.h"
 #include "mem.h"
 #include "timefmt.h"
+#include "sysio.h"
 
 /* Served time is piecewise linear in base time. Every change (step, new
  * frequency, new slew) re-bases the line at the current instant, so the
@@ -29,7 +30,7 @@ static struct vclock *vc_of(struct clock *clk)
 static void vc_read_kernel(void *ctx, struct timespec *out)
 {
     (void)ctx;
-    clock_gettime(CLOCK_REALTIME, out);
+    sysio_clock_gettime(CLOCK_REALTIME, out);
 }
 
 /* Slew applied after elapsed seconds since the base. */

@@ -130,7 +130,7 @@ static int listener_add(struct listener *l, int family, const struct netaddr *ad
     if (fd < 0)
         return -1;
     if (sched_add_fd(fd, listener_readable, l) < 0) {
-        close(fd);
+        netio_close(fd);
         return -1;
     }
     int rcvbuf = netio_set_rcvbuf(fd, LISTENER_RCVBUF);
@@ -173,7 +173,7 @@ void listener_close(struct listener *l)
         return;
     for (unsigned i = 0; i < l->n; i++) {
         sched_remove_fd(l->fds[i]);
-        close(l->fds[i]);
+        netio_close(l->fds[i]);
     }
     free(l);
 }

@@ -12,12 +12,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sysio.h"
 
 #define NETIO_CMSG_SPACE 256
 
 static int netio_set(int fd, int level, int opt, int val)
 {
-    return setsockopt(fd, level, opt, &val, sizeof(val));
+    return sysio_setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
 /* Prefer SO_TIMESTAMPING (software receive stamps); fall back to
@@ -40,16 +41,16 @@ int netio_source_addr(const struct netaddr *peer, uint16_t port, struct netaddr 
     struct sockaddr_storage ss;
     socklen_t sl = addr_to_sockaddr(peer, port, &ss);
     uint16_t local_port;
-    int fd = socket(peer->family, SOCK_DGRAM, 0), rc = -1;
+    int fd = sysio_socket(peer->family, SOCK_DGRAM, 0), rc = -1;
 
     if (fd < 0)
         return -1;
-    if (connect(fd, (struct sockaddr *)&ss, sl) == 0) {
+    if (sysio_connect(fd, (struct sockaddr *)&ss, sl) == 0) {
         sl = sizeof(ss);
-        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        if (sysio_getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
             rc = addr_from_sockaddr((struct sockaddr *)&ss, out, &local_port);
     }
-    close(fd);
+    sysio_close(fd);
     return rc < 0 ? -1 : 0;
 }
 
@@ -60,7 +61,7 @@ int netio_set_rcvbuf(int fd, int bytes)
 
     if (netio_set(fd, SOL_SOCKET, SO_RCVBUFFORCE, bytes) < 0)
         netio_set(fd, SOL_SOCKET, SO_RCVBUF, bytes);
-    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &l);
+    sysio_getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &l);
     return got;
 }
 
@@ -68,13 +69,13 @@ const char *netio_ts_kind(int fd)
 {
     int v = 0;
     socklen_t l = sizeof(v);
-    if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &v, &l) == 0 && v)
+    if (sysio_getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &v, &l) == 0 && v)
         return "SO_TIMESTAMPING";
     l = sizeof(v);
-    if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, &l) == 0 && v)
+    if (sysio_getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &v, &l) == 0 && v)
         return "SO_TIMESTAMPNS";
     l = sizeof(v);
-    if (getsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &v, &l) == 0 && v)
+    if (sysio_getsockopt(fd, SOL_SOCKET, SO_TIMESTAMP, &v, &l) == 0 && v)
         return "SO_TIMESTAMP";
     return "none";
 }
@@ -95,7 +96,7 @@ static int netio_bind(int fd, int family, const struct netaddr *addr, uint16_t p
     socklen_t sl = addr_to_sockaddr(addr ? addr : &any, port, &ss);
     char buf[ADDR_STRLEN];
 
-    if (bind(fd, (struct sockaddr *)&ss, sl) == 0)
+    if (sysio_bind(fd, (struct sockaddr *)&ss, sl) == 0)
         return 0;
     log_warn("bind %s port %u", addr_format(addr ? addr : &any, buf, sizeof(buf)), port);
     return -1;
@@ -103,7 +104,7 @@ static int netio_bind(int fd, int family, const struct netaddr *addr, uint16_t p
 
 int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device)
 {
-    int fd = socket(family, SOCK_DGRAM, 0);
+    int fd = sysio_socket(family, SOCK_DGRAM, 0);
     if (fd < 0) {
         log_warn("socket(%s)", family == AF_INET ? "IPv4" : "IPv6");
         return -1;
@@ -124,7 +125,7 @@ int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const 
     if (!addr && netio_enable_pktinfo(fd, family) < 0)
         goto fail;
     if (device && device[0] &&
-        setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device)) < 0) {
+        sysio_setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device)) < 0) {
         log_warn("binddevice %s", device);
         goto fail;
     }
@@ -133,8 +134,14 @@ int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const 
         goto fail;
     return fd;
 fail:
-    close(fd);
+    sysio_close(fd);
     return -1;
+}
+
+void netio_close(int fd)
+{
+    if (fd >= 0)
+        sysio_close(fd);
 }
 
 static void netio_parse_cmsg(struct msghdr *mh, struct netio_msg *m)
@@ -216,7 +223,7 @@ int netio_recv(int fd, struct netio_msg *m)
     struct msghdr mh;
 
     netio_prep_in(&mh, &iov, &ss, &cb, m);
-    ssize_t n = recvmsg(fd, &mh, 0);
+    ssize_t n = sysio_recvmsg(fd, &mh, 0);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
@@ -278,7 +285,7 @@ int netio_send(int fd, const struct netio_msg *m, const uint8_t *buf, size_t len
     struct netio_out out = {m, buf, len};
 
     netio_prep_out(&mh, &iov, &ss, &cb, &out);
-    if (sendmsg(fd, &mh, 0) < 0) {
+    if (sysio_sendmsg(fd, &mh, 0) < 0) {
         log_debug("sendmsg: %s", strerror(errno));
         return -1;
     }
@@ -297,7 +304,7 @@ int netio_recv_batch(int fd, struct netio_msg *m, unsigned n)
         netio_prep_in(&mm[i].msg_hdr, &iov[i], &ss[i], &cb[i], &m[i]);
         mm[i].msg_len = 0;
     }
-    int got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+    int got = sysio_recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
     if (got < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
@@ -323,7 +330,7 @@ int netio_send_batch(int fd, const struct netio_out *out, unsigned n)
         mm[i].msg_len = 0;
     }
     while (done < n) {
-        int k = sendmmsg(fd, mm + done, n - done, 0);
+        int k = sysio_sendmmsg(fd, mm + done, n - done, 0);
         if (k < 0 && done == 0 && errno == ENOSYS)
             return -1;
         if (k <= 0) { /* the datagram at done was refused: drop it */

@@ -10,7 +10,8 @@
 
 /* UDP sockets with kernel receive timestamps, through plain POSIX calls
  * (socket, fcntl, recvmsg, sendmsg) so it runs on any kernel and under
- * syscall-interposing tools. */
+ * syscall-interposing tools. The socket calls go through sysio, which the
+ * whole-daemon simulator replaces with its simulated network. */
 
 /* One datagram in or out. */
 struct netio_msg {
@@ -31,6 +32,8 @@ struct netio_msg {
  * IPv6 sockets v6-only, asking for receive timestamps (and, when addr is
  * NULL, for destination addresses). Returns the fd, or -1 (logged). */
 int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const char *device);
+/* Close a socket netio_open_udp opened. */
+void netio_close(int fd);
 /* The address the kernel would send from to reach peer:port (a routing
  * lookup through a connected throwaway socket; no packet is sent). Returns
  * 0 with *out set, or -1. */

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "sysio.h"
 
 #define SCHED_MAX_FDS 64
 #define SCHED_MAX_SIGNALS 8
@@ -50,7 +51,7 @@ static int64_t wake_ns;
 int64_t sched_mono_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sysio_clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -227,7 +228,7 @@ int sched_run(void)
         for (unsigned i = 0; i < n; i++)
             pfd[i] = (struct pollfd){.fd = fds[i].fd,
                                      .events = POLLIN | (fds[i].want_write ? POLLOUT : 0)};
-        int r = poll(pfd, n, timeout);
+        int r = sysio_poll(pfd, n, timeout);
         wake_ns = sched_mono_ns();
         if (r < 0) {
             if (errno == EINTR)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "acl.h"
@@ -30,6 +29,7 @@
 #include "sync.h"
 #include "upstream.h"
 #include "version.h"
+#include "sysio.h"
 
 #define SERVICE_DRIFT_INTERVAL 3600.0
 #define SERVICE_CLIENTS_DEFAULT 20
@@ -61,7 +61,7 @@ struct service {
 static uint64_t service_seed(void)
 {
     uint64_t seed;
-    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+    if (sysio_getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
         fatal("getrandom");
     return seed;
 }

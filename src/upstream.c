@@ -93,7 +93,7 @@ static void up_remove(struct up_src *us)
 {
     sched_cancel_timer(us->timer);
     sched_remove_fd(us->fd);
-    close(us->fd);
+    netio_close(us->fd);
     sync_remove_source(us->up->sy, us->sync_idx);
     source_destroy(us->src);
     us->src = NULL;
@@ -249,7 +249,7 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
             sync_remove_source(up->sy, us->sync_idx);
         source_destroy(us->src);
         us->src = NULL;
-        close(fd);
+        netio_close(fd);
         return;
     }
     uc->members++;
