@@ -219,6 +219,7 @@ int sched_run(void)
 {
     struct pollfd pfd[SCHED_MAX_FDS];
 
+    quit_flag = 0; /* a loop run again after sched_quit (the simulator's) */
     while (!quit_flag) {
         int timeout = sched_run_timers();
         if (quit_flag)

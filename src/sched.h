@@ -29,7 +29,8 @@ uint64_t sched_add_timer(double delay, sched_timer_fn fn, void *arg);
 void sched_cancel_timer(uint64_t id);
 /* Run fn in the loop whenever signo arrives (SIGTERM, SIGINT, SIGHUP...). */
 void sched_on_signal(int signo, sched_signal_fn fn, void *arg);
-/* Run until sched_quit; returns 0, or -1 if poll failed fatally. */
+/* Run until sched_quit; returns 0, or -1 if poll failed fatally. May be
+ * called again after it returned (the simulator runs the loop in stretches). */
 int sched_run(void);
 /* Make sched_run return after the current iteration. */
 void sched_quit(void);

@@ -449,6 +449,11 @@ void service_close(struct service *sv)
     log_info("stopped");
 }
 
+struct sync *service_sync(struct service *sv)
+{
+    return sv->sy;
+}
+
 static int service_str_eq(const char *a, const char *b)
 {
     return (!a && !b) || (a && b && !strcmp(a, b));

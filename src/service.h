@@ -9,6 +9,7 @@
  * the control commands, and reload. tempusd_main.c only parses options,
  * daemonizes and runs the loop. */
 struct service;
+struct sync;
 
 /* First phase: clock, server, sockets, control socket, metrics endpoint.
  * Fatal (with a message) if something the config asks for cannot be set up.
@@ -21,5 +22,8 @@ void service_close(struct service *sv);
 /* Re-read the config file. Any error keeps the running configuration and
  * is written to out as error records; returns 0 if applied, -1 if not. */
 int service_reload(struct service *sv, struct ctl_buf *out);
+/* The system state the daemon keeps (not owned): for the whole-daemon
+ * simulator, which checks it against true time. */
+struct sync *service_sync(struct service *sv);
 
 #endif

@@ -125,7 +125,7 @@ double sim_path_delay(struct sim_path *p, double t, int back);
 /* Whether t falls in an outage. */
 int sim_path_down(const struct sim_path *p, double t);
 
-/* ---- sim_world.c: servers, the client, the event loop, figures ---- */
+/* ---- sim_world.c: servers, the daemon, the event loop, figures ---- */
 
 struct sim_server_cfg {
     double offset; /* the server clock's error, s (a falseticker's lie) */
@@ -133,6 +133,7 @@ struct sim_server_cfg {
     int kod;       /* rate-limit the client with RATE kisses */
     double jitter; /* LAN path jitter (sim_path_lan); the path may be
                     * edited afterwards through sim_world_path() */
+    const char *opts; /* extra options on its `server` line, or NULL */
 };
 
 struct sim_client_cfg {
@@ -141,9 +142,10 @@ struct sim_client_cfg {
     double wander; /* ppm/sqrt(s) */
     int iburst;
     int minpoll, maxpoll;
-    double initial_freq; /* the drift file, ppm */
+    double initial_freq; /* the drift file, ppm (0: no drift file) */
     double makestep_threshold;
     int makestep_limit;
+    const char *extra; /* more config lines for the daemon, or NULL */
 };
 
 /* Tracking of the client's error (clock - true time, sampled every
@@ -156,17 +158,63 @@ struct sim_window {
     double last_out; /* last time |error| > thr, -1 if never */
 };
 
+/* The simulated kernel's clock (Linux semantics): CLOCK_MONOTONIC and
+ * CLOCK_REALTIME both run at the oscillator's rate times tick/10000 +
+ * freq (ADJ_TICK, ADJ_FREQUENCY); ADJ_SETOFFSET steps CLOCK_REALTIME only.
+ * Times are kept relative to SIM_T0 so doubles keep sub-ns resolution. */
+struct sim_kclock {
+    double tb;      /* true time of the last re-base */
+    double pb;      /* oscillator phase at tb */
+    double mono_b;  /* CLOCK_MONOTONIC at tb, s */
+    double real_b;  /* CLOCK_REALTIME - SIM_T0 at tb, s */
+    long tick;      /* us per 1/100 s tick, 10000 nominal */
+    long freq;      /* scaled ppm (16-bit fraction) */
+    int status;     /* STA_* */
+    long maxerror, esterror;
+    unsigned steps; /* ADJ_SETOFFSET calls */
+    unsigned adjusts; /* clock_adjtime calls that changed something */
+};
+
+#define SIM_MAX_SOCKS 48
+#define SIM_SOCK_QUEUE 64
+
+struct sim_dgram {
+    uint8_t buf[SIM_PKT_MAX];
+    size_t len;
+    uint8_t from[16];
+    uint16_t from_port;
+    int family;
+    struct timespec rx; /* CLOCK_REALTIME at arrival */
+};
+
+/* A UDP socket of the daemon in the simulated network. Its fd is a real
+ * descriptor (of /dev/null) so that numbers never clash with the real
+ * files and sockets the daemon also has. */
+struct sim_sock {
+    int fd; /* -1: free */
+    int family;
+    uint16_t port;
+    int ts_flags; /* SO_TIMESTAMPING as set */
+    struct sim_dgram q[SIM_SOCK_QUEUE];
+    unsigned head, n;
+};
+
 struct sim_server;
+struct service;
 
 struct sim_world {
     double now; /* true time, s */
     struct sim_queue q;
     struct sim_osc osc;
-    struct clock *clk;  /* the client's clock, over the oscillator */
+    struct sim_kclock k;
+    struct sim_sock socks[SIM_MAX_SOCKS];
+    uint16_t next_port;
+    struct sim_rng rand; /* getrandom() */
+    double run_until;
     struct acl *acl;    /* allows everyone (shared by all servers) */
-    struct server *own; /* what the client advertises downstream */
-    struct ratelimit *own_rl;
-    struct sync *sync;
+    struct service *sv; /* the daemon */
+    struct sync *sync;  /* its system state, once started */
+    char dir[64];       /* its config, drift file and control socket */
     struct sim_server *srv[SIM_MAX_SERVERS];
     int nsrv;
     struct sim_client_cfg ccfg;
@@ -175,7 +223,9 @@ struct sim_world {
     int nwin;
     double err;         /* the client's error at the last tick */
     double max_err_all; /* over the whole run */
-    unsigned samples, kods_seen;
+    unsigned samples, unknown_dst;
+    double exit_freq_err; /* kernel frequency left on exit - the base, ppm */
+    long exit_tick;       /* kernel tick left on exit */
     void (*on_tick)(struct sim_world *w, void *arg);
     void *tick_arg;
 };
@@ -185,18 +235,22 @@ struct sim_world {
 void sim_client_defaults(struct sim_client_cfg *c);
 /* New world with the client configured; seed drives everything random. */
 struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed);
-/* Free the world, its servers, the client and pending events. */
+/* Stop the daemon (as on SIGTERM: the kernel state it leaves is kept in
+ * exit_freq_err and exit_tick), free the world, its servers and events. */
 void sim_world_destroy(struct sim_world *w);
-/* Add an upstream server and the client's source for it; returns its
- * index. */
+/* Add an upstream server at 127.0.1.(i+1) port 123 and a `server` line for
+ * it in the daemon's config; returns its index i, which is also the
+ * index of its source in the daemon's sync. */
 int sim_world_add_server(struct sim_world *w, const struct sim_server_cfg *cfg);
-/* The path to server i, to set delays, loss and outages before running. */
+/* The path to server i, to set delays, loss and outages. */
 struct sim_path *sim_world_path(struct sim_world *w, int i);
-/* The client's source for server i. */
+/* The daemon's source for server i (after start). */
 struct source *sim_world_source(struct sim_world *w, int i);
-/* Start polling (call once after adding servers). */
+/* Start the daemon: write its config (`clock system`), install the
+ * simulated kernel under sysio, and run service_open and service_start as
+ * tempusd's main does. Call once after adding servers. */
 void sim_world_start(struct sim_world *w);
-/* Run events until true time t. */
+/* Run the daemon's real event loop until true time t. */
 void sim_world_run(struct sim_world *w, double t);
 /* Track the error over [from, to) with sync threshold thr; returns the
  * window's index. */
@@ -205,15 +259,41 @@ int sim_world_window(struct sim_world *w, double from, double to, double thr);
 double sim_window_rms(const struct sim_window *win);
 /* Seconds from the window's start until the error stayed within thr. */
 double sim_window_settle(const struct sim_window *win);
-/* The client's clock reading as a timespec, and the monotonic clock. */
+/* The daemon's clock reading (CLOCK_REALTIME) as a timespec. */
 void sim_world_client_now(struct sim_world *w, struct timespec *out);
-int64_t sim_world_mono_ns(struct sim_world *w);
 /* Server i's clock is stepped by s seconds now (its operator fixed it). */
 void sim_world_server_step(struct sim_world *w, int i, double s);
-/* The oscillator jumps by s seconds now (suspend/resume). */
+/* CLOCK_REALTIME jumps by s seconds now (a VM resumed); the monotonic
+ * clock does not. */
 void sim_world_jump(struct sim_world *w, double s);
-/* Frequency correction that exactly cancels the oscillator now, ppm. */
+/* Kernel frequency (ppm, tick included) that exactly cancels the
+ * oscillator now. */
 double sim_world_ideal_freq(const struct sim_world *w);
+/* Kernel frequency now, ppm (tick included). */
+double sim_world_kernel_freq(const struct sim_world *w);
+
+/* ---- sim_kernel.c: the simulated kernel under sysio ---- */
+
+/* Install w's simulated kernel as the daemon's system calls (NULL: the
+ * real ones again). */
+void sim_kernel_install(struct sim_world *w);
+/* The kernel clocks at true time w->now, relative to SIM_T0 (realtime). */
+double sim_kernel_real(struct sim_world *w);
+double sim_kernel_mono(struct sim_world *w);
+/* Re-base the kernel clock at w->now (before any change of its rate). */
+void sim_kernel_rebase(struct sim_world *w);
+/* Deliver a datagram from addr:port (16 bytes, IPv4 in the first 4) to the
+ * daemon's socket bound to dst_port; 0, or -1 if no socket takes it. */
+int sim_kernel_deliver(struct sim_world *w, uint16_t dst_port, const uint8_t *from, uint16_t port,
+                       const uint8_t *buf, size_t len);
+/* A datagram the daemon sent to addr:port (server side); the world routes
+ * it. Provided by sim_world.c. */
+void sim_world_route(struct sim_world *w, uint16_t src_port, const uint8_t *to, uint16_t port,
+                     const uint8_t *buf, size_t len);
+/* Run the world's events up to true time t, stopping early (returning 1)
+ * when a datagram reaches one of the daemon's sockets. Provided by
+ * sim_world.c. */
+int sim_world_advance(struct sim_world *w, double t);
 
 /* ---- sim_scenarios.c ---- */
 

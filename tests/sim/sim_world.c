@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /* The simulated world: upstream servers with their own clocks, the paths
- * to them, and one client running the real source, sync and discipline
- * code over a clock that rides on the modelled oscillator. */
+ * to them, and the whole daemon (service_open, service_start and the real
+ * event loop, as tempusd's main runs them) with `clock system` over the
+ * simulated kernel of sim_kernel.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock_virtual.h"
+#include "conf.h"
 #include "mem.h"
 #include "ntp_wire.h"
+#include "sched.h"
+#include "service.h"
 #include "sim.h"
 #include "timefmt.h"
 
@@ -19,11 +24,9 @@ struct sim_server {
     struct server *srv;
     struct ratelimit *rl;
     struct sim_path path;
-    struct source *src; /* the client's view of this server */
-    int idx;            /* in the client's sync */
-    double next_poll;   /* true time of the pending poll */
-    uint64_t poll_gen;  /* bumped when the pending poll is replaced */
 };
+
+static const uint8_t client_ip[16] = {127, 0, 0, 1};
 
 static struct timespec sim_ts(double t)
 {
@@ -32,18 +35,11 @@ static struct timespec sim_ts(double t)
     return ts;
 }
 
-/* Time bases of the virtual clocks: true time for servers, the oscillator
- * for the client. */
+/* Time base of the servers' virtual clocks: true time. */
 static void read_true(void *ctx, struct timespec *out)
 {
     const struct sim_world *w = ctx;
     *out = sim_ts(w->now);
-}
-
-static void read_osc(void *ctx, struct timespec *out)
-{
-    struct sim_world *w = ctx;
-    *out = sim_ts(w->now + sim_osc_phase(&w->osc, w->now, 1));
 }
 
 void sim_client_defaults(struct sim_client_cfg *c)
@@ -57,53 +53,77 @@ void sim_client_defaults(struct sim_client_cfg *c)
     c->makestep_limit = 3;
 }
 
-static void client_addr(struct netaddr *a)
-{
-    addr_parse("192.0.2.1", a);
-}
-
 struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed)
 {
     struct sim_world *w = mem_zalloc(sizeof(*w));
     struct sim_rng r;
-    struct sync_params sp;
-    struct ratelimit_params rp = {.enabled = 0};
 
     w->ccfg = *c;
     w->seed = seed;
     sim_queue_init(&w->q);
     sim_rng_seed(&r, seed, 1);
     sim_osc_init(&w->osc, c->offset, c->ppm, c->wander, r);
-    w->clk = clock_virtual_create_on(read_osc, w, 0.0, 0.0);
+    sim_rng_seed(&w->rand, seed, 3);
+    w->k = (struct sim_kclock){.tb = 0.0, .pb = sim_osc_phase(&w->osc, 0.0, 0), .mono_b = 1000.0,
+                               .tick = 10000, .status = STA_UNSYNC};
+    w->k.real_b = w->k.pb; /* the clock is off by the oscillator's phase */
+    for (int i = 0; i < SIM_MAX_SOCKS; i++)
+        w->socks[i].fd = -1;
+    w->next_port = 40000;
     w->acl = acl_create();
     acl_add(w->acl, "all", 1);
-    w->own_rl = ratelimit_create(&rp, seed);
-    w->own = server_create(w->acl, w->own_rl, clock_precision(w->clk));
-    sync_params_default(&sp);
-    sp.disc.makestep_threshold = c->makestep_threshold;
-    sp.disc.makestep_limit = c->makestep_limit;
-    w->sync = sync_create(&sp, w->clk, w->own, c->initial_freq);
+    snprintf(w->dir, sizeof(w->dir), "/tmp/tempus-sim.XXXXXX");
+    if (!mkdtemp(w->dir)) {
+        perror("sim: mkdtemp");
+        exit(2);
+    }
     return w;
+}
+
+static void sim_world_stop(struct sim_world *w)
+{
+    if (!w->sv)
+        return;
+    struct sync_state st;
+    struct timespec now;
+
+    sim_world_client_now(w, &now);
+    sync_get_state(w->sync, &now, &st);
+    /* As on SIGTERM: the loop has returned, the service closes. */
+    service_close(w->sv);
+    w->sv = NULL;
+    w->sync = NULL;
+    w->exit_freq_err = sim_world_kernel_freq(w) - st.disc.freq_ppm;
+    w->exit_tick = w->k.tick;
+    sim_kernel_install(NULL);
+}
+
+static void sim_world_files_remove(struct sim_world *w)
+{
+    static const char *const names[] = {"tempus.conf", "drift", "drift.tmp", "ctl.sock"};
+    char path[128];
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", w->dir, names[i]);
+        unlink(path);
+    }
+    rmdir(w->dir);
 }
 
 void sim_world_destroy(struct sim_world *w)
 {
     if (!w)
         return;
-    sync_destroy(w->sync);
+    sim_world_stop(w);
     for (int i = 0; i < w->nsrv; i++) {
         struct sim_server *s = w->srv[i];
-        source_destroy(s->src);
         server_destroy(s->srv);
         ratelimit_destroy(s->rl);
         clock_destroy(s->clk);
         free(s);
     }
-    server_destroy(w->own);
-    ratelimit_destroy(w->own_rl);
     acl_destroy(w->acl);
-    clock_destroy(w->clk);
     sim_queue_fini(&w->q);
+    sim_world_files_remove(w);
     free(w);
 }
 
@@ -123,22 +143,20 @@ static void server_refresh(struct sim_server *s, const struct timespec *now)
 
 int sim_world_add_server(struct sim_world *w, const struct sim_server_cfg *cfg)
 {
-    struct sim_server *s = mem_zalloc(sizeof(*s));
+    struct sim_server *s;
     struct ratelimit_params rp = {.enabled = cfg->kod,
                                   .interval = 4,
                                   .burst = 2,
                                   .leak = 0,
                                   .kod = cfg->kod,
                                   .memory_limit = 65536};
-    struct source_params pp = {
-        .minpoll = w->ccfg.minpoll, .maxpoll = w->ccfg.maxpoll, .iburst = w->ccfg.iburst};
     struct sim_rng r;
     struct timespec now;
-    char name[32];
     int i = w->nsrv;
 
-    if (i == SIM_MAX_SERVERS)
+    if (i == SIM_MAX_SERVERS || w->sv)
         return -1;
+    s = mem_zalloc(sizeof(*s));
     s->cfg = *cfg;
     s->clk = clock_virtual_create_on(read_true, w, cfg->offset, cfg->ppm);
     sim_rng_seed(&r, w->seed, 10 + (uint64_t)i);
@@ -148,10 +166,6 @@ int sim_world_add_server(struct sim_world *w, const struct sim_server_cfg *cfg)
     server_refresh(s, &now);
     sim_rng_seed(&r, w->seed, 20 + (uint64_t)i);
     sim_path_lan(&s->path, cfg->jitter, r);
-    sim_rng_seed(&r, w->seed, 30 + (uint64_t)i);
-    s->src = source_create(&pp, sim_rng_next(&r));
-    snprintf(name, sizeof(name), "server%d", i);
-    s->idx = sync_add_source(w->sync, s->src, name, 0x0a000001u + (uint32_t)i);
     w->srv[w->nsrv++] = s;
     return i;
 }
@@ -163,18 +177,12 @@ struct sim_path *sim_world_path(struct sim_world *w, int i)
 
 struct source *sim_world_source(struct sim_world *w, int i)
 {
-    return w->srv[i]->src;
+    return w->sync ? sync_source(w->sync, i) : NULL;
 }
 
 void sim_world_client_now(struct sim_world *w, struct timespec *out)
 {
-    clock_now(w->clk, out);
-}
-
-int64_t sim_world_mono_ns(struct sim_world *w)
-{
-    double m = w->now + sim_osc_phase(&w->osc, w->now, 0);
-    return (int64_t)llround(m * 1e9);
+    *out = sim_ts(sim_kernel_real(w));
 }
 
 void sim_world_server_step(struct sim_world *w, int i, double s)
@@ -184,8 +192,13 @@ void sim_world_server_step(struct sim_world *w, int i, double s)
 
 void sim_world_jump(struct sim_world *w, double s)
 {
-    (void)sim_osc_phase(&w->osc, w->now, 1);
-    w->osc.jumps += s;
+    sim_kernel_rebase(w);
+    w->k.real_b += s;
+}
+
+double sim_world_kernel_freq(const struct sim_world *w)
+{
+    return ((double)w->k.tick / 10000.0 - 1.0) * 1e6 + (double)w->k.freq / 65536.0;
 }
 
 double sim_world_ideal_freq(const struct sim_world *w)
@@ -194,90 +207,35 @@ double sim_world_ideal_freq(const struct sim_world *w)
     return -e / (1.0 + e) * 1e6;
 }
 
-static void push(struct sim_world *w, double t, sim_event_fn fn, int arg, const uint8_t *buf,
-                 size_t len)
+/* ---- the network ---- */
+
+enum { EV_AT_SERVER, EV_AT_CLIENT };
+
+static void push(struct sim_world *w, double t, sim_event_fn fn, int arg, uint16_t port,
+                 const uint8_t *buf, size_t len)
 {
-    struct sim_event ev = {.t = t, .fn = fn, .arg = arg, .len = len};
+    struct sim_event ev = {.t = t, .fn = fn, .arg = arg, .gen = port, .len = len};
     if (buf && len)
         memcpy(ev.buf, buf, len);
     sim_queue_push(&w->q, &ev);
 }
 
-static void ev_poll(struct sim_world *w, const struct sim_event *ev);
-
-static void schedule_poll(struct sim_world *w, int i, double t)
-{
-    struct sim_server *s = w->srv[i];
-    struct sim_event ev = {.t = t, .fn = ev_poll, .arg = i, .gen = ++s->poll_gen};
-    s->next_poll = t;
-    sim_queue_push(&w->q, &ev);
-}
-
-/* After a step or a reset every source starts a burst, but its timer still
- * points at the old poll interval: poll again within the burst spacing, as
- * the daemon's upstream loop must. */
-static void rearm_polls(struct sim_world *w)
-{
-    for (int i = 0; i < w->nsrv; i++)
-        if (w->srv[i]->next_poll > w->now + 2.0)
-            schedule_poll(w, i, w->now + 0.5);
-}
-
-static unsigned steps_of(struct sim_world *w)
-{
-    struct sync_state st;
-    struct timespec now;
-    clock_now(w->clk, &now);
-    sync_get_state(w->sync, &now, &st);
-    return st.disc.steps;
-}
-
-static int samples_held(struct sim_world *w)
-{
-    struct source_estimate e;
-    struct timespec now;
-    int n = 0;
-    clock_now(w->clk, &now);
-    for (int i = 0; i < w->nsrv; i++) {
-        source_get_estimate(w->srv[i]->src, &now, &e);
-        n += e.nsamples;
-    }
-    return n;
-}
-
 static void ev_at_client(struct sim_world *w, const struct sim_event *ev)
 {
-    struct sim_server *s = w->srv[ev->arg];
-    struct timespec t4;
-
-    clock_now(w->clk, &t4);
-    switch (source_process_reply(s->src, ev->buf, ev->len, &t4)) {
-    case SOURCE_SAMPLE: {
-        unsigned steps = steps_of(w);
-        sync_update(w->sync, &t4, sim_world_mono_ns(w));
-        if (steps_of(w) != steps)
-            rearm_polls(w);
-        break;
-    }
-    case SOURCE_KOD_RATE:
-    case SOURCE_KOD_DENY:
-        w->kods_seen++;
-        break;
-    default:
-        break;
-    }
+    uint8_t from[16] = {127, 0, 1, (uint8_t)(ev->arg + 1)};
+    sim_kernel_deliver(w, (uint16_t)ev->gen, from, 123, ev->buf, ev->len);
 }
 
 static void ev_at_server(struct sim_world *w, const struct sim_event *ev)
 {
     struct sim_server *s = w->srv[ev->arg];
     struct timespec rx, tx;
-    struct netaddr from;
+    struct netaddr from = {.family = AF_INET};
     uint8_t reply[SIM_PKT_MAX];
     size_t rlen = 0;
     const double turnaround = 1e-5;
 
-    client_addr(&from);
+    memcpy(from.bytes, client_ip, 4);
     clock_now(s->clk, &rx);
     server_refresh(s, &rx);
     if (server_handle(s->srv, ev->buf, ev->len, &from, &rx, (int64_t)llround(w->now * 1e9), reply,
@@ -288,33 +246,28 @@ static void ev_at_server(struct sim_world *w, const struct sim_event *ev)
     server_stamp_tx(reply, rlen, &tx);
     double d = sim_path_delay(&s->path, w->now + turnaround, 1);
     if (d >= 0.0)
-        push(w, w->now + turnaround + d, ev_at_client, ev->arg, reply, rlen);
+        push(w, w->now + turnaround + d, ev_at_client, ev->arg, (uint16_t)ev->gen, reply, rlen);
 }
 
-static void ev_poll(struct sim_world *w, const struct sim_event *ev)
+void sim_world_route(struct sim_world *w, uint16_t src_port, const uint8_t *to, uint16_t port,
+                     const uint8_t *buf, size_t len)
 {
-    struct sim_server *s = w->srv[ev->arg];
-    struct timespec t1;
-    uint8_t buf[SIM_PKT_MAX];
+    int i = to[0] == 127 && to[1] == 0 && to[2] == 1 ? to[3] - 1 : -1;
 
-    if (ev->gen != s->poll_gen)
-        return; /* replaced by rearm_polls() */
-    clock_now(w->clk, &t1);
-    size_t len = source_make_request(s->src, &t1, buf, sizeof(buf));
-    if (len == 0)
-        return; /* denied: polling stops */
-    double d = sim_path_delay(&s->path, w->now, 0);
+    if (i < 0 || i >= w->nsrv || port != 123 || len > SIM_PKT_MAX) {
+        w->unknown_dst++;
+        return;
+    }
+    double d = sim_path_delay(&w->srv[i]->path, w->now, 0);
     if (d >= 0.0)
-        push(w, w->now + d, ev_at_server, ev->arg, buf, len);
-    schedule_poll(w, ev->arg, w->now + source_poll_delay(s->src));
+        push(w, w->now + d, ev_at_server, i, src_port, buf, len);
 }
+
+/* ---- figures ---- */
 
 static void track(struct sim_world *w)
 {
-    struct timespec c, truth = sim_ts(w->now);
-
-    clock_now(w->clk, &c);
-    w->err = timefmt_timespec_diff(&c, &truth);
+    w->err = sim_kernel_real(w) - w->now;
     w->samples++;
     if (fabs(w->err) > w->max_err_all)
         w->max_err_all = fabs(w->err);
@@ -331,44 +284,101 @@ static void track(struct sim_world *w)
     }
 }
 
+/* Once a simulated second: the error is sampled and the scenario's
+ * watcher runs (between two wake-ups of the daemon). */
 static void ev_tick(struct sim_world *w, const struct sim_event *ev)
 {
-    struct timespec now;
-
     (void)ev;
-    clock_now(w->clk, &now);
-    int held = samples_held(w);
-    sync_tick(w->sync, &now, sim_world_mono_ns(w));
-    if (held > 0 && samples_held(w) == 0)
-        rearm_polls(w); /* a jump was detected and every source reset */
     track(w);
     if (w->on_tick)
         w->on_tick(w, w->tick_arg);
-    push(w, w->now + 1.0, ev_tick, 0, NULL, 0);
+    push(w, w->now + 1.0, ev_tick, 0, 0, NULL, 0);
 }
 
-void sim_world_start(struct sim_world *w)
-{
-    struct sim_rng r;
-
-    sim_rng_seed(&r, w->seed, 2);
-    /* The daemon starts polling every source at once, give or take the
-     * time it takes to resolve names and open sockets. */
-    for (int i = 0; i < w->nsrv; i++)
-        schedule_poll(w, i, 0.1 + 0.4 * sim_rng_unit(&r));
-    push(w, 1.0, ev_tick, 0, NULL, 0);
-}
-
-void sim_world_run(struct sim_world *w, double t)
+int sim_world_advance(struct sim_world *w, double t)
 {
     struct sim_event ev;
 
     while (w->q.n > 0 && w->q.heap[0].t <= t) {
         sim_queue_pop(&w->q, &ev);
-        w->now = ev.t;
+        if (ev.t > w->now)
+            w->now = ev.t;
         ev.fn(w, &ev);
+        if (ev.fn == ev_at_client)
+            return 1;
     }
-    w->now = t;
+    if (t > w->now)
+        w->now = t;
+    return 0;
+}
+
+/* ---- the daemon ---- */
+
+static void write_config(struct sim_world *w, const char *path)
+{
+    const struct sim_client_cfg *c = &w->ccfg;
+    FILE *f = fopen(path, "w");
+
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fprintf(f, "clock system\nloglevel %s\ncontrolsocket %s/ctl.sock\n",
+            getenv("TEMPUS_SIM_LOG") ? "debug" : "error", w->dir);
+    fprintf(f, "makestep %g %d\n", c->makestep_threshold, c->makestep_limit);
+    if (c->initial_freq != 0.0)
+        fprintf(f, "driftfile %s/drift\n", w->dir);
+    for (int i = 0; i < w->nsrv; i++)
+        fprintf(f, "server 127.0.1.%d%s minpoll %d maxpoll %d %s\n", i + 1,
+                c->iburst ? " iburst" : "", c->minpoll, c->maxpoll,
+                w->srv[i]->cfg.opts ? w->srv[i]->cfg.opts : "");
+    if (c->extra)
+        fprintf(f, "%s\n", c->extra);
+    fclose(f);
+}
+
+static void write_drift(struct sim_world *w)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/drift", w->dir);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    fprintf(f, "%.6f 0.1\n", w->ccfg.initial_freq);
+    fclose(f);
+}
+
+void sim_world_start(struct sim_world *w)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/tempus.conf", w->dir);
+    write_config(w, path);
+    if (w->ccfg.initial_freq != 0.0)
+        write_drift(w);
+    struct conf *conf = conf_load(path, stderr);
+    if (!conf) {
+        fprintf(stderr, "sim: the daemon's config %s is refused\n", path);
+        exit(2);
+    }
+    sim_kernel_install(w);
+    w->sv = service_open(conf, 1);
+    service_start(w->sv);
+    w->sync = service_sync(w->sv);
+    push(w, 1.0, ev_tick, 0, 0, NULL, 0);
+}
+
+void sim_world_run(struct sim_world *w, double t)
+{
+    if (!w->sv || t <= w->now)
+        return;
+    w->run_until = t;
+    if (sched_run() < 0) {
+        fprintf(stderr, "sim: the daemon's event loop failed\n");
+        exit(2);
+    }
 }
 
 int sim_world_window(struct sim_world *w, double from, double to, double thr)
