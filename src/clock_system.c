@@ -12,18 +12,30 @@
 #include "sysio.h"
 
 /* Offsets are slewed by running the kernel clock faster or slower than the
- * frequency the discipline asked for, for a computed time, with the kernel
- * PLL left off; the event loop calls clock_tick to end the slew on time. */
+ * frequency the discipline asked for (the base), for a computed time, with
+ * the kernel PLL left off. Rates past the kernel's 500 ppm frequency limit
+ * go through the tick length as well (ADJ_TICK: 100 ppm a microsecond,
+ * +-10 %). The slew's end is a timer the caller arms from clock_tick the
+ * moment the slew starts; whatever the lateness of that timer, what was
+ * really applied (an overshoot included) is what slew_remaining reports.
+ * The kernel is put back to the base frequency and the nominal tick when
+ * the clock is destroyed and at exit, so no slew outlives the daemon. */
 struct sysclock {
     struct timespec slew_start; /* CLOCK_MONOTONIC */
     double slew_total;          /* offset being slewed, s */
-    double slew_rate;           /* signed extra frequency, s/s */
+    double slew_rate;           /* signed extra frequency, s/s; 0: none */
+    double left;                /* after a slew ended: what it missed, s
+                                 * (negative: overshoot) */
 };
 
-/* By default through sysio, which is the real kernel clock in production
- * and the simulated one in the whole-daemon simulator. */
-static const struct clock_system_hooks real_hooks = {sysio_clock_gettime, sysio_clock_adjtime};
+#define SYS_TICK_NOMINAL 10000 /* us per 1/USER_HZ tick */
+#define SYS_TICK_STEP_PPM 100.0
+#define SYS_TICK_SPAN 1000 /* +-10 % */
+
 static struct clock_system_hooks hooks = {sysio_clock_gettime, sysio_clock_adjtime};
+static const struct clock_system_hooks real_hooks = {sysio_clock_gettime, sysio_clock_adjtime};
+/* The one system clock in use, for the exit handler. */
+static struct clock *sys_live;
 
 void clock_system_set_hooks(const struct clock_system_hooks *h)
 {
@@ -48,18 +60,25 @@ static void sys_from_kernel(struct clock *clk, const struct timespec *kernel,
     *out = *kernel;
 }
 
-static int sys_kernel_freq(double ppm)
+/* Run the kernel clock at ppm (base and slew together): the tick takes the
+ * whole hundreds beyond the frequency limit, the frequency the rest. */
+static int sys_kernel_rate(double ppm)
 {
     struct timex tx = {0};
+    long tick = 0;
 
-    if (ppm > CLOCK_SYSTEM_MAX_FREQ)
-        ppm = CLOCK_SYSTEM_MAX_FREQ;
-    if (ppm < -CLOCK_SYSTEM_MAX_FREQ)
-        ppm = -CLOCK_SYSTEM_MAX_FREQ;
-    tx.modes = ADJ_FREQUENCY;
-    tx.freq = (long)llround(ppm * 65536.0); /* scaled ppm, 16-bit fraction */
+    ppm = fmax(fmin(ppm, CLOCK_SYSTEM_MAX_RATE), -CLOCK_SYSTEM_MAX_RATE);
+    if (fabs(ppm) > CLOCK_SYSTEM_MAX_FREQ)
+        tick = lround((ppm - copysign(CLOCK_SYSTEM_MAX_FREQ / 2, ppm)) / SYS_TICK_STEP_PPM);
+    if (tick > SYS_TICK_SPAN || tick < -SYS_TICK_SPAN)
+        tick = tick > 0 ? SYS_TICK_SPAN : -SYS_TICK_SPAN;
+    double freq = ppm - (double)tick * SYS_TICK_STEP_PPM;
+    freq = fmax(fmin(freq, CLOCK_SYSTEM_MAX_FREQ), -CLOCK_SYSTEM_MAX_FREQ);
+    tx.modes = ADJ_FREQUENCY | ADJ_TICK;
+    tx.freq = (long)llround(freq * 65536.0); /* scaled ppm, 16-bit fraction */
+    tx.tick = SYS_TICK_NOMINAL + tick;
     if (hooks.adjtime(CLOCK_REALTIME, &tx) < 0) {
-        log_warn("clock_adjtime(ADJ_FREQUENCY)");
+        log_warn("clock_adjtime(ADJ_FREQUENCY|ADJ_TICK)");
         return -1;
     }
     return 0;
@@ -76,37 +95,38 @@ static double sys_slew_remaining(struct clock *clk)
 {
     struct sysclock *sc = sc_of(clk);
     if (sc->slew_rate == 0.0)
-        return 0.0;
+        return sc->left;
     double done = sc->slew_rate * sys_slew_elapsed(sc);
     if (fabs(done) >= fabs(sc->slew_total))
-        return 0.0;
+        return 0.0; /* due to end: the timer is about to say by how much */
     return sc->slew_total - done;
 }
 
-/* End or restart the slew: bank what was applied, return the rest. */
-static double sys_slew_stop(struct clock *clk)
+/* End the slew now: what it really applied is rate x elapsed, whatever
+ * was asked; the rest (or the overshoot) is kept for slew_remaining. */
+static void sys_slew_end(struct clock *clk)
 {
     struct sysclock *sc = sc_of(clk);
-    double left = sc->slew_rate == 0.0 ? 0.0 : sc->slew_total - sc->slew_rate * sys_slew_elapsed(sc);
+    if (sc->slew_rate != 0.0)
+        sc->left = sc->slew_total - sc->slew_rate * sys_slew_elapsed(sc);
     sc->slew_rate = 0.0;
     sc->slew_total = 0.0;
-    return left;
 }
 
-static int sys_slew(struct clock *clk, double offset, double max_rate_ppm)
+static int sys_slew(struct clock *clk, double offset, double rate_ppm)
 {
     struct sysclock *sc = sc_of(clk);
-    double room = CLOCK_SYSTEM_MAX_FREQ - fabs(clk->freq_ppm);
+    double room = CLOCK_SYSTEM_MAX_RATE - fabs(clk->freq_ppm);
 
-    sys_slew_stop(clk);
-    if (max_rate_ppm > room)
-        max_rate_ppm = room;
-    if (offset == 0.0 || max_rate_ppm <= 0.0)
-        return sys_kernel_freq(clk->freq_ppm);
+    sys_slew_end(clk);
+    sc->left = 0.0; /* the caller has taken the old slew's account */
+    rate_ppm = fmin(rate_ppm, room);
+    if (offset == 0.0 || rate_ppm <= 0.0)
+        return sys_kernel_rate(clk->freq_ppm);
     sc->slew_total = offset;
-    sc->slew_rate = copysign(max_rate_ppm * 1e-6, offset);
+    sc->slew_rate = copysign(rate_ppm * 1e-6, offset);
     hooks.gettime(CLOCK_MONOTONIC, &sc->slew_start);
-    return sys_kernel_freq(clk->freq_ppm + sc->slew_rate * 1e6);
+    return sys_kernel_rate(clk->freq_ppm + sc->slew_rate * 1e6);
 }
 
 static double sys_tick(struct clock *clk)
@@ -117,10 +137,8 @@ static double sys_tick(struct clock *clk)
     double left = sc->slew_total - sc->slew_rate * sys_slew_elapsed(sc);
     if (left * sc->slew_total > 0.0)
         return left / sc->slew_rate; /* both signs agree: still going */
-    /* Overshoot by a late tick is at most rate x lateness; carried over as a
-     * tiny opposite offset that the next update measures and corrects. */
-    sys_slew_stop(clk);
-    sys_kernel_freq(clk->freq_ppm);
+    sys_slew_end(clk);
+    sys_kernel_rate(clk->freq_ppm);
     return -1.0;
 }
 
@@ -128,7 +146,11 @@ static int sys_set_freq(struct clock *clk, double ppm)
 {
     struct sysclock *sc = sc_of(clk);
     double extra = sc->slew_rate * 1e6;
-    return sys_kernel_freq(ppm + extra);
+    if (ppm > CLOCK_SYSTEM_MAX_FREQ)
+        ppm = CLOCK_SYSTEM_MAX_FREQ;
+    if (ppm < -CLOCK_SYSTEM_MAX_FREQ)
+        ppm = -CLOCK_SYSTEM_MAX_FREQ;
+    return sys_kernel_rate(ppm + extra);
 }
 
 static int sys_step(struct clock *clk, double offset)
@@ -163,9 +185,26 @@ static int sys_set_sync(struct clock *clk, int synced, double max_error)
     return 0;
 }
 
+/* Stop any slew: the kernel runs at the base frequency, tick nominal. */
+static void sys_release(struct clock *clk)
+{
+    sys_slew_end(clk);
+    sys_kernel_rate(clk->freq_ppm);
+}
+
 static void sys_destroy(struct clock *clk)
 {
+    sys_release(clk);
+    if (sys_live == clk)
+        sys_live = NULL;
     free(clk->backend);
+}
+
+/* exit() on a fatal error never reaches clock_destroy. */
+static void sys_at_exit(void)
+{
+    if (sys_live)
+        sys_release(sys_live);
 }
 
 static const struct clock_ops sys_ops = {
@@ -187,5 +226,9 @@ struct clock *clock_system_create(void)
     clk->ops = &sys_ops;
     clk->backend = mem_zalloc(sizeof(struct sysclock));
     clk->precision = clock_measure_precision(clk);
+    static int registered;
+    if (!registered && atexit(sys_at_exit) == 0)
+        registered = 1;
+    sys_live = clk;
     return clk;
 }

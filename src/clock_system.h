@@ -19,5 +19,7 @@ void clock_system_set_hooks(const struct clock_system_hooks *hooks);
 
 /* Kernel frequency limit, ppm: the kernel refuses more than 500 ppm. */
 #define CLOCK_SYSTEM_MAX_FREQ 500.0
+/* Fastest slew with the tick length (+-10 %) and the frequency, ppm. */
+#define CLOCK_SYSTEM_MAX_RATE 100000.0
 
 #endif

@@ -62,6 +62,7 @@ struct upstream {
 };
 
 static void up_poll(void *arg);
+static void up_arm_slew(struct upstream *up);
 static void up_rearm(struct upstream *up, const struct timespec *now);
 static void up_resolve(struct up_conf *uc);
 
@@ -132,6 +133,7 @@ static void up_handle_reply(struct up_src *us, struct netio_msg *m)
     case SOURCE_SAMPLE:
         clock_now(up->clk, &now);
         sync_update(up->sy, &now, sched_mono_ns());
+        up_arm_slew(up);
         up_rearm(up, &now);
         break;
     case SOURCE_KOD_RATE:
@@ -336,11 +338,24 @@ static void up_resolve(struct up_conf *uc)
     }
 }
 
-static void up_slew_tick(void *arg)
+/* A slew's end is a timer armed the moment the slew starts (after every
+ * update of the clock), so it ends on time whatever else the loop does;
+ * the backend accounts any lateness as applied. */
+static void up_slew_timer(void *arg);
+
+static void up_arm_slew(struct upstream *up)
+{
+    double next = clock_tick(up->clk);
+
+    sched_cancel_timer(up->slew_timer);
+    up->slew_timer = next >= 0.0 ? sched_add_timer(next, up_slew_timer, up) : 0;
+}
+
+static void up_slew_timer(void *arg)
 {
     struct upstream *up = arg;
-    double next = clock_tick(up->clk);
-    up->slew_timer = next >= 0.0 && next < 1.0 ? sched_add_timer(next, up_slew_tick, up) : 0;
+    up->slew_timer = 0;
+    up_arm_slew(up);
 }
 
 /* After a step or a jump every source flushed its samples and starts a new
@@ -362,8 +377,7 @@ static void up_rearm(struct upstream *up, const struct timespec *now)
     }
 }
 
-/* Once a second: holdover, local fallback and jump checks in sync.c, and
- * ending a slew of the system clock on time. */
+/* Once a second: holdover, local fallback and jump checks in sync.c. */
 static void up_tick(void *arg)
 {
     struct upstream *up = arg;
@@ -371,9 +385,8 @@ static void up_tick(void *arg)
 
     clock_now(up->clk, &now);
     sync_tick(up->sy, &now, sched_mono_ns());
+    up_arm_slew(up);
     up_rearm(up, &now);
-    if (!up->slew_timer)
-        up_slew_tick(up);
     up->tick_timer = sched_add_timer(1.0, up_tick, up);
 }
 

@@ -96,12 +96,16 @@ static int fake_gettime(clockid_t id, struct timespec *out)
     return 0;
 }
 
+static long fake_tick = 10000;
+
 static int fake_adjtime(clockid_t id, struct timex *tx)
 {
     assert_int_equal(id, CLOCK_REALTIME);
     last_tx[n_tx++ % 8] = *tx;
     if (tx->modes & ADJ_FREQUENCY)
         fake_freq = tx->freq;
+    if (tx->modes & ADJ_TICK)
+        fake_tick = tx->tick;
     return 0;
 }
 
@@ -151,6 +155,49 @@ static void test_system_through_hooks(void **state)
     clock_system_set_hooks(NULL);
 }
 
+/* A slew ends when its timer fires: fired late, the overshoot is what
+ * slew_remaining reports (negative), so the discipline accounts what the
+ * kernel really did, not what was asked. */
+static void test_system_slew_end_accounted(void **state)
+{
+    (void)state;
+    clock_system_set_hooks(&fake);
+    struct clock *c = clock_system_create();
+    assert_int_equal(clock_set_freq(c, -20.0), 0);
+    assert_int_equal(clock_slew(c, 0.002, 1000.0), 0); /* 2 s at 1000 ppm */
+    assert_true(fabs(clock_tick(c) - 2.0) < 1e-9);     /* the end: a timer in 2 s */
+    /* past the frequency limit the tick carries the slew */
+    assert_int_equal(fake_tick, 10000 + 7);
+    assert_true(fabs(fake_freq / 65536.0 - (1000.0 - 20.0 - 700.0)) < 1e-4);
+    pass(2.5); /* the timer fired 0.5 s late */
+    assert_true(clock_tick(c) < 0.0);
+    assert_int_equal(fake_tick, 10000);
+    assert_true(fabs(fake_freq / 65536.0 + 20.0) < 1e-4);
+    assert_true(fabs(clock_slew_remaining(c) + 0.0005) < 1e-9); /* 0.5 ms over */
+    /* a new slew starts a new account */
+    assert_int_equal(clock_slew(c, -0.001, 100.0), 0);
+    assert_true(fabs(clock_slew_remaining(c) + 0.001) < 1e-9);
+    clock_destroy(c);
+    clock_system_set_hooks(NULL);
+}
+
+/* No slew outlives the clock: destroyed mid-slew, the kernel is back at the
+ * base frequency with the nominal tick. */
+static void test_system_destroy_ends_slew(void **state)
+{
+    (void)state;
+    clock_system_set_hooks(&fake);
+    struct clock *c = clock_system_create();
+    assert_int_equal(clock_set_freq(c, 7.0), 0);
+    assert_int_equal(clock_slew(c, 0.5, 50000.0), 0);
+    assert_true(fake_tick > 10000);
+    pass(1.0);
+    clock_destroy(c);
+    assert_int_equal(fake_tick, 10000);
+    assert_int_equal(fake_freq, 7 * 65536);
+    clock_system_set_hooks(NULL);
+}
+
 static void test_precision_measured(void **state)
 {
     (void)state;
@@ -166,6 +213,8 @@ int main(void)
         cmocka_unit_test(test_virtual_offset_and_freq),
         cmocka_unit_test(test_virtual_step_and_slew),
         cmocka_unit_test(test_system_through_hooks),
+        cmocka_unit_test(test_system_slew_end_accounted),
+        cmocka_unit_test(test_system_destroy_ends_slew),
         cmocka_unit_test(test_precision_measured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
