@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "conf_impl.h"
 #include "mem.h"
+#include "source.h"
 
 #define CONF_SERVERS_MAX 32
 
@@ -37,7 +38,8 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
     const char *what = pool ? "pool" : "server";
     struct conf *c = p->conf;
     struct conf_server s = {.port = 123, .pool = pool, .maxsources = pool ? 4 : 1,
-                            .minpoll = 6, .maxpoll = 10, .line = p->line};
+                            .minpoll = SOURCE_MINPOLL_DEFAULT, .maxpoll = SOURCE_MAXPOLL_DEFAULT,
+                            .line = p->line};
     int at[8];
     long v;
 

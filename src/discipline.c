@@ -51,9 +51,10 @@
 /* The longest window predicting this many times worse (rms) than the best
  * one: the old points are from another regime. */
 #define DISC_BREAK 4.0
-/* No network sample is better than DISC_ERR_MIN (s); errors count up to
- * DISC_ERR_SPREAD times the window's median, no more. */
-#define DISC_ERR_MIN 20e-6
+/* No network sample is better than DISC_ERR_MIN (s); errors count from
+ * 1/DISC_ERR_SPREAD up to DISC_ERR_SPREAD times the window's median, no
+ * more, so that neither one lucky sample nor one congested one decides. */
+#define DISC_ERR_MIN 2e-6
 #define DISC_ERR_SPREAD 10.0
 /* A history shorter than this (s) leaves the frequency to the prior. */
 #define DISC_MIN_SPAN 30.0
@@ -249,8 +250,9 @@ static void disc_weigh(struct discipline *d)
         e[i] = fmax(d->hist[i].err, DISC_ERR_MIN);
     qsort(e, (size_t)d->n, sizeof(e[0]), disc_cmp);
     double cap = DISC_ERR_SPREAD * e[d->n / 2];
+    double lo = fmax(DISC_ERR_MIN, e[d->n / 2] / DISC_ERR_SPREAD);
     for (int i = 0; i < d->n; i++) {
-        double x = fmin(fmax(d->hist[i].err, DISC_ERR_MIN), cap);
+        double x = fmin(fmax(d->hist[i].err, lo), cap);
         d->hist[i].w = 1.0 / (x * x);
     }
 }
@@ -638,6 +640,8 @@ void discipline_get_state(const struct discipline *d, struct discipline_state *o
     out->last_offset = d->last_offset;
     out->rms_offset = d->rms;
     out->update_interval = d->interval;
+    out->window = d->win;
+    out->points = d->n;
     out->steps = d->steps;
     out->last_step = d->last_step;
 }

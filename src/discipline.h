@@ -36,6 +36,8 @@ struct discipline_state {
     double last_offset;      /* offset of the last update, s */
     double rms_offset;       /* RMS of recent offsets, s */
     double update_interval;  /* seconds between the last two updates */
+    int window;              /* newest points the estimate uses */
+    int points;              /* points in the history */
     unsigned steps;          /* steps made */
     double last_step;        /* size of the last step, s */
 };

@@ -24,12 +24,10 @@
 #define BURST_SENT 8
 #define BURST_GOOD 4
 
-/* Poll adaptation, see adapt_poll(). */
+/* Backing off from a server that stopped answering, and the spread of the
+ * poll interval. The interval itself follows the system's hint
+ * (source_poll_hint). */
 #define UNREACH_POLLS 4
-#define STABLE_GATE 4.0
-#define NOISY_GATE 8.0
-#define STABLE_RUN 4
-#define NOISE_MIN_SAMPLES 4
 #define POLL_SPREAD 0.05
 
 /* Popcorn spike suppressor, see is_spike(). */
@@ -64,7 +62,7 @@ struct source {
     int poll, poll_floor; /* floor: minpoll, raised by RATE kisses */
     int rate_limited, denied, backed_off;
     int bursting, burst_sent, burst_good;
-    unsigned unanswered, stable_run;
+    unsigned unanswered;
     uint8_t reach;
 
     /* clock filter: filt[0] newest */
@@ -155,7 +153,6 @@ static void flush_filter(struct source *src)
     src->jitter = 0.0;
     src->have_last = 0;
     src->spike_held = 0;
-    src->stable_run = 0;
 }
 
 struct source *source_create(const struct source_params *params, uint64_t seed)
@@ -342,7 +339,6 @@ static enum source_reply kod_rate(struct source *src)
     int poll = (src->poll > src->poll_floor ? src->poll : src->poll_floor) + 1;
     src->poll_floor = clamp_int(poll, src->p.minpoll, src->p.maxpoll);
     src->poll = src->poll_floor;
-    src->stable_run = 0;
     log_debug("source: RATE kiss, poll now %d", src->poll);
     return SOURCE_KOD_RATE;
 }
@@ -414,73 +410,11 @@ static int is_spike(const struct source *src, const struct sample *s)
     return fabs(s->offset - src->last_offset) > SPIKE_GATE * j;
 }
 
-/* The filter's noise for the poll rule. Each inner sample is compared
- * with the straight line through its two neighbours (in time), and the
- * median of those residuals, scaled to a standard deviation, is the noise;
- * at least the precision, -1 with fewer than NOISE_MIN_SAMPLES samples.
- * The RFC jitter cannot serve here: while our clock drifts against the
- * source (frequency not yet learnt) the spread of offsets around the pick
- * grows with the drift, every change looks small next to it, and the poll
- * would rise exactly when samples are needed most. Neighbour lines absorb a
- * drift, and the median ignores the one or two residuals at the corner
- * where a drift sets in or the offset shifts. */
-static double filter_noise(const struct source *src)
+void source_poll_hint(struct source *src, int dir)
 {
-    double t[SOURCE_FILTER_LEN], o[SOURCE_FILTER_LEN], r[SOURCE_FILTER_LEN];
-    const struct timespec *ref = NULL;
-    int n = 0, m = 0;
-
-    for (int i = 0; i < SOURCE_FILTER_LEN; i++) {
-        if (!src->filt[i].valid)
-            continue;
-        if (!ref)
-            ref = &src->filt[i].t;
-        t[n] = timefmt_timespec_diff(&src->filt[i].t, ref);
-        o[n++] = src->filt[i].offset;
-    }
-    if (n < NOISE_MIN_SAMPLES)
-        return -1.0;
-    for (int k = 1; k + 1 < n; k++) {
-        double span = t[k + 1] - t[k - 1];
-        double w = span != 0.0 ? (t[k] - t[k - 1]) / span : 0.5;
-        double v = fabs(o[k] - (o[k - 1] + w * (o[k + 1] - o[k - 1])));
-        int j = m++;
-        for (; j > 0 && r[j - 1] > v; j--) /* insertion sort, at most 6 */
-            r[j] = r[j - 1];
-        r[j] = v;
-    }
-    double median = m % 2 ? r[m / 2] : (r[m / 2 - 1] + r[m / 2]) / 2.0;
-    /* For white noise of deviation s at even spacing a residual has
-     * deviation s * sqrt(1.5), and the median of its absolute value is
-     * 0.6745 of that: s = median * 1.21. */
-    return fmax(median * 1.21, ldexp(1.0, LOCAL_PRECISION));
-}
-
-/* Poll adaptation after each sample outside a burst, once the filter held
- * NOISE_MIN_SAMPLES before it. diff is how far the new sample lies from the
- * filter's previous pick, noise what filter_noise() said before it:
- *   |diff| > NOISY_GATE * noise: the offset moved; poll faster (poll - 1)
- *   |diff| < STABLE_GATE * noise on STABLE_RUN samples in a row: poll
- *     slower (poll + 1)
- *   in between: the run starts over.
- * So the poll settles where the offset wanders about as much between polls
- * as the network's noise: long on a quiet path with a locked clock, short
- * while the frequency is being learnt or the path is changing. Always
- * within [minpoll (or the RATE floor), maxpoll]. Backing off from an
- * unreachable server is done in start_poll(). */
-static void adapt_poll(struct source *src, double diff, double noise)
-{
-    if (fabs(diff) > NOISY_GATE * noise) {
-        src->stable_run = 0;
-        set_poll(src, src->poll - 1);
-    } else if (fabs(diff) < STABLE_GATE * noise) {
-        if (++src->stable_run >= STABLE_RUN) {
-            src->stable_run = 0;
-            set_poll(src, src->poll + 1);
-        }
-    } else {
-        src->stable_run = 0;
-    }
+    if (src->bursting || src->backed_off || dir == 0)
+        return;
+    set_poll(src, src->poll + (dir > 0 ? 1 : -1));
 }
 
 static enum source_reply accept_sample(struct source *src, const struct sample *s)
@@ -492,15 +426,9 @@ static enum source_reply accept_sample(struct source *src, const struct sample *
     }
     src->spike_held = 0;
 
-    double prev_offset = src->pick >= 0 ? src->filt[src->pick].offset : 0.0;
-    double noise = filter_noise(src);
     filter_shift(src, s);
-    if (src->bursting) {
-        if (++src->burst_good >= BURST_GOOD)
-            end_burst(src);
-    } else if (noise > 0.0) {
-        adapt_poll(src, s->offset - prev_offset, noise);
-    }
+    if (src->bursting && ++src->burst_good >= BURST_GOOD)
+        end_burst(src);
     src->last_offset = s->offset;
     src->have_last = 1;
     return SOURCE_SAMPLE;

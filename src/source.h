@@ -17,7 +17,7 @@
 
 #define SOURCE_FILTER_LEN 8
 #define SOURCE_MINPOLL_DEFAULT 6
-#define SOURCE_MAXPOLL_DEFAULT 10
+#define SOURCE_MAXPOLL_DEFAULT 8
 #define SOURCE_POLL_MIN (-4) /* fastest allowed (1/16 s), for tests */
 #define SOURCE_POLL_MAX 17
 /* RFC 5905 PHI: dispersion grows 15 ppm of the sample's age. */
@@ -100,6 +100,10 @@ size_t source_make_request(struct source *src, const struct timespec *t1, uint8_
  * kernel timestamp). */
 enum source_reply source_process_reply(struct source *src, const uint8_t *buf, size_t len,
                                        const struct timespec *t4);
+/* The system's word on the poll interval: dir > 0 one step longer, < 0
+ * one step shorter, within [minpoll (or the RATE floor), maxpoll]; ignored
+ * while bursting or backing off from silence. */
+void source_poll_hint(struct source *src, int dir);
 /* Seconds from the last request until the next one is due: the burst
  * spacing while bursting, else 2^poll with a little random spread. */
 double source_poll_delay(struct source *src);

@@ -16,6 +16,17 @@
  * outvoted before it can step the clock. */
 #define SYNC_STARTUP_WAIT_NS 10000000000LL
 
+/* Poll policy (chrony's polltarget idea over our own window choice): the
+ * discipline keeps the newest points that still predict the clock; fewer
+ * than SYNC_POLL_LOW means wander (or a change) shows within that many
+ * polls, so poll faster; at least SYNC_POLL_HIGH on SYNC_POLL_RUN updates
+ * in a row means the clock's own wander stays below the measurement noise
+ * over that span, so a longer poll costs little. History is never dropped
+ * for a change of poll. */
+#define SYNC_POLL_LOW 16
+#define SYNC_POLL_HIGH 32
+#define SYNC_POLL_RUN 4
+
 /* Below this, a root dispersion is not worth advertising as smaller. */
 #define SYNC_MIN_DISPERSION 1e-6
 
@@ -62,6 +73,7 @@ struct sync {
     int64_t tick_mono;  /* jump detection: last tick on both clocks */
     struct timespec tick_clock;
     double stepped_since_tick;
+    int poll_run; /* updates in a row with a long window */
 };
 
 void sync_params_default(struct sync_params *p)
@@ -282,7 +294,8 @@ static void sync_stepped(struct sync *sy, double step)
 
 /* Feed one source's samples that the discipline has not seen, oldest first,
  * each at the time it was measured and weighted by its own error bound
- * (half its delay plus its dispersion), so a congested sample counts less.
+ * (half its delay beyond the least in the filter, plus its dispersion), so
+ * a congested sample counts less.
  * Only the system peer's samples may step the clock (or meet maxchange): a
  * combined survivor's sample that far off is left out, since one sample of
  * a source that merely overlaps the peer is no reason to jump. Returns 1 if
@@ -292,6 +305,10 @@ static int sync_feed_source(struct sync *sy, struct sync_src *ss, int is_peer,
 {
     struct source_sample_view sv[SOURCE_FILTER_LEN];
     int n = source_get_samples(ss->src, now, sv, SOURCE_FILTER_LEN), fed = 0;
+    double min_delay = INFINITY;
+
+    for (int k = 0; k < n; k++)
+        min_delay = fmin(min_delay, sv[k].delay);
 
     for (int k = n - 1; k >= 0; k--) {
         struct timespec at = *now;
@@ -306,7 +323,11 @@ static int sync_feed_source(struct sync *sy, struct sync_src *ss, int is_peer,
                       ss->name);
             continue;
         }
-        double err = sv[k].delay / 2 + sv[k].dispersion;
+        /* A sample's error is bounded by half the delay it met beyond the
+         * path's least (queueing is what makes offsets wrong; the fixed
+         * part of the delay is shared by every sample), plus the part of
+         * its dispersion that is not the age we fed it at. */
+        double err = (sv[k].delay - min_delay) / 2 + sv[k].dispersion - SOURCE_PHI * sv[k].age;
         switch (discipline_update(sy->disc, sv[k].offset, err, &at, step)) {
         case DISCIPLINE_STEP:
             sync_stepped(sy, *step);
@@ -362,6 +383,28 @@ static int sync_feed_survivors(struct sync *sy, const struct select_result *res,
         fed |= r;
     }
     return fed;
+}
+
+/* After an update that fed the discipline: every source polls as the
+ * window the discipline chose says (see SYNC_POLL_LOW). */
+static void sync_adapt_polls(struct sync *sy)
+{
+    struct discipline_state ds;
+    int dir = 0;
+
+    discipline_get_state(sy->disc, &ds);
+    if (ds.window < SYNC_POLL_LOW) {
+        dir = -1;
+        sy->poll_run = 0;
+    } else if (ds.window >= SYNC_POLL_HIGH && ++sy->poll_run >= SYNC_POLL_RUN) {
+        dir = 1;
+        sy->poll_run = 0;
+    } else if (ds.window < SYNC_POLL_HIGH) {
+        sy->poll_run = 0;
+    }
+    for (int i = 0; dir && i < sy->n; i++)
+        if (sy->srcs[i].src)
+            source_poll_hint(sy->srcs[i].src, dir);
 }
 
 static void sync_note_outcome(struct sync *sy, enum select_outcome oc, int64_t mono_ns)
@@ -474,7 +517,10 @@ void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
     double step;
     /* The system variables move only with a new sample of the peer (or a new
      * peer); in between, root dispersion keeps growing from the last one. */
-    if (sync_feed_survivors(sy, &res, cand, n, now, &step) || changed) {
+    int fed = sync_feed_survivors(sy, &res, cand, n, now, &step);
+    if (fed && step == 0.0)
+        sync_adapt_polls(sy);
+    if (fed || changed) {
         timefmt_timespec_add(&after, step);
         sync_adopt(sy, &res, pe, &after);
     }

@@ -213,6 +213,45 @@ static void steady_rough(uint64_t seed, struct sim_result *res)
     steady(seed, res, w, 320 * US, 720 * US, 0.13);
 }
 
+/* One server 1 ms away each way with exponential jitter of mean jit each
+ * way, the oscillator 10 ppm fast with wander, default polling: RMS and
+ * max error over the second half of 11 hours. */
+static void one_server(uint64_t seed, struct sim_result *res, double jit, double rms_bound,
+                       double max_bound)
+{
+    struct sim_client_cfg c;
+    sim_client_defaults(&c);
+    c.ppm = 10.0;
+    c.offset = 0.0005;
+    struct sim_world *w = world(&c, 1, jit, seed);
+    struct sim_path *p = sim_world_path(w, 0);
+    p->out = p->back = 1 * MS;
+    int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 11 * HOUR);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
+    fig_us(res, "max", w->win[win].maxabs, max_bound);
+    struct sync_state st;
+    state(w, &st);
+    add(res, "poll=%.0fs ", st.disc.update_interval);
+    sim_world_destroy(w);
+}
+
+static void one_10us(uint64_t seed, struct sim_result *res)
+{
+    one_server(seed, res, 10 * US, 15 * US, 60 * US);
+}
+
+static void one_100us(uint64_t seed, struct sim_result *res)
+{
+    one_server(seed, res, 100 * US, 50 * US, 200 * US);
+}
+
+static void one_1ms(uint64_t seed, struct sim_result *res)
+{
+    one_server(seed, res, 1 * MS, 500 * US, 2 * MS);
+}
+
 /* +35 ppm, no drift file, no wander: learned within 0.1 ppm in hours. */
 static void freq_learn(uint64_t seed, struct sim_result *res)
 {
@@ -495,6 +534,9 @@ const struct sim_scenario sim_scenarios[] = {
     {"start-slew-iburst", start_slew_iburst},
     {"start-slew-noiburst", start_slew_noiburst},
     {"start-0.5s-slew", start_half_second_slew},
+    {"one-10us", one_10us},
+    {"one-100us", one_100us},
+    {"one-1ms", one_1ms},
     {"steady-0.1ms", steady_01},
     {"steady-1ms", steady_1},
     {"steady-10ms", steady_10},

@@ -46,7 +46,7 @@ static void test_server_options(void **state)
     s = &c->servers[1];
     assert_int_equal(s->port, 123);
     assert_int_equal(s->minpoll, 6);
-    assert_int_equal(s->maxpoll, 10);
+    assert_int_equal(s->maxpoll, 8);
     assert_true(s->noselect && !s->iburst);
     s = &c->servers[2];
     assert_true(s->pool && s->iburst);
