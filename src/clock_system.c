@@ -113,6 +113,15 @@ static void sys_slew_end(struct clock *clk)
     sc->slew_total = 0.0;
 }
 
+/* The kernel's extra frequency (ppm) that gains rate seconds a second of
+ * the clock itself over running at the base: the clock and the monotonic
+ * clock that times the slew both run faster by the extra, so it is
+ * rate (1 + base) / (1 - rate), not rate (2 % more at a 2 % slew). */
+static double sys_extra_ppm(double base_ppm, double rate)
+{
+    return rate * (1.0 + base_ppm * 1e-6) / (1.0 - rate) * 1e6;
+}
+
 static int sys_slew(struct clock *clk, double offset, double rate_ppm)
 {
     struct sysclock *sc = sc_of(clk);
@@ -126,7 +135,7 @@ static int sys_slew(struct clock *clk, double offset, double rate_ppm)
     sc->slew_total = offset;
     sc->slew_rate = copysign(rate_ppm * 1e-6, offset);
     hooks.gettime(CLOCK_MONOTONIC, &sc->slew_start);
-    return sys_kernel_rate(clk->freq_ppm + sc->slew_rate * 1e6);
+    return sys_kernel_rate(clk->freq_ppm + sys_extra_ppm(clk->freq_ppm, sc->slew_rate));
 }
 
 static double sys_tick(struct clock *clk)
@@ -145,7 +154,7 @@ static double sys_tick(struct clock *clk)
 static int sys_set_freq(struct clock *clk, double ppm)
 {
     struct sysclock *sc = sc_of(clk);
-    double extra = sc->slew_rate * 1e6;
+    double extra = sc->slew_rate != 0.0 ? sys_extra_ppm(ppm, sc->slew_rate) : 0.0;
     if (ppm > CLOCK_SYSTEM_MAX_FREQ)
         ppm = CLOCK_SYSTEM_MAX_FREQ;
     if (ppm < -CLOCK_SYSTEM_MAX_FREQ)

@@ -637,7 +637,7 @@ struct conf *conf_defaults(void)
     c->abuselog_interval = 60;
     c->minsources = 1;
     c->seccomp = 1;
-    c->maxslewrate = 500.0;
+    c->maxslewrate = 20000.0;
     c->maxdistance = 1.5;
     return c;
 }

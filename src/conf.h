@@ -79,7 +79,7 @@ struct conf {
     unsigned makestep_line;
     double maxchange; /* s; 0 = no limit (default) */
     unsigned maxchange_line;
-    double maxslewrate; /* ppm (500) */
+    double maxslewrate; /* ppm (20000) */
     unsigned maxslewrate_line;
     double maxdistance; /* s (1.5) */
     unsigned maxdistance_line;

@@ -57,7 +57,7 @@
 #define DISC_ERR_MIN 2e-6
 #define DISC_ERR_SPREAD 10.0
 /* A history shorter than this (s) leaves the frequency to the prior. */
-#define DISC_MIN_SPAN 30.0
+#define DISC_MIN_SPAN 10.0
 /* Standard deviation (ppm) of the frequency prior: never measured, from
  * the drift file, and the floor of what is kept over a reset or a step. */
 #define DISC_PRIOR_NONE 100.0
@@ -66,6 +66,14 @@
 /* Weight of "the errors are right" in the noise estimate, in degrees of
  * freedom. */
 #define DISC_SCALE_DOF 3.0
+/* Slews: an offset at the noise level is spread over the time until the
+ * next update (DISC_CORR_RATIO intervals), a larger one is corrected
+ * faster, in inverse proportion to its size over the noise (so the time
+ * spent off by much is short), never in under DISC_CORR_MIN seconds and
+ * never faster than max_slew_ppm. */
+#define DISC_CORR_RATIO 1.0
+#define DISC_CORR_MIN 1.0
+
 /* Settled: skew below DISC_SETTLED_PPM with DISC_SETTLED_N points. */
 #define DISC_SETTLED_PPM 1.0
 #define DISC_SETTLED_N 8
@@ -108,6 +116,8 @@ struct discipline {
                                   * belong to the present time frame */
     double corr;                 /* corrections made up to t = 0 */
     double slew_req;             /* slew asked for at the last update */
+    double slew_rate;            /* its rate, s/s */
+    double noise;                /* typical error of a point, s */
     double freq;                 /* ppm in force */
     double prior_freq, prior_sd; /* ppm; the prior holds until the history
                                   * overflows */
@@ -123,7 +133,7 @@ void discipline_params_default(struct discipline_params *p)
     p->makestep_threshold = 1.0;
     p->makestep_limit = 3;
     p->maxchange = 0.0;
-    p->max_slew_ppm = 500.0;
+    p->max_slew_ppm = 20000.0;
     p->max_freq_ppm = 500.0;
 }
 
@@ -161,7 +171,7 @@ static void disc_log(struct discipline *d)
                                           .corr = d->corr,
                                           .freq = d->freq,
                                           .slew = d->slew_req,
-                                          .rate = d->p.max_slew_ppm * 1e-6};
+                                          .rate = d->slew_rate};
 }
 
 static void disc_take_params(struct discipline *d, const struct discipline_params *params)
@@ -362,6 +372,14 @@ static int disc_window(struct discipline *d)
     return best == top ? d->n : disc_lens[best];
 }
 
+static double disc_sum_w(const struct disc_point *pt, int n)
+{
+    double sw = 0.0;
+    for (int i = 0; i < n; i++)
+        sw += pt[i].w;
+    return sw;
+}
+
 /* Frequency (ppm) and the free-running offset at t = 0 from the window
  * and, while it lasts, the prior; sets d->skew. */
 static void disc_estimate(struct discipline *d, double *freq_ppm, double *x_now)
@@ -377,6 +395,7 @@ static void disc_estimate(struct discipline *d, double *freq_ppm, double *x_now)
      * there are enough of them to say. */
     if (len > 2)
         k2 = (f.ssr + DISC_SCALE_DOF) / (len - 2 + DISC_SCALE_DOF);
+    d->noise = sqrt(k2 * len / fmax(disc_sum_w(pt, len), 1e-300));
     prec = f.sxx / k2;
     sxy = f.sxy / k2;
     /* A few seconds of points (a burst) say little about frequency. */
@@ -542,12 +561,23 @@ static enum discipline_action disc_step(struct discipline *d, const struct disc_
     timefmt_timespec_add(&d->origin, step);
     clock_slew(d->clk, 0.0, d->p.max_slew_ppm);
     d->slew_req = 0.0;
+    d->slew_rate = 0.0;
     d->corr += step;
     d->steps++;
     d->last_step = step;
     if (stepped)
         *stepped = step;
     return disc_set_freq(d, &x_now) < 0 ? DISCIPLINE_FAILED : DISCIPLINE_STEP;
+}
+
+/* Rate (ppm) to slew off at: see DISC_CORR_RATIO. */
+static double disc_slew_rate(const struct discipline *d, double off)
+{
+    double t = fmax(d->interval, DISC_CORR_MIN) * DISC_CORR_RATIO;
+    double noise = fmax(d->noise, DISC_ERR_MIN);
+    double dur = t * fmin(1.0, noise / fmax(fabs(off), 1e-12));
+    dur = fmax(dur, DISC_CORR_MIN);
+    return fmin(fabs(off) / dur * 1e6, d->p.max_slew_ppm);
 }
 
 static enum discipline_action disc_slew(struct discipline *d)
@@ -558,11 +588,15 @@ static enum discipline_action disc_slew(struct discipline *d)
     /* The line's value now, less what we already corrected, is what the
      * clock is still off by; the new slew replaces the one in progress. */
     double off = x_now - d->corr;
-    if (clock_slew(d->clk, off, d->p.max_slew_ppm) < 0) {
-        rc = -1;
+    double rate = disc_slew_rate(d, off);
+    if (rate <= 0.0 || clock_slew(d->clk, off, rate) < 0) {
+        rc = rate <= 0.0 ? rc : -1;
         off = 0.0;
+        rate = 0.0;
+        clock_slew(d->clk, 0.0, d->p.max_slew_ppm);
     }
     d->slew_req = off;
+    d->slew_rate = rate * 1e-6;
     return rc < 0 ? DISCIPLINE_FAILED : DISCIPLINE_SLEW;
 }
 

@@ -21,8 +21,8 @@
 /* Burst (iburst): requests this far apart, ending after BURST_GOOD samples
  * or BURST_SENT requests, whichever comes first. */
 #define BURST_SPACING 2.0
-#define BURST_SENT 8
-#define BURST_GOOD 4
+#define BURST_SENT 10
+#define BURST_GOOD 8
 
 /* Backing off from a server that stopped answering, and the spread of the
  * poll interval. The interval itself follows the system's hint

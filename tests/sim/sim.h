@@ -224,6 +224,7 @@ struct sim_world {
     double err;         /* the client's error at the last tick */
     double max_err_all; /* over the whole run */
     unsigned samples, unknown_dst;
+    double trace; /* TEMPUS_SIM_TRACE: print the error every so many s */
     double exit_freq_err; /* kernel frequency left on exit - the base, ppm */
     long exit_tick;       /* kernel tick left on exit */
     void (*on_tick)(struct sim_world *w, void *arg);

@@ -70,6 +70,7 @@ struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed
     for (int i = 0; i < SIM_MAX_SOCKS; i++)
         w->socks[i].fd = -1;
     w->next_port = 40000;
+    w->trace = getenv("TEMPUS_SIM_TRACE") ? atof(getenv("TEMPUS_SIM_TRACE")) : 0.0;
     w->acl = acl_create();
     acl_add(w->acl, "all", 1);
     snprintf(w->dir, sizeof(w->dir), "/tmp/tempus-sim.XXXXXX");
@@ -290,6 +291,8 @@ static void ev_tick(struct sim_world *w, const struct sim_event *ev)
 {
     (void)ev;
     track(w);
+    if (w->trace && fmod(w->now, w->trace) < 0.5)
+        fprintf(stderr, "sim: t=%.0f error=%+.9f\n", w->now, w->err);
     if (w->on_tick)
         w->on_tick(w, w->tick_arg);
     push(w, w->now + 1.0, ev_tick, 0, 0, NULL, 0);

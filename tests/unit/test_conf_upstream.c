@@ -22,7 +22,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->minsources, 1);
     assert_true(c->makestep_threshold == 0.0);
     assert_true(c->maxchange == 0.0);
-    assert_true(c->maxslewrate == 500.0);
+    assert_true(c->maxslewrate == 20000.0);
     assert_true(c->maxdistance == 1.5);
     assert_null(c->driftfile);
     assert_true(c->local_delay == 0.0);

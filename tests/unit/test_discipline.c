@@ -153,7 +153,7 @@ static void test_defaults(void **state)
     assert_near(p.makestep_threshold, 1.0, 0);
     assert_int_equal(p.makestep_limit, 3);
     assert_near(p.maxchange, 0.0, 0);
-    assert_near(p.max_slew_ppm, 500.0, 0);
+    assert_near(p.max_slew_ppm, 20000.0, 0);
     assert_near(p.max_freq_ppm, 500.0, 0);
 }
 
@@ -221,8 +221,11 @@ static void test_learns_frequency_noisy(void **state)
 static void test_mid_slew_measurements(void **state)
 {
     struct fx f;
+    struct discipline_params p;
     (void)state;
-    fx_open(&f, -0.05, 20.0, 0.0, NULL);
+    discipline_params_default(&p);
+    p.max_slew_ppm = 500.0; /* 100 s to slew out: measured in the middle */
+    fx_open(&f, -0.05, 20.0, 0.0, &p);
     fx_run(&f, 1, 0.0, 0.0, 1e-5);
     assert_near(clock_slew_remaining(f.clk), 0.05, 1e-9);
     for (int i = 0; i < 40; i++) {
@@ -492,6 +495,7 @@ static void test_late_sample(void **state)
     (void)state;
     discipline_params_default(&p);
     p.makestep_threshold = 0.0;
+    p.max_slew_ppm = 500.0;
     fx_open(&f, -0.05, 0.0, 0.0, &p);
     fx_run(&f, 1, 1.0, 0.0, 1e-5);
     f.osc.t = 51.0; /* half way through the 100 s slew */
@@ -508,6 +512,36 @@ static void test_late_sample(void **state)
     assert_int_equal(discipline_update(f.d, late, 1e-5, &when, NULL), DISCIPLINE_SLEW);
     f.osc.t = 300.0;
     assert_true(fabs(true_offset(&f.osc, f.clk)) < 1e-6);
+    fx_close(&f);
+}
+
+/* Slews are proportional: an offset at the noise level is spread over
+ * about the time to the next update, a large one goes at maxslewrate. */
+static void test_slew_proportional(void **state)
+{
+    struct fx f;
+    (void)state;
+    fx_open(&f, 0.0, 0.0, 0.0, NULL);
+    for (int i = 0; i < 20; i++)
+        fx_update(&f, 64.0, 20e-6, 20e-6, NULL);
+    /* 20 us off, about the noise: slewed over tens of seconds, not in a
+     * fraction of a second at full rate */
+    f.osc.off += 20e-6;
+    fx_update(&f, 64.0, 0.0, 20e-6, NULL);
+    double left = clock_slew_remaining(f.clk);
+    f.osc.t += 10.0;
+    double left10 = clock_slew_remaining(f.clk);
+    assert_true(fabs(left) > 1e-7);
+    assert_true(left10 / left > 0.3); /* not at full rate: that takes 1 ms */
+    fx_close(&f);
+
+    fx_open(&f, -0.5, 0.0, 0.0, NULL);
+    fx_update(&f, 1.0, 0.0, 1e-5, NULL);
+    /* 0.5 s off: at the default 20000 ppm, 25 s */
+    f.osc.t += 20.0;
+    assert_near(clock_slew_remaining(f.clk), 0.1, 1e-3);
+    f.osc.t += 10.0;
+    assert_near(true_offset(&f.osc, f.clk), 0.0, 1e-6);
     fx_close(&f);
 }
 
@@ -606,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_initial_freq_applied),
         cmocka_unit_test(test_learns_frequency_exact),
         cmocka_unit_test(test_learns_frequency_noisy),
+        cmocka_unit_test(test_slew_proportional),
         cmocka_unit_test(test_mid_slew_measurements),
         cmocka_unit_test(test_makestep_first_updates),
         cmocka_unit_test(test_makestep_always_and_never),
