@@ -27,6 +27,11 @@
 #define SYNC_POLL_HIGH 32
 #define SYNC_POLL_RUN 4
 
+/* A sample is confirmed within this many root distances of its source
+ * (plus a floor) from the combined offset, see sync_confirmed. */
+#define SYNC_CONFIRM_DISTANCES 2.0
+#define SYNC_CONFIRM_FLOOR 50e-6
+
 /* Below this, a root dispersion is not worth advertising as smaller. */
 #define SYNC_MIN_DISPERSION 1e-6
 
@@ -74,6 +79,8 @@ struct sync {
     struct timespec tick_clock;
     double stepped_since_tick;
     int poll_run; /* updates in a row with a long window */
+    int regather; /* after a step: wait for a majority before selecting */
+    int wait_logged;
 };
 
 void sync_params_default(struct sync_params *p)
@@ -290,17 +297,45 @@ static void sync_stepped(struct sync *sy, double step)
     }
     sy->stepped_since_tick += step;
     sy->resets++;
+    /* Every filter is empty now: the first source to answer must not
+     * decide alone, so selection waits for a majority again. */
+    sy->regather = 1;
+    sy->wait_from = INT64_MIN;
+}
+
+static int sync_active_sources(const struct sync *sy);
+
+/* What selection said of a survivor whose samples are being fed. */
+struct sync_sel {
+    double center;   /* the combined offset, projected to now */
+    double distance; /* the others' spread, see sync_others_spread */
+    int may_step;    /* the system peer with a majority behind it */
+};
+
+/* Whether a sample (measured at `at`) lies where selection found the
+ * time to be: within twice the others' spread (sync_others_spread) and a
+ * floor of the combined offset. A sample that jumps away from the
+ * others is held until its source is confirmed there: until its filter
+ * pick moves and selection accepts it against the others. An upstream
+ * restarted with a wrong clock is a falseticker by then, and none of its
+ * new time was used. */
+static int sync_confirmed(struct sync *sy, const struct sync_sel *sel, double offset,
+                          const struct timespec *at)
+{
+    double d = discipline_project(sy->disc, offset, at) - sel->center;
+    return fabs(d) <= SYNC_CONFIRM_DISTANCES * sel->distance + SYNC_CONFIRM_FLOOR;
 }
 
 /* Feed one source's samples that the discipline has not seen, oldest first,
  * each at the time it was measured and weighted by its own error bound
  * (half its delay beyond the least in the filter, plus its dispersion), so
- * a congested sample counts less.
- * Only the system peer's samples may step the clock (or meet maxchange): a
- * combined survivor's sample that far off is left out, since one sample of
- * a source that merely overlaps the peer is no reason to jump. Returns 1 if
- * anything was fed, -1 after a step (stop feeding then). */
-static int sync_feed_source(struct sync *sy, struct sync_src *ss, int is_peer,
+ * a congested sample counts less. Samples not confirmed by the source's
+ * pick are held (sync_confirmed). Only the system peer's samples may step
+ * the clock (or meet maxchange), and only with a majority behind it
+ * (may_step): a combined survivor's sample that far off is left out, since
+ * one sample of a source that merely overlaps the peer is no reason to
+ * jump. Returns 1 if anything was fed, -1 after a step (stop feeding then). */
+static int sync_feed_source(struct sync *sy, struct sync_src *ss, const struct sync_sel *sel,
                             const struct timespec *now, double *step)
 {
     struct source_sample_view sv[SOURCE_FILTER_LEN];
@@ -309,7 +344,6 @@ static int sync_feed_source(struct sync *sy, struct sync_src *ss, int is_peer,
 
     for (int k = 0; k < n; k++)
         min_delay = fmin(min_delay, sv[k].delay);
-
     for (int k = n - 1; k >= 0; k--) {
         struct timespec at = *now;
         timefmt_timespec_add(&at, -sv[k].age);
@@ -317,10 +351,15 @@ static int sync_feed_source(struct sync *sy, struct sync_src *ss, int is_peer,
         if (timefmt_timespec_diff(&at, &ss->last_fed) <= 1e-6)
             continue;
         ss->last_fed = at;
-        if (!is_peer &&
+        if (!sync_confirmed(sy, sel, sv[k].offset, &at)) {
+            log_info("sync: %+.6f s from %s held: not where its other samples are", sv[k].offset,
+                     ss->name);
+            continue;
+        }
+        if (!sel->may_step &&
             discipline_is_drastic(sy->disc, discipline_project(sy->disc, sv[k].offset, &at))) {
-            log_debug("sync: %+.6f s from %s left out: only the system peer steps", sv[k].offset,
-                      ss->name);
+            log_info("sync: %+.6f s from %s left out: only the system peer with a majority "
+                     "behind it steps", sv[k].offset, ss->name);
             continue;
         }
         /* A sample's error is bounded by half the delay it met beyond the
@@ -361,6 +400,25 @@ static void sync_pass_source(struct sync_src *ss, const struct timespec *now)
     }
 }
 
+/* How far from the combined offset the survivors other than k lie, plus
+ * the smallest root distance among all survivors: not k's own distance,
+ * which a jump in k's filter inflates (its jitter grows with the jump, and
+ * a sticky system peer may be that very source). */
+static double sync_others_spread(const struct select_result *res,
+                                 const struct select_candidate *cand, int n, int k)
+{
+    double spread = 0.0, dist = INFINITY;
+
+    for (int j = 0; j < n; j++) {
+        if (res->status[j] < SELECT_COMBINED)
+            continue;
+        dist = fmin(dist, res->distance[j]);
+        if (j != k)
+            spread = fmax(spread, fabs(cand[j].offset - res->offset));
+    }
+    return spread + (isfinite(dist) ? dist : 0.0);
+}
+
 /* Every survivor of selection feeds the discipline with its new samples;
  * falsetickers and discarded candidates never do. Returns 1 if the clock
  * was updated. */
@@ -377,7 +435,12 @@ static int sync_feed_survivors(struct sync *sy, const struct select_result *res,
             sync_pass_source(ss, now);
             continue;
         }
-        int r = sync_feed_source(sy, ss, k == res->system_peer, now, step);
+        struct sync_sel sel = {
+            .center = res->offset,
+            .distance = sync_others_spread(res, cand, n, k),
+            .may_step = k == res->system_peer &&
+                        (res->ntruechimers * 2 > sync_active_sources(sy) || sy->wait_logged)};
+        int r = sync_feed_source(sy, ss, &sel, now, step);
         if (r < 0)
             return 1;
         fed |= r;
@@ -420,17 +483,35 @@ static void sync_note_outcome(struct sync *sy, enum select_outcome oc, int64_t m
     sy->outcome = oc;
 }
 
-static int sync_active_sources(const struct sync *sy);
 
-/* Whether to hold selection back: not yet synced, some sources have no
- * sample yet, and the startup wait is not over. */
+/* Whether to hold selection back: before the first sync (and after a
+ * jump) until every source has a sample, after a step until a majority
+ * has, in either case for SYNC_STARTUP_WAIT_NS at most (logged), so that
+ * a liar that happens to answer first is outvoted before it can step or
+ * pull the clock. */
 static int sync_waiting(struct sync *sy, int with_samples, int64_t mono_ns)
 {
-    if (sy->ever_synced)
+    int active = sync_active_sources(sy);
+
+    if (sy->ever_synced && !sy->regather)
         return 0;
-    if (sy->wait_from == INT64_MIN)
+    if (sy->wait_from == INT64_MIN) {
         sy->wait_from = mono_ns;
-    return with_samples < sync_active_sources(sy) && mono_ns - sy->wait_from < SYNC_STARTUP_WAIT_NS;
+        sy->wait_logged = 0;
+    }
+    int need = sy->ever_synced ? active / 2 + 1 : active;
+    if (with_samples >= need) {
+        sy->regather = 0;
+        return 0;
+    }
+    if (mono_ns - sy->wait_from < SYNC_STARTUP_WAIT_NS)
+        return 1;
+    if (!sy->wait_logged && with_samples > 0)
+        log_notice("selection: %d of %d sources answered in %lld s; going on without the rest",
+                   with_samples, active, (long long)(SYNC_STARTUP_WAIT_NS / 1000000000LL));
+    sy->wait_logged = 1;
+    sy->regather = 0;
+    return 0;
 }
 
 /* Orphan mode, when nothing else is selectable: follow a peer serving its

@@ -172,6 +172,7 @@ struct sim_kclock {
     int status;     /* STA_* */
     long maxerror, esterror;
     unsigned steps; /* ADJ_SETOFFSET calls */
+    double max_step; /* the largest forward step, s (0: none) */
     unsigned adjusts; /* clock_adjtime calls that changed something */
 };
 

@@ -97,8 +97,11 @@ static void k_adj_apply(struct sim_kclock *k, const struct timex *tx)
 {
     if (tx->modes & ADJ_SETOFFSET) {
         double frac = (double)tx->time.tv_usec * ((tx->modes & ADJ_NANO) ? 1e-9 : 1e-6);
-        k->real_b += (double)tx->time.tv_sec + frac;
+        double step = (double)tx->time.tv_sec + frac;
+        k->real_b += step;
         k->steps++;
+        if (step > k->max_step)
+            k->max_step = step;
     }
     if (tx->modes & ADJ_FREQUENCY)
         k->freq = tx->freq > K_MAXFREQ ? K_MAXFREQ : tx->freq < -K_MAXFREQ ? -K_MAXFREQ : tx->freq;

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim.h"
@@ -331,6 +332,112 @@ static void false_5_2(uint64_t seed, struct sim_result *res)
     falseticker(seed, res, 5, 2);
 }
 
+/* ---- liars never step or pull the clock ---- */
+
+#define LIAR_RUNS 100
+
+struct liar_setup {
+    int nsrv, nliars;
+    double restart; /* true time the liars' clocks go wrong (0: from the start) */
+    double hours;
+};
+
+struct restart_watch {
+    double at;
+    int first, done;
+    int nsrv;
+};
+
+static void do_restart(struct sim_world *w, void *arg)
+{
+    struct restart_watch *rw = arg;
+    if (rw->done || w->now < rw->at)
+        return;
+    for (int i = rw->first; i < rw->nsrv; i++)
+        sim_world_server_step(w, i, 1.0 - 0.3 * (i - rw->first));
+    rw->done = 1;
+}
+
+/* One run: the client starts 0.3 s ahead with makestep 0.1 3 (one step
+ * back is right); the liars are ahead by 1 s (and 0.7 s): any forward step
+ * is a step towards a liar. Returns the worst error after 10 minutes. */
+static double liar_run(uint64_t seed, const struct liar_setup *ls, double *max_step,
+                       unsigned *steps)
+{
+    struct sim_client_cfg c;
+    struct restart_watch rw = {.at = ls->restart, .first = ls->nsrv - ls->nliars,
+                               .nsrv = ls->nsrv};
+
+    sim_client_defaults(&c);
+    c.offset = 0.3;
+    c.ppm = 50.0;
+    c.makestep_threshold = 0.1;
+    c.minpoll = c.maxpoll = 4; /* as the loopback reproduction */
+    struct sim_world *w = sim_world_create(&c, seed);
+    for (int i = 0; i < ls->nsrv; i++) {
+        struct sim_server_cfg sc = {.jitter = 0.1 * MS};
+        if (i >= rw.first && ls->restart == 0.0)
+            sc.offset = 1.0 - 0.3 * (i - rw.first);
+        sim_world_add_server(w, &sc);
+    }
+    int win = sim_world_window(w, 600.0, ls->hours * HOUR, 1 * MS);
+    if (ls->restart > 0.0) {
+        w->on_tick = do_restart;
+        w->tick_arg = &rw;
+    }
+    sim_world_start(w);
+    sim_world_run(w, ls->hours * HOUR);
+    double worst = w->win[win].maxabs;
+    *max_step = w->k.max_step;
+    *steps = w->k.steps;
+    sim_world_destroy(w);
+    return worst;
+}
+
+static void liars(uint64_t seed, struct sim_result *res, const struct liar_setup *ls,
+                  double max_bound)
+{
+    int toward = 0;
+    unsigned steps = 0, most = 0;
+    double worst = 0.0;
+
+    for (int r = 0; r < LIAR_RUNS; r++) {
+        double step;
+        unsigned n;
+        if (getenv("SIM_LIAR_RUN") && atoi(getenv("SIM_LIAR_RUN")) != r)
+            continue;
+        double m = liar_run(seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(r + 1), ls, &step, &n);
+        toward += step > 0.05;
+        if (getenv("SIM_LIAR_DEBUG") && m > max_bound)
+            fprintf(stderr, "run %d: max %.6f steps %u max_step %.6f\n", r, m, n, step);
+        worst = fmax(worst, m);
+        steps += n;
+        most = n > most ? n : most;
+    }
+    fig_n(res, "runs", LIAR_RUNS, LIAR_RUNS, LIAR_RUNS);
+    fig_n(res, "steps_to_liar", toward, 0, 0);
+    fig_n(res, "most_steps", most, 0, 1); /* the first, back from +0.3 s */
+    fig_us(res, "max_after_10min", worst, max_bound);
+}
+
+static void liar_first(uint64_t seed, struct sim_result *res)
+{
+    const struct liar_setup ls = {.nsrv = 3, .nliars = 1, .hours = 0.5};
+    liars(seed, res, &ls, 300 * US);
+}
+
+static void liar_restart(uint64_t seed, struct sim_result *res)
+{
+    const struct liar_setup ls = {.nsrv = 3, .nliars = 1, .restart = 1200.0, .hours = 0.75};
+    liars(seed, res, &ls, 300 * US);
+}
+
+static void liars_2_of_5(uint64_t seed, struct sim_result *res)
+{
+    const struct liar_setup ls = {.nsrv = 5, .nliars = 2, .hours = 0.5};
+    liars(seed, res, &ls, 300 * US);
+}
+
 /* ---- losing sources ---- */
 
 struct peer_watch {
@@ -546,6 +653,9 @@ const struct sim_scenario sim_scenarios[] = {
     {"falseticker-4-1", false_4_1},
     {"falseticker-5-1", false_5_1},
     {"falseticker-5-2", false_5_2},
+    {"liar-first-x100", liar_first},
+    {"liar-restart-x100", liar_restart},
+    {"liars-2-of-5-x100", liars_2_of_5},
     {"failover", failover},
     {"holdover", holdover},
     {"clock-jump", clock_jump},
