@@ -56,6 +56,7 @@
  * more, so that neither one lucky sample nor one congested one decides. */
 #define DISC_ERR_MIN 2e-6
 #define DISC_ERR_SPREAD 10.0
+#define DISC_ERR_LOW 3.0
 /* A history shorter than this (s) leaves the frequency to the prior. */
 #define DISC_MIN_SPAN 10.0
 /* Standard deviation (ppm) of the frequency prior: never measured, from
@@ -260,7 +261,7 @@ static void disc_weigh(struct discipline *d)
         e[i] = fmax(d->hist[i].err, DISC_ERR_MIN);
     qsort(e, (size_t)d->n, sizeof(e[0]), disc_cmp);
     double cap = DISC_ERR_SPREAD * e[d->n / 2];
-    double lo = fmax(DISC_ERR_MIN, e[d->n / 2] / DISC_ERR_SPREAD);
+    double lo = fmax(DISC_ERR_MIN, e[d->n / 2] / DISC_ERR_LOW);
     for (int i = 0; i < d->n; i++) {
         double x = fmin(fmax(d->hist[i].err, lo), cap);
         d->hist[i].w = 1.0 / (x * x);

@@ -226,6 +226,8 @@ struct sim_world {
     double max_err_all; /* over the whole run */
     unsigned samples, unknown_dst;
     double trace; /* TEMPUS_SIM_TRACE: print the error every so many s */
+    double pause_from, pause_to; /* the VM is paused: the daemon does not
+                                  * run, datagrams wait in the host */
     double exit_freq_err; /* kernel frequency left on exit - the base, ppm */
     long exit_tick;       /* kernel tick left on exit */
     void (*on_tick)(struct sim_world *w, void *arg);
@@ -237,8 +239,10 @@ struct sim_world {
 void sim_client_defaults(struct sim_client_cfg *c);
 /* New world with the client configured; seed drives everything random. */
 struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed);
-/* Stop the daemon (as on SIGTERM: the kernel state it leaves is kept in
- * exit_freq_err and exit_tick), free the world, its servers and events. */
+/* Stop the daemon as on SIGTERM (service_close); the kernel state it
+ * leaves is kept in exit_freq_err and exit_tick. */
+void sim_world_stop(struct sim_world *w);
+/* Stop the daemon if it runs, free the world, its servers and events. */
 void sim_world_destroy(struct sim_world *w);
 /* Add an upstream server at 127.0.1.(i+1) port 123 and a `server` line for
  * it in the daemon's config; returns its index i, which is also the

@@ -455,6 +455,8 @@ static int k_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
     double until = w->run_until;
     if (timeout_ms > 0)
         until = fmin(until, k_true_at_mono(w, sim_kernel_mono(w) + timeout_ms * 1e-3));
+    if (until >= w->pause_from && until < w->pause_to)
+        until = fmin(w->pause_to, w->run_until); /* a paused VM wakes on resume */
     if (sim_world_advance(w, until))
         return k_ready(fds, n);
     if (until >= w->run_until)

@@ -81,7 +81,7 @@ struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed
     return w;
 }
 
-static void sim_world_stop(struct sim_world *w)
+void sim_world_stop(struct sim_world *w)
 {
     if (!w->sv)
         return;
@@ -224,6 +224,11 @@ static void push(struct sim_world *w, double t, sim_event_fn fn, int arg, uint16
 static void ev_at_client(struct sim_world *w, const struct sim_event *ev)
 {
     uint8_t from[16] = {127, 0, 1, (uint8_t)(ev->arg + 1)};
+    if (w->now >= w->pause_from && w->now < w->pause_to) {
+        /* the host holds it until the VM runs again */
+        push(w, w->pause_to, ev_at_client, ev->arg, (uint16_t)ev->gen, ev->buf, ev->len);
+        return;
+    }
     sim_kernel_deliver(w, (uint16_t)ev->gen, from, 123, ev->buf, ev->len);
 }
 
@@ -307,7 +312,7 @@ int sim_world_advance(struct sim_world *w, double t)
         if (ev.t > w->now)
             w->now = ev.t;
         ev.fn(w, &ev);
-        if (ev.fn == ev_at_client)
+        if (ev.fn == ev_at_client && !(w->now >= w->pause_from && w->now < w->pause_to))
             return 1;
     }
     if (t > w->now)
