@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 #include "clock_system.h"
 #include "clock_virtual.h"
 #include "timefmt.h"
+#include "log.h"
 
 static struct timespec base = {1800000000, 0};
 static struct timespec mono = {1000, 0};
@@ -200,6 +203,53 @@ static void test_system_destroy_ends_slew(void **state)
     clock_system_set_hooks(NULL);
 }
 
+/* A fatal error exits without reaching clock_destroy: the exit handler
+ * ends the slew all the same. The child's fake kernel reports every
+ * adjustment through a pipe; the last one must be the release. */
+static int report_fd = -1;
+
+static int report_adjtime(clockid_t id, struct timex *tx)
+{
+    (void)id;
+    long rec[2] = {tx->freq, tx->tick};
+    if ((tx->modes & ADJ_FREQUENCY) && write(report_fd, rec, sizeof(rec)) != sizeof(rec))
+        _exit(3);
+    return 0;
+}
+
+static void test_system_fatal_ends_slew(void **state)
+{
+    static const struct clock_system_hooks h = {fake_gettime, report_adjtime};
+    int p[2];
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        report_fd = p[1];
+        clock_system_set_hooks(&h);
+        struct clock *c = clock_system_create();
+        clock_set_freq(c, -3.0);
+        clock_slew(c, 0.2, 20000.0);
+        fatalx("test: dying mid-slew");
+    }
+    close(p[1]);
+    long rec[2], last[2] = {0, 0};
+    int n = 0;
+    while (read(p[0], rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
+        last[0] = rec[0], last[1] = rec[1];
+        n++;
+    }
+    close(p[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    assert_int_equal(n, 3); /* base, slew, release at exit */
+    assert_int_equal(last[0], -3 * 65536);
+    assert_int_equal(last[1], 10000);
+}
+
 static void test_precision_measured(void **state)
 {
     (void)state;
@@ -217,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_system_through_hooks),
         cmocka_unit_test(test_system_slew_end_accounted),
         cmocka_unit_test(test_system_destroy_ends_slew),
+        cmocka_unit_test(test_system_fatal_ends_slew),
         cmocka_unit_test(test_precision_measured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
