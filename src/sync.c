@@ -400,6 +400,17 @@ static void sync_pass_source(struct sync_src *ss, const struct timespec *now)
     }
 }
 
+/* Sources that have a say in a step: every source in use, less those that
+ * take no part by configuration (noselect) or by what they are (a loop,
+ * an orphan peer). One that has not answered yet counts: it may. */
+static int sync_voters(const struct sync *sy, const struct select_candidate *cand, int n)
+{
+    int v = sync_active_sources(sy);
+    for (int k = 0; k < n; k++)
+        v -= cand[k].noselect != 0;
+    return v;
+}
+
 /* How far from the combined offset the survivors other than k lie, plus
  * the smallest root distance among all survivors: not k's own distance,
  * which a jump in k's filter inflates (its jitter grows with the jump, and
@@ -439,7 +450,7 @@ static int sync_feed_survivors(struct sync *sy, const struct select_result *res,
             .center = res->offset,
             .distance = sync_others_spread(res, cand, n, k),
             .may_step = k == res->system_peer &&
-                        (res->ntruechimers * 2 > sync_active_sources(sy) || sy->wait_logged)};
+                        (res->ntruechimers * 2 > sync_voters(sy, cand, n) || sy->wait_logged)};
         int r = sync_feed_source(sy, ss, &sel, now, step);
         if (r < 0)
             return 1;
