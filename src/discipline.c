@@ -57,7 +57,7 @@
 #define DISC_ERR_MIN 2e-6
 #define DISC_ERR_SPREAD 10.0
 #define DISC_ERR_LOW 3.0
-/* A history shorter than this (s) leaves the frequency to the prior. */
+/* A window shorter than this (s) leaves the frequency to the prior. */
 #define DISC_MIN_SPAN 10.0
 /* Standard deviation (ppm) of the frequency prior: never measured, from
  * the drift file, and the floor of what is kept over a reset or a step. */
@@ -335,6 +335,12 @@ static int disc_better(const double *e1, const double *e2, const double *a, int 
     return mean > DISC_SCORE_FLOOR && mean * sa > DISC_Z * sqrt(var);
 }
 
+/* Seconds spanned by the newest len points. */
+static double disc_span(const struct discipline *d, int len)
+{
+    return len <= d->n && len > 0 ? d->hist[d->n - 1].t - d->hist[d->n - len].t : 0.0;
+}
+
 /* How many of the newest points the line goes through. Noise favours long
  * windows, wander short ones; where the two balance depends on the
  * oscillator, the path and the update interval, so it is measured: each
@@ -355,20 +361,22 @@ static int disc_window(struct discipline *d)
      * older points belong to another regime (the oscillator changed, or
      * the reference did): forget them, or they would keep weighing on
      * the scores of every longer window until they leave the history. */
-    int top = nl - 1, low = 0;
+    int top = nl - 1, low = -1;
     double worst = disc_mean(e[top], a, m[top]), good = INFINITY;
     for (int i = 0; i < top; i++) {
         double sc = disc_mean(e[i], a, m[top]);
-        if (sc < good)
+        if (disc_span(d, disc_lens[i]) >= DISC_MIN_SPAN && sc < good)
             good = sc, low = i;
     }
-    if (worst > DISC_BREAK * DISC_BREAK * fmax(good, DISC_SCORE_FLOOR)) {
+    if (low >= 0 && worst > DISC_BREAK * DISC_BREAK * fmax(good, DISC_SCORE_FLOOR)) {
         disc_forget(d, d->n - disc_lens[low]);
         return d->n;
     }
+    /* Seconds of points (a burst) say little about a trend: a window
+     * shorter than DISC_MIN_SPAN is never preferred. */
     best = top;
     for (int i = top - 1; i >= 0; i--)
-        if (disc_better(e[i], e[best], a, m[best]))
+        if (disc_span(d, disc_lens[i]) >= DISC_MIN_SPAN && disc_better(e[i], e[best], a, m[best]))
             best = i;
     return best == top ? d->n : disc_lens[best];
 }
@@ -400,7 +408,7 @@ static void disc_estimate(struct discipline *d, double *freq_ppm, double *x_now)
     prec = f.sxx / k2;
     sxy = f.sxy / k2;
     /* A few seconds of points (a burst) say little about frequency. */
-    if (len < 2 || d->hist[d->n - 1].t - d->hist[0].t < DISC_MIN_SPAN)
+    if (len < 2 || pt[len - 1].t - pt[0].t < DISC_MIN_SPAN)
         prec = sxy = 0.0;
     if (d->prior_live || prec <= 0.0) {
         double psd = d->prior_live ? d->prior_sd : DISC_PRIOR_NONE;

@@ -135,25 +135,25 @@ static void startup(uint64_t seed, struct sim_result *res, double offset, double
 static void start_step_iburst(uint64_t seed, struct sim_result *res)
 {
     /* 0.5 s off with makestep 0.1 3: stepped at the first update. */
-    startup(seed, res, 0.5, 0.1, 1, 1, 450.0, 250 * US);
+    startup(seed, res, 0.5, 0.1, 1, 1, 60.0, 120 * US);
 }
 
 static void start_slew_iburst(uint64_t seed, struct sim_result *res)
 {
     /* 50 ms off with makestep 1 3: slewed (at 500 ppm that is 100 s). */
-    startup(seed, res, 0.05, 1.0, 1, 0, 1000.0, 300 * US);
+    startup(seed, res, 0.05, 1.0, 1, 0, 60.0, 120 * US);
 }
 
 static void start_slew_noiburst(uint64_t seed, struct sim_result *res)
 {
-    startup(seed, res, 0.05, 1.0, 0, 0, 1000.0, 250 * US);
+    startup(seed, res, 0.05, 1.0, 0, 0, 150.0, 120 * US);
 }
 
 static void start_half_second_slew(uint64_t seed, struct sim_result *res)
 {
     /* 0.5 s off with makestep 1 3 is below the threshold: slewed, which
      * at 500 ppm takes 1000 s at least. */
-    startup(seed, res, 0.5, 1.0, 1, 0, 2400.0, 350 * US);
+    startup(seed, res, 0.5, 1.0, 1, 0, 60.0, 120 * US);
 }
 
 /* ---- steady state ---- */
@@ -184,12 +184,12 @@ static struct sim_world *steady_world(uint64_t seed, double jitter)
 
 static void steady_01(uint64_t seed, struct sim_result *res)
 {
-    steady(seed, res, steady_world(seed, 0.1 * MS), 100 * US, 300 * US, 0.06);
+    steady(seed, res, steady_world(seed, 0.1 * MS), 30 * US, 150 * US, 0.06);
 }
 
 static void steady_1(uint64_t seed, struct sim_result *res)
 {
-    steady(seed, res, steady_world(seed, 1 * MS), 450 * US, 1700 * US, 0.15);
+    steady(seed, res, steady_world(seed, 1 * MS), 250 * US, 1200 * US, 0.25);
 }
 
 static void steady_10(uint64_t seed, struct sim_result *res)
@@ -211,7 +211,7 @@ static void steady_rough(uint64_t seed, struct sim_result *res)
         p->loss = 0.1;
         p->back += 0.2 * MS;
     }
-    steady(seed, res, w, 320 * US, 720 * US, 0.13);
+    steady(seed, res, w, 250 * US, 650 * US, 0.13);
 }
 
 /* One server 1 ms away each way with exponential jitter of mean jit each
@@ -256,17 +256,17 @@ static void one_server(uint64_t seed, struct sim_result *res, double jit, double
 
 static void one_10us(uint64_t seed, struct sim_result *res)
 {
-    one_server(seed, res, 10 * US, 15 * US, 60 * US);
+    one_server(seed, res, 10 * US, 15 * US, 100 * US);
 }
 
 static void one_100us(uint64_t seed, struct sim_result *res)
 {
-    one_server(seed, res, 100 * US, 50 * US, 200 * US);
+    one_server(seed, res, 100 * US, 50 * US, 300 * US);
 }
 
 static void one_1ms(uint64_t seed, struct sim_result *res)
 {
-    one_server(seed, res, 1 * MS, 500 * US, 2 * MS);
+    one_server(seed, res, 1 * MS, 500 * US, 800 * US);
 }
 
 /* +35 ppm, no drift file, no wander: learned within 0.1 ppm in hours. */
@@ -312,8 +312,8 @@ static void falseticker(uint64_t seed, struct sim_result *res, int n, int nliars
     int win = sim_world_window(w, 1 * HOUR, 4 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 4 * HOUR);
-    fig_us(res, "max", w->win[win].maxabs, 300 * US);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 160 * US);
+    fig_us(res, "max", w->win[win].maxabs, 150 * US);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), 60 * US);
     int liars = 0;
     for (int i = n - nliars; i < n; i++) {
         enum select_status stt = status_of(w, i);
@@ -365,8 +365,8 @@ static void lan_false_50ms(uint64_t seed, struct sim_result *res)
     int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 60 * US);
-    fig_us(res, "max", w->win[win].maxabs, 250 * US);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), 50 * US);
+    fig_us(res, "max", w->win[win].maxabs, 120 * US);
     fig_n(res, "falseticker", status_of(w, 3) == SELECT_FALSETICKER, 1, 1);
     fig_n(res, "steps", w->k.steps, 0, 0);
     sim_world_destroy(w);
@@ -389,7 +389,7 @@ static void asymmetric(uint64_t seed, struct sim_result *res)
     int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 220 * US);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), 150 * US);
     fig_us(res, "max", w->win[win].maxabs, 400 * US);
     sim_world_destroy(w);
 }
@@ -406,8 +406,8 @@ static void lossy(uint64_t seed, struct sim_result *res)
     int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 60 * US);
-    fig_us(res, "max", w->win[win].maxabs, 250 * US);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), 50 * US);
+    fig_us(res, "max", w->win[win].maxabs, 100 * US);
     sim_world_destroy(w);
 }
 
@@ -434,12 +434,12 @@ static void wander(uint64_t seed, struct sim_result *res, double factor, double 
 
 static void wander_1(uint64_t seed, struct sim_result *res)
 {
-    wander(seed, res, 1.0, 50 * US, 200 * US);
+    wander(seed, res, 1.0, 40 * US, 100 * US);
 }
 
 static void wander_10(uint64_t seed, struct sim_result *res)
 {
-    wander(seed, res, 10.0, 80 * US, 300 * US);
+    wander(seed, res, 10.0, 100 * US, 400 * US);
 }
 
 /* The VM is paused for 40 s after 3 hours: the daemon does not run, the
@@ -457,7 +457,7 @@ static void vm_pause(uint64_t seed, struct sim_result *res)
     int win = sim_world_window(w, 3 * HOUR, 4 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 4 * HOUR);
-    fig_us(res, "max3-4h", w->win[win].maxabs, 200 * US);
+    fig_us(res, "max3-4h", w->win[win].maxabs, 300 * US);
     fig_n(res, "steps", w->k.steps, 0, 0);
     sim_world_destroy(w);
 }
@@ -573,19 +573,19 @@ static void liars(uint64_t seed, struct sim_result *res, const struct liar_setup
 static void liar_first(uint64_t seed, struct sim_result *res)
 {
     const struct liar_setup ls = {.nsrv = 3, .nliars = 1, .hours = 0.5};
-    liars(seed, res, &ls, 300 * US);
+    liars(seed, res, &ls, 250 * US);
 }
 
 static void liar_restart(uint64_t seed, struct sim_result *res)
 {
     const struct liar_setup ls = {.nsrv = 3, .nliars = 1, .restart = 1200.0, .hours = 0.75};
-    liars(seed, res, &ls, 300 * US);
+    liars(seed, res, &ls, 250 * US);
 }
 
 static void liars_2_of_5(uint64_t seed, struct sim_result *res)
 {
     const struct liar_setup ls = {.nsrv = 5, .nliars = 2, .hours = 0.5};
-    liars(seed, res, &ls, 300 * US);
+    liars(seed, res, &ls, 250 * US);
 }
 
 /* ---- losing sources ---- */
@@ -633,7 +633,7 @@ static void failover(uint64_t seed, struct sim_result *res)
     fig_n(res, "peer_before", pw.dead >= 0, 1, 1);
     /* Three polls at maxpoll, with their 5% random spread. */
     fig_s(res, "switch_after", pw.switched < 0 ? 1e9 : pw.switched - pw.kill, 3 * 1024.0 * 1.083);
-    fig_us(res, "max3-8h", w->win[win].maxabs, 330 * US);
+    fig_us(res, "max3-8h", w->win[win].maxabs, 120 * US);
     state(w, &st);
     fig_n(res, "synced", st.synced, 1, 1);
     sim_world_destroy(w);
@@ -657,9 +657,9 @@ static void holdover(uint64_t seed, struct sim_result *res)
     int after = sim_world_window(w, 6 * HOUR, 8 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 8 * HOUR);
-    fig_us(res, "max_before", w->win[before].maxabs, 250 * US);
-    fig_us(res, "max_holdover", w->win[during].maxabs, 470 * US);
-    fig_us(res, "max_after", w->win[after].maxabs, 460 * US);
+    fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
+    fig_us(res, "max_holdover", w->win[during].maxabs, 200 * US);
+    fig_us(res, "max_after", w->win[after].maxabs, 100 * US);
     sim_world_destroy(w);
 }
 
@@ -702,7 +702,7 @@ static void clock_jump(uint64_t seed, struct sim_result *res)
     add(res, "step=%+.3fs ", st.disc.last_step);
     res->pass &= fabs(st.disc.last_step + 10.0) < 0.01;
     fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), 10.0);
-    fig_us(res, "max3-4h", w->win[late].maxabs, 200 * US);
+    fig_us(res, "max3-4h", w->win[late].maxabs, 100 * US);
     sim_world_destroy(w);
 }
 
@@ -750,7 +750,7 @@ static void server_steps(uint64_t seed, struct sim_result *res)
     sim_world_run(w, 3 * HOUR);
     state(w, &st);
     fig_n(res, "steps", st.disc.steps, 0, 0);
-    fig_us(res, "max", w->win[win].maxabs, 300 * US);
+    fig_us(res, "max", w->win[win].maxabs, 250 * US);
     fig_n(res, "false_before", sw.before == SELECT_FALSETICKER, 1, 1);
     fig_n(res, "used_after", status_of(w, sw.srv) >= SELECT_COMBINED, 1, 1);
     sim_world_destroy(w);
@@ -782,7 +782,7 @@ static void kod_rate(uint64_t seed, struct sim_result *res)
     fig_n(res, "kods", (long)e.kods, 1, 3);
     fig_n(res, "poll", e.poll, SOURCE_MINPOLL_DEFAULT + 1, SOURCE_MAXPOLL_DEFAULT);
     fig_n(res, "reachable", e.reachable, 1, 1);
-    fig_us(res, "max1-3h", w->win[win].maxabs, 300 * US);
+    fig_us(res, "max1-3h", w->win[win].maxabs, 120 * US);
     sim_world_destroy(w);
 }
 
