@@ -86,6 +86,17 @@ for n in i1 i2 c; do
 done
 echo
 echo "   u3 shows as x (falseticker) on both internal servers: its time was never used."
+# Each daemon steps once, back from its own start-up error; a step towards
+# u3 (1 s ahead) would be a second step, forwards.
+for n in i1 i2 c; do
+    j=$(ctl "$n" --json tracking)
+    steps=$(printf '%s' "$j" | sed -n 's/.*"steps":\([0-9]*\).*/\1/p')
+    last=$(printf '%s' "$j" | sed -n 's/.*"last_step":\([-0-9.e+]*\).*/\1/p')
+    if [ "$steps" != 1 ] || ! python3 -c "import sys; sys.exit(float('$last') >= 0.5)"; then
+        echo "   $n stepped $steps time(s), last by $last s: a step towards u3"; exit 1
+    fi
+done
+echo "   i1, i2 and c each stepped once, back from their own start-up error; none towards u3."
 
 echo
 peer=$(ctl c --json tracking | sed -n 's/.*"ref_name":"127.0.0.1:\([0-9]*\)".*/\1/p')
