@@ -350,6 +350,17 @@ static void false_5_2(uint64_t seed, struct sim_result *res)
 
 /* ---- the held-out comparison's kinds of network ---- */
 
+/* Run w for 11 hours; RMS and max error over the second half. */
+static void second_half(struct sim_world *w, struct sim_result *res, double rms_bound,
+                        double max_bound)
+{
+    int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
+    sim_world_start(w);
+    sim_world_run(w, 11 * HOUR);
+    fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
+    fig_us(res, "max", w->win[win].maxabs, max_bound);
+}
+
 /* Four LAN servers (0.1 ms jitter), one of them 50 ms off: it is a
  * falseticker and the error stays as on an honest LAN. */
 static void lan_false_50ms(uint64_t seed, struct sim_result *res)
@@ -362,11 +373,7 @@ static void lan_false_50ms(uint64_t seed, struct sim_result *res)
         struct sim_server_cfg sc = {.jitter = 0.1 * MS, .offset = i == 3 ? 0.05 : 0.0};
         sim_world_add_server(w, &sc);
     }
-    int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
-    sim_world_start(w);
-    sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 50 * US);
-    fig_us(res, "max", w->win[win].maxabs, 120 * US);
+    second_half(w, res, 50 * US, 120 * US);
     fig_n(res, "falseticker", status_of(w, 3) == SELECT_FALSETICKER, 1, 1);
     fig_n(res, "steps", w->k.steps, 0, 0);
     sim_world_destroy(w);
@@ -386,11 +393,7 @@ static void asymmetric(uint64_t seed, struct sim_result *res)
         sim_world_path(w, i)->out = out[i];
         sim_world_path(w, i)->back = back[i];
     }
-    int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
-    sim_world_start(w);
-    sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 150 * US);
-    fig_us(res, "max", w->win[win].maxabs, 400 * US);
+    second_half(w, res, 150 * US, 400 * US);
     sim_world_destroy(w);
 }
 
@@ -403,11 +406,7 @@ static void lossy(uint64_t seed, struct sim_result *res)
     struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
     for (int i = 0; i < 3; i++)
         sim_world_path(w, i)->loss = 0.16; /* 1 - 0.84^2: 30 % of exchanges */
-    int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
-    sim_world_start(w);
-    sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 50 * US);
-    fig_us(res, "max", w->win[win].maxabs, 100 * US);
+    second_half(w, res, 50 * US, 100 * US);
     sim_world_destroy(w);
 }
 
@@ -421,11 +420,7 @@ static void wander(uint64_t seed, struct sim_result *res, double factor, double 
     c.ppm = 10.0;
     c.wander *= factor;
     struct sim_world *w = world(&c, 2, 0.1 * MS, seed);
-    int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
-    sim_world_start(w);
-    sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
-    fig_us(res, "max", w->win[win].maxabs, max_bound);
+    second_half(w, res, rms_bound, max_bound);
     struct sync_state st;
     state(w, &st);
     add(res, "update=%.0fs ", st.disc.update_interval);
