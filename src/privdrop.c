@@ -21,7 +21,7 @@
  * Three bit masks are all tempusd needs, which is not worth a dependency on
  * libcap. */
 extern int capget(cap_user_header_t hdrp, cap_user_data_t datap);
-extern int capset(cap_user_header_t hdrp, const cap_user_data_t datap);
+extern int capset(cap_user_header_t hdrp, cap_user_data_t datap);
 struct privdrop_caps {
     uint64_t eff, prm, inh;
 };

@@ -70,7 +70,8 @@ struct sim_world *sim_world_create(const struct sim_client_cfg *c, uint64_t seed
     for (int i = 0; i < SIM_MAX_SOCKS; i++)
         w->socks[i].fd = -1;
     w->next_port = 40000;
-    w->trace = getenv("TEMPUS_SIM_TRACE") ? atof(getenv("TEMPUS_SIM_TRACE")) : 0.0;
+    const char *trace = getenv("TEMPUS_SIM_TRACE");
+    w->trace = trace ? strtod(trace, NULL) : 0.0;
     w->acl = acl_create();
     acl_add(w->acl, "all", 1);
     snprintf(w->dir, sizeof(w->dir), "/tmp/tempus-sim.XXXXXX");
