@@ -26,6 +26,7 @@ prometheus:promtool
 cppcheck:cppcheck
 clang-tidy:clang-tidy
 python3:python3
+tzdata:/usr/share/zoneinfo/leap-seconds.list
 "
 
 have() {
