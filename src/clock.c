@@ -70,9 +70,14 @@ double clock_tick(struct clock *clk)
     return clk->ops->tick ? clk->ops->tick(clk) : -1.0;
 }
 
-int clock_set_sync(struct clock *clk, int synced, double max_error)
+int clock_set_sync(struct clock *clk, int synced, double max_error, int leap)
 {
-    return clk->ops->set_sync(clk, synced, max_error);
+    return clk->ops->set_sync(clk, synced, max_error, leap);
+}
+
+int clock_applies_leap(const struct clock *clk)
+{
+    return clk->ops->applies_leap;
 }
 
 /* The smallest nonzero difference between consecutive reads bounds what a

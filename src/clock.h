@@ -45,7 +45,12 @@ double clock_slew_remaining(struct clock *clk);
  * until it wants to be called again, or a negative value for never. */
 double clock_tick(struct clock *clk);
 /* Tell the clock whether it is synchronised and its maximum error, so other
- * programs can see it (kernel STA_UNSYNC/maxerror for the system clock). */
-int clock_set_sync(struct clock *clk, int synced, double max_error);
+ * programs can see it (kernel STA_UNSYNC/maxerror for the system clock),
+ * and the leap second at the end of the current UTC day (+1 insert, -1
+ * delete, 0 none). Returns 0, or -1 if the clock could not take it. */
+int clock_set_sync(struct clock *clk, int synced, double max_error, int leap);
+/* Whether the backend applies an armed leap second itself at midnight
+ * (the kernel does, with STA_INS/STA_DEL); if not, the caller must. */
+int clock_applies_leap(const struct clock *clk);
 
 #endif

@@ -15,7 +15,8 @@ struct clock_ops {
     int (*slew)(struct clock *clk, double offset, double max_rate_ppm);
     double (*slew_remaining)(struct clock *clk);
     double (*tick)(struct clock *clk);
-    int (*set_sync)(struct clock *clk, int synced, double max_error);
+    int (*set_sync)(struct clock *clk, int synced, double max_error, int leap);
+    int applies_leap; /* the backend inserts/deletes an armed leap second */
     void (*destroy)(struct clock *clk);
 };
 

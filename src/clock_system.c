@@ -179,12 +179,15 @@ static int sys_step(struct clock *clk, double offset)
     return 0;
 }
 
-static int sys_set_sync(struct clock *clk, int synced, double max_error)
+static int sys_set_sync(struct clock *clk, int synced, double max_error, int leap)
 {
     struct timex tx = {0};
     (void)clk;
     tx.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
     tx.status = synced ? 0 : STA_UNSYNC; /* PLL/FLL stay off: we discipline */
+    /* The kernel inserts (23:59:60) or deletes a second at the next UTC
+     * midnight while these are set; the caller sets them on that day only. */
+    tx.status |= leap > 0 ? STA_INS : leap < 0 ? STA_DEL : 0;
     tx.maxerror = (long)fmin(max_error * 1e6, 16000000.0);
     tx.esterror = tx.maxerror;
     if (hooks.adjtime(CLOCK_REALTIME, &tx) < 0) {
@@ -226,6 +229,7 @@ static const struct clock_ops sys_ops = {
     .slew_remaining = sys_slew_remaining,
     .tick = sys_tick,
     .set_sync = sys_set_sync,
+    .applies_leap = 1,
     .destroy = sys_destroy,
 };
 

@@ -109,8 +109,9 @@ static double vc_slew_remaining(struct clock *clk)
     return vc->slew_left - vc_slew_done(vc, timefmt_timespec_diff(&k, &vc->base_kernel));
 }
 
-static int vc_set_sync(struct clock *clk, int synced, double max_error)
+static int vc_set_sync(struct clock *clk, int synced, double max_error, int leap)
 {
+    (void)leap; /* no kernel: the daemon applies a leap itself */
     /* Nothing outside tempus reads a virtual clock's state. */
     (void)clk, (void)synced, (void)max_error;
     return 0;

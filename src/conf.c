@@ -445,6 +445,8 @@ static const struct directive directives[] = {
     {"deny", parse_deny, 1, 1, 1, "deny all|ADDR|ADDR/PREFIX"},
     {"driftfile", conf_parse_driftfile, 1, 1, 0, "driftfile PATH"},
     {"keyfile", conf_parse_keyfile, 1, 1, 0, "keyfile PATH"},
+    {"leapfile", conf_parse_leapfile, 1, 1, 0, "leapfile PATH"},
+    {"leapmode", conf_parse_leapmode, 1, 1, 0, "leapmode system|step|slew|ignore"},
     {"local", parse_local, 2, 5, 0, "local stratum N [delay SECONDS] [orphan]"},
     {"log", parse_log, 1, 1, 0, "log stderr|syslog"},
     {"loglevel", parse_loglevel, 1, 1, 0, "loglevel error|warning|notice|info|debug"},
@@ -680,5 +682,6 @@ void conf_free(struct conf *conf)
     free(conf->controlgroup);
     free(conf->metricsallow);
     free(conf->driftfile);
+    free(conf->leapfile);
     free(conf);
 }

@@ -13,6 +13,8 @@
  * from (0 = default) so later checks can point at it. */
 
 enum conf_clock { CONF_CLOCK_SYSTEM, CONF_CLOCK_VIRTUAL };
+/* What the local clock does at a leap second (leapmode). */
+enum conf_leapmode { CONF_LEAP_SYSTEM, CONF_LEAP_STEP, CONF_LEAP_SLEW, CONF_LEAP_IGNORE };
 
 struct conf_acl_rule {
     char spec[64]; /* "all", ADDR or ADDR/PREFIX, validated */
@@ -85,6 +87,10 @@ struct conf {
     unsigned maxdistance_line;
     char *driftfile; /* NULL: none */
     unsigned driftfile_line;
+    char *leapfile; /* leap-seconds.list, NULL: none */
+    unsigned leapfile_line;
+    enum conf_leapmode leapmode; /* system (default) */
+    unsigned leapmode_line;
 
     enum conf_clock clock;
     double clock_offset;   /* virtual clock: initial offset, seconds */

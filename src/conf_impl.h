@@ -57,6 +57,8 @@ void conf_parse_maxchange(struct conf_parser *p, int argc, char **argv);
 void conf_parse_maxslewrate(struct conf_parser *p, int argc, char **argv);
 void conf_parse_maxdistance(struct conf_parser *p, int argc, char **argv);
 void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv);
+void conf_parse_leapfile(struct conf_parser *p, int argc, char **argv);
+void conf_parse_leapmode(struct conf_parser *p, int argc, char **argv);
 
 /* Directive parsers living in conf_ctl.c. */
 void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv);

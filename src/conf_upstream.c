@@ -177,3 +177,28 @@ void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv)
     p->conf->driftfile = mem_strdup(argv[0]);
     p->conf->driftfile_line = p->line;
 }
+
+void conf_parse_leapfile(struct conf_parser *p, int argc, char **argv)
+{
+    (void)argc;
+    if (argv[0][0] != '/') {
+        conf_err(p, "leapfile: '%s' is not an absolute path", argv[0]);
+        return;
+    }
+    free(p->conf->leapfile);
+    p->conf->leapfile = mem_strdup(argv[0]);
+    p->conf->leapfile_line = p->line;
+}
+
+void conf_parse_leapmode(struct conf_parser *p, int argc, char **argv)
+{
+    /* Same order as enum conf_leapmode. */
+    static const char *const modes[] = {"system", "step", "slew", "ignore"};
+    int i;
+
+    (void)argc;
+    if ((i = conf_word(p, "leapmode", argv[0], modes, sizeof(modes) / sizeof(modes[0]))) < 0)
+        return;
+    p->conf->leapmode = (enum conf_leapmode)i;
+    p->conf->leapmode_line = p->line;
+}

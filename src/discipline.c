@@ -674,6 +674,22 @@ void discipline_reset(struct discipline *d)
     d->step_armed = d->p.makestep_threshold > 0.0 && d->p.makestep_limit != 0;
 }
 
+void discipline_leap(struct discipline *d, double step, int stepped)
+{
+    if (stepped) {
+        timefmt_timespec_add(&d->origin, step);
+        return;
+    }
+    /* As if the reference had always read step more: the line now says
+     * the clock is off by step, and the slew starts at once. */
+    disc_advance(d);
+    for (int i = 0; i < d->n; i++)
+        d->hist[i].x += step;
+    disc_slew(d);
+    disc_rebase(d);
+    disc_log(d);
+}
+
 void discipline_get_state(const struct discipline *d, struct discipline_state *out)
 {
     memset(out, 0, sizeof(*out));

@@ -70,6 +70,11 @@ int discipline_is_drastic(const struct discipline *d, double offset);
  * long outage), and allow one step again if makestep allows any step; the
  * next update is exempt from maxchange, like the first. */
 void discipline_reset(struct discipline *d);
+/* UTC had a leap second of step seconds (-1: one inserted). stepped: our
+ * clock already moved with it (the kernel or a step did it), so only the
+ * bookkeeping follows; otherwise the clock is now off by step against
+ * every source, and the discipline slews it out (history kept). */
+void discipline_leap(struct discipline *d, double step, int stepped);
 /* Current state. */
 void discipline_get_state(const struct discipline *d, struct discipline_state *out);
 /* Frequency worth saving to the drift file (ppm), and whether it has

@@ -16,6 +16,7 @@
 #include "driftfile.h"
 #include "http.h"
 #include "keys.h"
+#include "leapfile.h"
 #include "listener.h"
 #include "log.h"
 #include "mem.h"
@@ -46,6 +47,7 @@ struct service {
     struct acl *acl;
     struct ratelimit *rl;
     struct keys *keys; /* NULL: no keyfile */
+    struct leap_table *leaps; /* NULL: no leapfile */
     struct server *srv;
     struct listener *lis;
     struct sync *sy;
@@ -143,6 +145,30 @@ static void service_sync_params(const struct conf *conf, struct sync_params *p)
     p->local_stratum = conf->local_stratum;
     p->local_delay = conf->local_delay;
     p->local_orphan = conf->local_orphan;
+    p->leapmode = (enum sync_leapmode)conf->leapmode; /* same order */
+}
+
+/* The leap second list conf names (NULL without a leapfile directive).
+ * Errors go to errs; returns 0 or -1. An expired list is only a warning:
+ * the sources' vote still counts. */
+static int service_leaps(const struct conf *conf, struct clock *clk, FILE *errs,
+                         struct leap_table **out)
+{
+    *out = NULL;
+    if (!conf->leapfile)
+        return 0;
+    if (leapfile_load(conf->leapfile, errs, out) < 0) {
+        fprintf(errs, "%s:%u: leapfile %s is unusable\n", conf->path, conf->leapfile_line,
+                conf->leapfile);
+        return -1;
+    }
+    struct timespec now;
+    clock_now(clk, &now);
+    if (leapfile_expiry(*out) < now.tv_sec)
+        log_warnx("%s has expired: leap seconds come from the sources' vote only",
+                  conf->leapfile);
+    log_info("%d leap second entries from %s", leapfile_count(*out), conf->leapfile);
+    return 0;
 }
 
 static double service_initial_freq(const struct conf *conf)
@@ -383,6 +409,8 @@ struct service *service_open(struct conf *conf, int foreground)
         fatalx("bad access rule");
     if (service_keys(conf, stderr, &sv->keys) < 0)
         fatalx("symmetric keys unusable: see the errors above");
+    if (service_leaps(conf, sv->clk, stderr, &sv->leaps) < 0)
+        fatalx("leap second list unusable: see the errors above");
     sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
@@ -393,6 +421,7 @@ struct service *service_open(struct conf *conf, int foreground)
         fatalx("cannot serve: no socket open");
     service_sync_params(conf, &sp);
     sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
+    sync_set_leaps(sv->sy, sv->leaps);
     sv->ctl = service_ctl(sv, conf);
     if (conf->metrics_addr[0] && !(sv->http = service_http(sv, conf, sv->metrics_acl)))
         fatalx("cannot open the metrics endpoint %s port %u", conf->metrics_addr,
@@ -440,6 +469,7 @@ void service_close(struct service *sv)
     sched_fini();
     server_destroy(sv->srv);
     keys_destroy(sv->keys);
+    leapfile_free(sv->leaps);
     ratelimit_destroy(sv->rl);
     acl_destroy(sv->acl);
     acl_destroy(sv->metrics_acl);
@@ -520,6 +550,7 @@ static void service_reject(struct ctl_buf *out, const char *errtext)
 struct service_next {
     struct acl *acl, *metrics_acl;
     struct keys *keys;          /* the key file read again (NULL: none) */
+    struct leap_table *leaps;   /* the leap file read again (NULL: none) */
     struct ratelimit *rl;       /* NULL: keep the current table */
     struct listener *lis;       /* NULL: keep the current sockets */
     struct http_server *http;
@@ -531,6 +562,7 @@ static void service_next_free(struct service_next *nx)
     acl_destroy(nx->acl);
     acl_destroy(nx->metrics_acl);
     keys_destroy(nx->keys);
+    leapfile_free(nx->leaps);
     ratelimit_destroy(nx->rl);
     http_destroy(nx->http);
 }
@@ -546,6 +578,8 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
     if (!nx->acl || !nx->metrics_acl)
         return -1;
     if (service_keys(nc, errs, &nx->keys) < 0)
+        return -1;
+    if (service_leaps(nc, sv->clk, errs, &nx->leaps) < 0)
         return -1;
     if (!ratelimit_params_equal(&oc->ratelimit, &nc->ratelimit))
         nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
@@ -611,6 +645,9 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     upstream_reconfigure(sv->up, nc, nx->keys);
     keys_destroy(sv->keys);
     sv->keys = nx->keys;
+    sync_set_leaps(sv->sy, nx->leaps);
+    leapfile_free(sv->leaps);
+    sv->leaps = nx->leaps;
     log_set(sv->foreground ? LOG_TO_STDERR : nc->log_target, nc->log_level);
     sched_cancel_timer(sv->abuse_timer);
     sv->abuse_timer = nc->abuselog_interval

@@ -563,6 +563,22 @@ void source_clock_stepped(struct source *src, double step)
         start_burst(src);
 }
 
+void source_clock_leapt(struct source *src, double step, int stepped)
+{
+    for (int i = 0; i < SOURCE_FILTER_LEN; i++) {
+        if (!src->filt[i].valid)
+            continue;
+        if (stepped)
+            timefmt_timespec_add(&src->filt[i].t, step);
+        else
+            src->filt[i].offset += step;
+    }
+    if (!stepped)
+        src->last_offset += step;
+    else if (src->xmt != 0)
+        timefmt_timespec_add(&src->t1, step);
+}
+
 void source_reset(struct source *src)
 {
     flush_filter(src);

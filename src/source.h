@@ -116,6 +116,11 @@ int source_get_samples(const struct source *src, const struct timespec *now,
 /* The clock was stepped by step seconds: stored sample times and offsets
  * no longer hold; flush the filter and burst again if iburst. */
 void source_clock_stepped(struct source *src, double step);
+/* UTC had a leap second of step seconds. stepped: our clock moved with
+ * the sources' (samples keep their offsets; their times and the
+ * outstanding request's send time move with the clock); otherwise our
+ * clock stays and every sample's offset moves by step instead. */
+void source_clock_leapt(struct source *src, double step, int stepped);
 /* The clock may have jumped (suspend/resume): flush and re-burst. */
 void source_reset(struct source *src);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leapfile.h"
 #include "log.h"
 #include "mem.h"
 #include "ntp_wire.h"
@@ -80,6 +81,15 @@ struct sync {
     double stepped_since_tick;
     int poll_run; /* updates in a row with a long window */
     int regather; /* after a step: wait for a majority before selecting */
+    const struct leap_table *leaps; /* leapfile, NULL: none */
+    int leap_pending;      /* +1/-1: a leap second ends this UTC day */
+    const char *leap_source;
+    int leap_armed;        /* what the clock was told to do at midnight */
+    int leap_due, leap_due_kernel; /* the leap and the arming at the last tick */
+    int64_t leap_due_mono; /* the coming UTC midnight on the monotonic clock */
+    struct timespec leap_pre_clock; /* both clocks at the last tick before it */
+    int64_t leap_pre_mono;
+    unsigned nleaps;
     int wait_logged;
 };
 
@@ -177,6 +187,106 @@ struct discipline *sync_discipline(struct sync *sy)
 }
 
 
+/* The leap second at the end of this UTC day, if any: what the sources
+ * voted, else what the leap file says (unexpired), and only on the last
+ * day of a month. Remembers when that midnight comes on the monotonic
+ * clock. */
+static int sync_leap_pending(struct sync *sy, const struct timespec *now)
+{
+    time_t t = now->tv_sec;
+    int vote = 0, file = 0;
+
+    if (sy->synced || (sy->ever_synced && !sy->local))
+        vote = sy->leap == NTP_LEAP_ADD ? 1 : sy->leap == NTP_LEAP_DEL ? -1 : 0;
+    if (sy->leaps && leapfile_expiry(sy->leaps) > t)
+        file = leapfile_leap_today(sy->leaps, t);
+    int p = leapfile_month_end(t) ? (vote ? vote : file) : 0;
+    sy->leap_source = !p ? "" : vote ? "upstream" : "leapfile";
+    if (p && sy->leap_pending != p)
+        log_notice("leap second %s at the end of the day (from the %s)",
+                   p > 0 ? "inserted" : "deleted", sy->leap_source);
+    sy->leap_pending = p;
+    return p;
+}
+
+/* When the coming UTC midnight is on the monotonic clock, while a leap
+ * second is pending (the clock itself is stepped back at it). */
+static void sync_leap_schedule(struct sync *sy, const struct timespec *now, int64_t mono_ns)
+{
+    time_t t = now->tv_sec;
+    double left = (double)(86400 - t % 86400) - (double)now->tv_nsec * 1e-9;
+
+    if (sy->leap_pending) {
+        sy->leap_due = sy->leap_pending;
+        sy->leap_due_kernel = sy->leap_armed;
+        sy->leap_due_mono = mono_ns + (int64_t)(left * 1e9);
+        sy->leap_pre_clock = *now; /* the last look before midnight */
+        sy->leap_pre_mono = mono_ns;
+    } else if (sy->leap_due_mono && mono_ns < sy->leap_due_mono - 1000000000) {
+        sy->leap_due = 0; /* withdrawn before midnight */
+        sy->leap_due_mono = 0;
+    }
+}
+
+/* UTC had a leap second of step: the sources and the discipline follow,
+ * with our clock moved by it (stepped) or not (to be slewed). */
+static void sync_leapt(struct sync *sy, double step, int stepped)
+{
+    for (int i = 0; i < sy->n; i++) {
+        if (!sy->srcs[i].src)
+            continue;
+        source_clock_leapt(sy->srcs[i].src, step, stepped);
+        if (stepped)
+            timefmt_timespec_add(&sy->srcs[i].last_fed, step);
+    }
+    discipline_leap(sy->disc, step, stepped);
+    if (stepped) {
+        sy->stepped_since_tick += step;
+        timefmt_timespec_add(&sy->ref_time, step);
+    }
+    sy->nleaps++;
+}
+
+/* At the first tick past a midnight that ended with a leap second: the
+ * kernel did it (checked against the monotonic clock; if it did not, the
+ * clock is stepped), or the daemon steps, slews or leaves it. */
+static void sync_leap_passed(struct sync *sy, const struct timespec *now, int64_t mono_ns)
+{
+    int leap = sy->leap_due;
+    double step = -(double)leap;
+
+    if (!leap || !sy->leap_due_mono || mono_ns < sy->leap_due_mono + 500000000)
+        return;
+    sy->leap_due_mono = 0;
+    sy->leap_due = 0;
+    enum sync_leapmode mode = sy->p.leapmode;
+    if (mode == SYNC_LEAP_SYSTEM && sy->leap_due_kernel) {
+        double dm = (double)(mono_ns - sy->leap_pre_mono) * 1e-9;
+        double dc = timefmt_timespec_diff(now, &sy->leap_pre_clock);
+        if (fabs(dc - dm - step) < 0.5) {
+            log_notice("leap second %s by the kernel", leap > 0 ? "inserted" : "deleted");
+            sync_leapt(sy, step, 1);
+            return;
+        }
+        log_warnx("the kernel did not apply the leap second: stepping the clock instead");
+    }
+    if (mode == SYNC_LEAP_IGNORE) {
+        log_notice("leap second ignored (leapmode ignore): the discipline corrects it");
+        return;
+    }
+    if (mode == SYNC_LEAP_SLEW) {
+        log_notice("leap second: slewing the clock by %+.0f s", step);
+        sync_leapt(sy, step, 0);
+        return;
+    }
+    if (clock_step(sy->clk, step) < 0) {
+        log_warnx("leap second: the clock refused the step");
+        return;
+    }
+    log_notice("leap second: clock stepped by %+.0f s", step);
+    sync_leapt(sy, step, 1);
+}
+
 /* What the server advertises, from the system variables. Root dispersion
  * grows with PHI from the last update, so a client sees our holdover. */
 static void sync_publish(struct sync *sy, const struct timespec *now)
@@ -199,10 +309,14 @@ static void sync_publish(struct sync *sy, const struct timespec *now)
         ref.refid = ntp_wire_refid_ascii("LOCL");
         ref.ref_time = *now;
     }
+    int pending = sync_leap_pending(sy, now);
+    if (ref.synced && ref.leap == NTP_LEAP_NONE && pending)
+        ref.leap = pending > 0 ? NTP_LEAP_ADD : NTP_LEAP_DEL;
     if (sy->srv)
         server_set_ref(sy->srv, &ref);
-    clock_set_sync(sy->clk, ref.synced && !sy->local,
-                   ref.root_delay / 2 + ref.root_dispersion);
+    int synced = ref.synced && !sy->local;
+    sy->leap_armed = sy->p.leapmode == SYNC_LEAP_SYSTEM && clock_applies_leap(sy->clk) ? pending : 0;
+    clock_set_sync(sy->clk, synced, ref.root_delay / 2 + ref.root_dispersion, sy->leap_armed);
 }
 
 /* Log a source's change of standing once, not at every update. */
@@ -634,8 +748,8 @@ static int sync_detect_jump(struct sync *sy, const struct timespec *now, int64_t
 {
     int jumped = 0;
     if (sy->tick_mono != 0) {
-        double dm = (double)(mono_ns - sy->tick_mono) * 1e-9;
-        double dc = timefmt_timespec_diff(now, &sy->tick_clock) - sy->stepped_since_tick;
+        double dm = (double)(mono_ns - sy->leap_pre_mono) * 1e-9;
+        double dc = timefmt_timespec_diff(now, &sy->leap_pre_clock);
         double allowed = sy->p.jump_threshold + dm * (sy->p.disc.max_slew_ppm +
                                                       sy->p.disc.max_freq_ppm) * 1e-6;
         if (fabs(dc - dm) > allowed) {
@@ -657,6 +771,7 @@ static int sync_detect_jump(struct sync *sy, const struct timespec *now, int64_t
 
 void sync_tick(struct sync *sy, const struct timespec *now, int64_t mono_ns)
 {
+    sync_leap_passed(sy, now, mono_ns);
     /* Reachability changes without any new sample (a source goes silent):
      * select again every tick so that loss of all sources is noticed. */
     if (sy->n)
@@ -683,6 +798,12 @@ void sync_tick(struct sync *sy, const struct timespec *now, int64_t mono_ns)
         }
     }
     sync_publish(sy, now);
+    sync_leap_schedule(sy, now, mono_ns);
+}
+
+void sync_set_leaps(struct sync *sy, const struct leap_table *t)
+{
+    sy->leaps = t;
 }
 
 void sync_get_state(const struct sync *sy, const struct timespec *now, struct sync_state *out)
@@ -708,6 +829,9 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->ntruechimers = sy->ntruechimers;
     out->peer_changes = sy->peer_changes;
     out->resets = sy->resets;
+    out->leap_pending = sy->leap_pending;
+    out->leap_source = sy->leap_source ? sy->leap_source : "";
+    out->leaps = sy->nleaps;
     discipline_get_state(sy->disc, &out->disc);
 }
 

@@ -21,6 +21,14 @@
 
 #define SYNC_MAX_SOURCES SELECT_MAX_SOURCES
 
+/* What the local clock does at a leap second: the kernel inserts or
+ * deletes it (falling back to a step where the clock cannot, or where the
+ * kernel did not), the daemon steps the clock, slews the second out, or
+ * leaves it to the discipline. */
+enum sync_leapmode { SYNC_LEAP_SYSTEM, SYNC_LEAP_STEP, SYNC_LEAP_SLEW, SYNC_LEAP_IGNORE };
+
+struct leap_table;
+
 struct sync_params {
     struct select_params select;
     struct discipline_params disc;
@@ -34,6 +42,7 @@ struct sync_params {
                           * else is selectable */
     double jump_threshold; /* clock-vs-monotonic disagreement that counts as
                             * a jump, s */
+    enum sync_leapmode leapmode;
 };
 
 /* A source as the system sees it, for tracking and sources output. */
@@ -62,6 +71,9 @@ struct sync_state {
     int ntruechimers;
     unsigned peer_changes;    /* times the system peer changed to another source */
     unsigned resets;          /* steps and detected jumps: sources start afresh */
+    int leap_pending;         /* +1/-1: a leap second ends this UTC day */
+    const char *leap_source;  /* "upstream", "leapfile" or "" */
+    unsigned leaps;           /* leap seconds the clock went through */
     struct discipline_state disc;
 };
 
@@ -99,6 +111,9 @@ void sync_get_source(const struct sync *sy, int index, const struct timespec *no
                      struct sync_source_info *out);
 /* The source at index, or NULL for a free slot. */
 struct source *sync_source(const struct sync *sy, int index);
+/* The leap second list to consult besides the sources' vote (not owned,
+ * kept until replaced; NULL: none). */
+void sync_set_leaps(struct sync *sy, const struct leap_table *t);
 /* The discipline, for the drift file. */
 struct discipline *sync_discipline(struct sync *sy);
 

@@ -21,8 +21,11 @@
 #include "source.h"
 #include "sync.h"
 
-/* Unix time at simulation time 0. */
-#define SIM_T0 1800000000.0
+/* Unix time at simulation time 0: 2027-06-30 12:00 UTC, the last day of a
+ * month, so that a leap second can end it (12 hours in, at true time
+ * SIM_MIDNIGHT). */
+#define SIM_T0 1814356800.0
+#define SIM_MIDNIGHT 43200.0
 #define SIM_PKT_MAX (NTP_HEADER_LEN + NTP_MAC_MAX_LEN)
 #define SIM_MAX_SERVERS 8
 #define SIM_MAX_OUTAGES 4
@@ -172,6 +175,8 @@ struct sim_kclock {
     int status;     /* STA_* */
     long maxerror, esterror;
     unsigned steps; /* ADJ_SETOFFSET calls */
+    unsigned leaps; /* leap seconds the kernel inserted or deleted */
+    double leap_target; /* CLOCK_REALTIME (rel.) at which an armed leap acts */
     double max_step; /* the largest forward step, s (0: none) */
     unsigned adjusts; /* clock_adjtime calls that changed something */
 };
@@ -228,6 +233,10 @@ struct sim_world {
     double trace; /* TEMPUS_SIM_TRACE: print the error every so many s */
     double pause_from, pause_to; /* the VM is paused: the daemon does not
                                   * run, datagrams wait in the host */
+    int utc_leap;       /* UTC has a leap second (+1 inserted, -1 deleted) at
+                         * SIM_MIDNIGHT: servers step with it, the error is
+                         * measured against UTC */
+    int leap_announce;  /* servers announce it (leap indicator) that day */
     double exit_freq_err; /* kernel frequency left on exit - the base, ppm */
     long exit_tick;       /* kernel tick left on exit */
     void (*on_tick)(struct sim_world *w, void *arg);
@@ -296,6 +305,10 @@ int sim_kernel_deliver(struct sim_world *w, uint16_t dst_port, const uint8_t *fr
  * it. Provided by sim_world.c. */
 void sim_world_route(struct sim_world *w, uint16_t src_port, const uint8_t *to, uint16_t port,
                      const uint8_t *buf, size_t len);
+/* An ADJ_STATUS call armed (or disarmed) a leap second: the world times
+ * the kernel's insertion or deletion at the coming midnight of the
+ * simulated CLOCK_REALTIME. Provided by sim_world.c. */
+void sim_world_kernel_leap(struct sim_world *w);
 /* Run the world's events up to true time t, stopping early (returning 1)
  * when a datagram reaches one of the daemon's sockets. Provided by
  * sim_world.c. */

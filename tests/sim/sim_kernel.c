@@ -129,9 +129,12 @@ static int k_adjtime(clockid_t id, struct timex *tx)
         return -1;
     }
     if (tx->modes & ~(unsigned)(ADJ_NANO | ADJ_MICRO)) {
+        int had = k->status & (STA_INS | STA_DEL);
         sim_kernel_rebase(cur);
         k_adj_apply(k, tx);
         k->adjusts++;
+        if ((k->status & (STA_INS | STA_DEL)) != had)
+            sim_world_kernel_leap(cur);
     }
     tx->freq = k->freq;
     tx->tick = k->tick;

@@ -5,6 +5,7 @@
  * "error" is the client's clock minus true time. */
 #include <math.h>
 #include <stdarg.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,128 @@ static void exit_mid_slew(uint64_t seed, struct sim_result *res)
     sim_world_destroy(w);
 }
 
+/* ---- leap seconds ---- */
+
+struct leap_watch {
+    int pending;        /* what the daemon said 10 s before midnight */
+    const char *source;
+};
+
+static void watch_leap(struct sim_world *w, void *arg)
+{
+    struct leap_watch *lw = arg;
+    struct sync_state st;
+    if (w->now != SIM_MIDNIGHT - 10.0)
+        return;
+    state(w, &st);
+    lw->pending = st.leap_pending;
+    lw->source = st.leap_source;
+}
+
+/* A leap-seconds.list with one more second at SIM_MIDNIGHT, hashed as
+ * IERS does (SHA-1 over the update time, expiry and entries). */
+static void write_leapfile(struct sim_world *w, int sign, char *path, size_t cap)
+{
+    const long long ntp = 2208988800LL, updated = 3900000000LL, expiry = 3990000000LL;
+    const long long at = (long long)(SIM_T0 + SIM_MIDNIGHT) + ntp;
+    char digits[256];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+
+    snprintf(digits, sizeof(digits), "%lld%lld%lld%d%lld%d", updated, expiry, 3692217600LL, 37,
+             at, 37 + sign);
+    EVP_Digest(digits, strlen(digits), md, &mdlen, EVP_sha1(), NULL);
+    snprintf(path, cap, "%s/leap-seconds.list", w->dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "#$\t%lld\n#@\t%lld\n3692217600\t37\n%lld\t%d\n#h\t", updated, expiry, at,
+            37 + sign);
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "%x ", (unsigned)md[4 * i] << 24 | (unsigned)md[4 * i + 1] << 16 |
+                              (unsigned)md[4 * i + 2] << 8 | md[4 * i + 3]);
+    fprintf(f, "\n");
+    fclose(f);
+}
+
+/* UTC inserts (sign +1) or deletes a second at SIM_MIDNIGHT, 12 hours in.
+ * The servers follow it (announcing it that day, or not, when the daemon
+ * has only its leap file); the daemon's clock must too, as leapmode says.
+ * Figures: what the daemon said before midnight, the kernel's and the
+ * daemon's steps, the worst error in the hour before, how long until the
+ * error is back within 1 ms after midnight, and the worst error after. */
+static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mode, int announce,
+                 double recover_bound)
+{
+    struct sim_client_cfg c;
+    struct leap_watch lw = {0};
+    char extra[256], path[128];
+
+    sim_client_defaults(&c);
+    c.ppm = 10.0;
+    c.initial_freq = -10.0;
+    struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
+    w->utc_leap = sign;
+    w->leap_announce = announce;
+    int n = snprintf(extra, sizeof(extra), "leapmode %s", mode);
+    if (!announce) {
+        write_leapfile(w, sign, path, sizeof(path));
+        snprintf(extra + n, sizeof(extra) - (size_t)n, "\nleapfile %s", path);
+    }
+    w->ccfg.extra = extra;
+    int before = sim_world_window(w, SIM_MIDNIGHT - HOUR, SIM_MIDNIGHT - 2.0, 1 * MS);
+    int rec = sim_world_window(w, SIM_MIDNIGHT + 1.0, SIM_MIDNIGHT + 2 * HOUR, 1 * MS);
+    int late = sim_world_window(w, SIM_MIDNIGHT + 600.0, SIM_MIDNIGHT + 2 * HOUR, 1 * MS);
+    w->on_tick = watch_leap;
+    w->tick_arg = &lw;
+    sim_world_start(w);
+    sim_world_run(w, SIM_MIDNIGHT + 2 * HOUR);
+    fig_n(res, "pending", lw.pending, sign, sign);
+    add(res, "from=%s ", lw.source && *lw.source ? lw.source : "-");
+    res->pass &= lw.source && !strcmp(lw.source, announce ? "upstream" : "leapfile");
+    fig_n(res, "kernel_leaps", w->k.leaps, !strcmp(mode, "system"), !strcmp(mode, "system"));
+    fig_n(res, "steps", w->k.steps, !strcmp(mode, "step"), !strcmp(mode, "step"));
+    fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
+    fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), recover_bound);
+    fig_us(res, "max_after10min", w->win[late].maxabs, 150 * US);
+    sim_world_destroy(w);
+}
+
+static void leap_insert_system(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, 1, "system", 1, 1.0);
+}
+
+static void leap_delete_system(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, -1, "system", 1, 1.0);
+}
+
+static void leap_insert_step(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, 1, "step", 1, 2.0);
+}
+
+static void leap_insert_slew(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, 1, "slew", 1, 60.0);
+}
+
+static void leap_delete_slew(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, -1, "slew", 1, 60.0);
+}
+
+static void leap_insert_ignore(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, 1, "ignore", 1, 600.0);
+}
+
+static void leap_file_only(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, 1, "system", 0, 1.0);
+}
+
 /* ---- liars never step or pull the clock ---- */
 
 #define LIAR_RUNS 100
@@ -803,6 +926,13 @@ const struct sim_scenario sim_scenarios[] = {
     {"wander-10x", wander_10},
     {"vm-pause", vm_pause},
     {"exit-mid-slew", exit_mid_slew},
+    {"leap-insert-system", leap_insert_system},
+    {"leap-delete-system", leap_delete_system},
+    {"leap-insert-step", leap_insert_step},
+    {"leap-insert-slew", leap_insert_slew},
+    {"leap-delete-slew", leap_delete_slew},
+    {"leap-insert-ignore", leap_insert_ignore},
+    {"leap-file-only", leap_file_only},
     {"liar-first-x100", liar_first},
     {"liar-restart-x100", liar_restart},
     {"liars-2-of-5-x100", liars_2_of_5},

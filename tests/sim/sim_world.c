@@ -131,10 +131,11 @@ void sim_world_destroy(struct sim_world *w)
 
 /* A stratum-1 server whose reference is its own clock, fresh at every
  * request. */
-static void server_refresh(struct sim_server *s, const struct timespec *now)
+static void server_refresh(struct sim_server *s, const struct timespec *now, int leap)
 {
     struct server_ref ref = {.synced = 1,
-                             .leap = NTP_LEAP_NONE,
+                             .leap = leap > 0 ? NTP_LEAP_ADD : leap < 0 ? NTP_LEAP_DEL
+                                                                      : NTP_LEAP_NONE,
                              .stratum = 1,
                              .root_delay = 0.0,
                              .root_dispersion = 1e-5,
@@ -165,7 +166,7 @@ int sim_world_add_server(struct sim_world *w, const struct sim_server_cfg *cfg)
     s->rl = ratelimit_create(&rp, sim_rng_next(&r));
     s->srv = server_create(w->acl, s->rl, -20);
     clock_now(s->clk, &now);
-    server_refresh(s, &now);
+    server_refresh(s, &now, 0);
     sim_rng_seed(&r, w->seed, 20 + (uint64_t)i);
     sim_path_lan(&s->path, cfg->jitter, r);
     w->srv[w->nsrv++] = s;
@@ -244,7 +245,7 @@ static void ev_at_server(struct sim_world *w, const struct sim_event *ev)
 
     memcpy(from.bytes, client_ip, 4);
     clock_now(s->clk, &rx);
-    server_refresh(s, &rx);
+    server_refresh(s, &rx, w->leap_announce && w->now < SIM_MIDNIGHT ? w->utc_leap : 0);
     if (server_handle(s->srv, ev->buf, ev->len, &from, &rx, (int64_t)llround(w->now * 1e9), reply,
                       sizeof(reply), &rlen) == SERVER_DROP)
         return;
@@ -272,9 +273,20 @@ void sim_world_route(struct sim_world *w, uint16_t src_port, const uint8_t *to, 
 
 /* ---- figures ---- */
 
+/* True UTC at true time t, relative to SIM_T0: one second repeated at
+ * SIM_MIDNIGHT (insertion) or skipped (deletion). */
+static double utc_true(const struct sim_world *w, double t)
+{
+    if (w->utc_leap > 0 && t >= SIM_MIDNIGHT)
+        return t - 1.0;
+    if (w->utc_leap < 0 && t >= SIM_MIDNIGHT - 1.0)
+        return t + 1.0;
+    return t;
+}
+
 static void track(struct sim_world *w)
 {
-    w->err = sim_kernel_real(w) - w->now;
+    w->err = sim_kernel_real(w) - utc_true(w, w->now);
     w->samples++;
     if (fabs(w->err) > w->max_err_all)
         w->max_err_all = fabs(w->err);
@@ -302,6 +314,54 @@ static void ev_tick(struct sim_world *w, const struct sim_event *ev)
     if (w->on_tick)
         w->on_tick(w, w->tick_arg);
     push(w, w->now + 1.0, ev_tick, 0, 0, NULL, 0);
+}
+
+/* UTC's leap second reaches the servers: their clocks repeat (or skip)
+ * a second, as every clock that follows UTC does. */
+static void ev_utc_leap(struct sim_world *w, const struct sim_event *ev)
+{
+    (void)ev;
+    for (int i = 0; i < w->nsrv; i++)
+        clock_step(w->srv[i]->clk, -(double)w->utc_leap);
+}
+
+/* Linux's leap second: with STA_INS, CLOCK_REALTIME reads 23:59:59 again
+ * at midnight; with STA_DEL it goes from 23:59:59 to midnight. Timed on
+ * the simulated clock, re-aimed if its rate changed meanwhile. */
+static void ev_kernel_leap(struct sim_world *w, const struct sim_event *ev)
+{
+    struct sim_kclock *k = &w->k;
+    int sign = (k->status & STA_INS) ? 1 : (k->status & STA_DEL) ? -1 : 0;
+    (void)ev;
+
+    if (!sign || k->leap_target <= 0.0)
+        return;
+    double real = sim_kernel_real(w);
+    if (real < k->leap_target - 1e-9) {
+        double rate = (double)k->tick / 10000.0 + (double)k->freq / 65536e6;
+        /* halfway each time: the rate may change (a slew) meanwhile */
+        double d = (k->leap_target - real) / rate;
+        push(w, w->now + (d > 0.01 ? d / 2 : d), ev_kernel_leap, 0, 0, NULL, 0);
+        return;
+    }
+    sim_kernel_rebase(w);
+    k->real_b -= (double)sign;
+    k->leaps++;
+    k->leap_target = 0.0;
+}
+
+void sim_world_kernel_leap(struct sim_world *w)
+{
+    struct sim_kclock *k = &w->k;
+    int sign = (k->status & STA_INS) ? 1 : (k->status & STA_DEL) ? -1 : 0;
+
+    k->leap_target = 0.0;
+    if (!sign)
+        return;
+    double abs_now = SIM_T0 + sim_kernel_real(w);
+    double midnight = floor(abs_now / 86400.0 + 1.0) * 86400.0;
+    k->leap_target = midnight - SIM_T0 - (sign < 0 ? 1.0 : 0.0);
+    push(w, w->now, ev_kernel_leap, 0, 0, NULL, 0);
 }
 
 int sim_world_advance(struct sim_world *w, double t)
@@ -377,6 +437,8 @@ void sim_world_start(struct sim_world *w)
     service_start(w->sv);
     w->sync = service_sync(w->sv);
     push(w, 1.0, ev_tick, 0, 0, NULL, 0);
+    if (w->utc_leap)
+        push(w, SIM_MIDNIGHT - (w->utc_leap < 0 ? 1.0 : 0.0), ev_utc_leap, 0, 0, NULL, 0);
 }
 
 void sim_world_run(struct sim_world *w, double t)

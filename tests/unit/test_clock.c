@@ -146,15 +146,22 @@ static void test_system_through_hooks(void **state)
     assert_true(clock_tick(c) < 0.0); /* done: back to the plain frequency */
     assert_int_equal(fake_freq, 10 * 65536);
 
-    assert_int_equal(clock_set_sync(c, 0, 0.5), 0);
+    assert_int_equal(clock_set_sync(c, 0, 0.5, 0), 0);
     struct timex *t = &last_tx[(n_tx - 1) % 8];
     assert_true(t->modes & ADJ_STATUS);
     assert_true(t->status & STA_UNSYNC);
     assert_false(t->status & (STA_PLL | STA_FLL));
     assert_int_equal(t->maxerror, 500000);
-    assert_int_equal(clock_set_sync(c, 1, 0.001), 0);
+    assert_int_equal(clock_set_sync(c, 1, 0.001, 0), 0);
     t = &last_tx[(n_tx - 1) % 8];
     assert_false(t->status & STA_UNSYNC);
+    assert_false(t->status & (STA_INS | STA_DEL));
+    /* a leap second at the end of the day: armed in the kernel */
+    assert_int_equal(clock_set_sync(c, 1, 0.001, 1), 0);
+    assert_true(last_tx[(n_tx - 1) % 8].status & STA_INS);
+    assert_int_equal(clock_set_sync(c, 1, 0.001, -1), 0);
+    assert_true(last_tx[(n_tx - 1) % 8].status & STA_DEL);
+    assert_true(clock_applies_leap(c));
     clock_destroy(c);
     clock_system_set_hooks(NULL);
 }
