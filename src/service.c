@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "ratelimit.h"
 #include "report.h"
 #include "resolve.h"
@@ -128,6 +129,43 @@ static int service_keys(const struct conf *conf, FILE *errs, struct keys **out)
     }
     if (conf->keyfile)
         log_info("%u key(s) from %s", keys_count(*out), conf->keyfile);
+    return 0;
+}
+
+/* Everything the daemon builds from conf before it opens a socket and can
+ * refuse: access rules, the key file and the key ids the config uses, the
+ * `user` to become. Both service_open and tempusd -n (service_check) go
+ * through here, so that -n passes exactly what the daemon accepts. On
+ * failure every reason is on errs (file:line), nothing is left allocated
+ * and -1 is returned. */
+static int service_prepare(const struct conf *conf, FILE *errs, struct acl **acl,
+                           struct acl **metrics_acl, struct keys **keys)
+{
+    *acl = service_acl(conf->acl, conf->n_acl, errs, conf->path);
+    *metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, errs, conf->path);
+    int bad = !*acl || !*metrics_acl;
+    bad |= service_keys(conf, errs, keys) < 0;
+    bad |= privdrop_check_user(conf, errs) < 0;
+    if (!bad)
+        return 0;
+    acl_destroy(*acl);
+    acl_destroy(*metrics_acl);
+    keys_destroy(*keys);
+    *acl = *metrics_acl = NULL;
+    *keys = NULL;
+    return -1;
+}
+
+int service_check(const struct conf *conf, FILE *errs)
+{
+    struct acl *acl, *metrics_acl;
+    struct keys *keys;
+
+    if (service_prepare(conf, errs, &acl, &metrics_acl, &keys) < 0)
+        return -1;
+    acl_destroy(acl);
+    acl_destroy(metrics_acl);
+    keys_destroy(keys);
     return 0;
 }
 
@@ -377,12 +415,8 @@ struct service *service_open(struct conf *conf, int foreground)
     sv->clk = conf->clock == CONF_CLOCK_VIRTUAL
                   ? clock_virtual_create(conf->clock_offset, conf->clock_freq_ppm)
                   : clock_system_create();
-    sv->acl = service_acl(conf->acl, conf->n_acl, stderr, conf->path);
-    sv->metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, stderr, conf->path);
-    if (!sv->acl || !sv->metrics_acl)
-        fatalx("bad access rule");
-    if (service_keys(conf, stderr, &sv->keys) < 0)
-        fatalx("symmetric keys unusable: see the errors above");
+    if (service_prepare(conf, stderr, &sv->acl, &sv->metrics_acl, &sv->keys) < 0)
+        fatalx("%s: configuration refused: see the errors above", conf->path);
     sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
