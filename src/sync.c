@@ -233,13 +233,14 @@ static int sync_candidates(struct sync *sy, const struct timespec *now,
         /* Picks of different ages compare only once projected to now
          * through the corrections made since each was measured. A source
          * counts as reachable while one of its last three polls was
-         * answered, so a dead system peer is replaced within three polls. */
+         * answered (SOURCE_REACH_POLLS), so a dead system peer is replaced
+         * within three polls. */
         cand[n] = (struct select_candidate){
             .id = i, .offset = discipline_project(sy->disc, est[n].offset, &at),
             .delay = est[n].delay, .dispersion = est[n].dispersion, .jitter = est[n].jitter,
             .root_delay = est[n].root_delay, .root_dispersion = est[n].root_dispersion,
             .stratum = est[n].stratum, .leap = est[n].leap, .prefer = sp->prefer,
-            .noselect = sp->noselect, .reachable = (est[n].reach & 0x07) != 0};
+            .noselect = sp->noselect, .reachable = est[n].reachable};
         s->hold = sync_hold_of(sy, s, &est[n]);
         cand[n].noselect |= s->hold != SYNC_USE;
         n++;
