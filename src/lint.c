@@ -219,6 +219,10 @@ static void lint_sources(const struct conf *c, int serving, struct lint_report *
     const struct conf_server *s;
     unsigned n = lint_count_sources(c, r, &s);
 
+    /* A primary server (`local stratum 1`, its clock disciplined by a
+     * reference clock outside tempusd) needs no upstream. */
+    if (n == 0 && c->local_stratum == 1 && !c->local_orphan)
+        return;
     if (n == 0) {
         lint_add(r, c->local_stratum ? LINT_WARNING : LINT_ERROR, 0, L_NO_SOURCES,
                  "add at least 4 server lines or a pool",
@@ -237,10 +241,13 @@ static void lint_sources(const struct conf *c, int serving, struct lint_report *
     else if (n == 1)
         lint_add(r, LINT_WARNING, s->line, L_SINGLE_SOURCE, "raise maxsources to 4",
                  "a pool that keeps one address: no fallback, no way to tell when it is wrong");
-    else if (n == 2)
+    /* A client that serves no one and follows two or three internal
+     * servers is the standard design: those servers vote among many
+     * sources; the client only needs one of them up. */
+    else if (n == 2 && serving)
         lint_add(r, LINT_WARNING, 0, L_FEW_SOURCES, more,
                  "only 2 upstream sources: when they disagree, nothing tells which is wrong");
-    else if (n == 3)
+    else if (n == 3 && serving)
         lint_add(r, LINT_INFO, 0, L_FEW_SOURCES, more,
                  "only 3 upstream sources: a wrong one is outvoted, but not while another is "
                  "unreachable");
