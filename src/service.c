@@ -649,6 +649,27 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->conf = nc;
 }
 
+static void service_log_change(void *arg, enum conf_change kind, const struct conf_line *was,
+                               const struct conf_line *now)
+{
+    const char *path = arg;
+    if (kind == CONF_ADDED)
+        log_info("reload: %s:%u added: %s", path, now->line, now->text);
+    else if (kind == CONF_REMOVED)
+        log_info("reload: %s removed: %s (was line %u)", path, was->text, was->line);
+    else
+        log_info("reload: %s:%u changed: %s (was line %u: %s)", path, now->line, now->text,
+                 was->line, was->text);
+}
+
+/* Change control: what the reload changes, directive by directive (line
+ * numbers of a removed line are the old file's). */
+static void service_log_changes(const struct conf *oc, const struct conf *nc)
+{
+    if (conf_diff(oc, nc, service_log_change, nc->path) == 0)
+        log_info("reload: no directive changed");
+}
+
 int service_reload(struct service *sv, struct ctl_buf *out)
 {
     char *errtext = NULL;
@@ -664,6 +685,7 @@ int service_reload(struct service *sv, struct ctl_buf *out)
     struct conf *nc = conf_load(sv->conf->path, errs);
     if (nc && service_reload_refuse(sv->conf, nc, errs) == 0 &&
         service_build_next(sv, nc, &nx, errs) == 0 && service_swap_sockets(sv, nc, errs) == 0) {
+        service_log_changes(sv->conf, nc);
         service_apply(sv, nc, &nx);
         nc = NULL;
         rc = 0;

@@ -116,6 +116,7 @@ int main(int argc, char **argv)
         conf_free(conf);
         return rc;
     }
+    log_set_timestamps(1); /* the daemon's log lines, in the foreground or not */
     /* Sockets open before the fork so that errors reach the terminal; the
      * resolver threads start after it, since fork keeps only one thread. */
     /* A copy: reload replaces (and frees) the config this came from. */
