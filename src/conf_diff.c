@@ -24,8 +24,7 @@ static int conf_same_key(const char *a, const char *b, int by_arg)
 
 /* The only unmatched line of lines[] with text's key, or -1 if none or
  * more than one. */
-static int conf_sole(const struct conf *c, const unsigned char *used, const char *text,
-                     int by_arg)
+static int conf_sole(const struct conf *c, const unsigned char *used, const char *text, int by_arg)
 {
     int found = -1;
     for (unsigned i = 0; i < c->n_lines; i++) {
@@ -68,7 +67,8 @@ static void conf_pair(const struct conf *o, const struct conf *n, int *pair, uns
 unsigned conf_diff(const struct conf *old, const struct conf *new, conf_diff_fn fn, void *arg)
 {
     int *pair = mem_calloc(new->n_lines + 1, sizeof(*pair));
-    unsigned char *oused = mem_calloc(old->n_lines + 1, 1), *nused = mem_calloc(new->n_lines + 1, 1);
+    unsigned char *oused = mem_calloc(old->n_lines + 1, 1),
+                  *nused = mem_calloc(new->n_lines + 1, 1);
     unsigned changes = 0;
 
     conf_pair(old, new, pair, oused, nused);

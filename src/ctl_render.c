@@ -83,6 +83,14 @@ const char *ctl_render_offset(double seconds, char *out, size_t size)
     return ctl_render_scaled(seconds, "+", out, size);
 }
 
+/* Records carry offsets as NTP does (RFC 5905 theta: source minus local);
+ * people read them as chronyc prints them: local minus source, so that a
+ * positive offset means the local clock is ahead. */
+static const char *ctl_render_local_offset(double theta, char *out, size_t size)
+{
+    return ctl_render_offset(-theta, out, size);
+}
+
 const char *ctl_render_interval(double seconds, char *out, size_t size)
 {
     return ctl_render_scaled(seconds, "", out, size);
@@ -177,7 +185,8 @@ static void ctl_render_tracking_clock(const struct ctl_record *r, struct ctl_buf
 {
     char v[160], a[32];
 
-    ctl_render_line(out, "Last offset", ctl_render_offset(ctl_render_num(r, "offset"), a, 32));
+    ctl_render_line(out, "Last offset",
+                    ctl_render_local_offset(ctl_render_num(r, "offset"), a, 32));
     ctl_render_line(out, "RMS offset", ctl_render_interval(ctl_render_num(r, "rms_offset"), a, 32));
     snprintf(v, sizeof(v), "%+.3f ppm", ctl_render_num(r, "freq_ppm"));
     ctl_render_line(out, "Frequency", v);
@@ -243,6 +252,7 @@ static char ctl_render_symbol(const char *state)
         {"selected", '*'},    {"combined", '+'},    {"candidate", '-'},   {"too few", '-'},
         {"falseticker", 'x'}, {"too distant", '~'}, {"unreachable", '?'}, {"unsynced", '?'},
         {"noselect", '!'},    {"denied", '#'},      {"loop", '&'},        {"orphan", '='},
+        {"waiting", '.'},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].state, state) == 0)
@@ -255,9 +265,12 @@ static const char ctl_render_legend[] =
     "       x falseticker   ~ too distant   ? unreachable or unsynchronised\n"
     "       ! noselect   # denied by the server (kiss-o'-death)\n"
     "       & loop (synchronised to us)   = orphan peer held back\n"
+    "       . waiting for the first selection after start\n"
     "St stratum, Poll log2 of the poll interval in seconds, Reach the last 8\n"
-    "polls in octal (377: all answered), LastRx age of the last sample, Offset\n"
-    "source time minus local time, Delay round trip, Jitter sample spread.\n"
+    "polls in octal (377: all answered; reachable: one of the last 3), LastRx\n"
+    "time since the last good reply, Offset local time minus source time in\n"
+    "the sample in use (the filter's pick; + local clock ahead, as chronyc),\n"
+    "Delay round trip, Jitter sample spread.\n"
     "\n";
 
 #define CTL_RENDER_SOURCE_FMT "%s %-*s %2s %4s %5s %6s %9s %9s %9s\n"
@@ -273,9 +286,10 @@ static void ctl_render_source_row(const struct ctl_record *r, int w, struct ctl_
     snprintf(st, sizeof(st), stratum > 0 && stratum < 100 ? "%.0f" : "-", stratum);
     snprintf(poll, sizeof(poll), "%.0f", ctl_render_num(r, "poll"));
     snprintf(reach, sizeof(reach), "%o", reg >= 0 && reg <= 0xffff ? (unsigned)reg : 0u);
-    ctl_render_age(ctl_rec_num(r, "age", -1), age, sizeof(age));
+    /* a daemon without last_rx: the age of the sample in use */
+    ctl_render_age(ctl_rec_num(r, "last_rx", ctl_rec_num(r, "age", -1)), age, sizeof(age));
     if (have) {
-        ctl_render_offset(ctl_render_num(r, "offset"), off, sizeof(off));
+        ctl_render_local_offset(ctl_render_num(r, "offset"), off, sizeof(off));
         ctl_render_interval(ctl_render_num(r, "delay"), del, sizeof(del));
         ctl_render_interval(ctl_render_num(r, "jitter"), jit, sizeof(jit));
     } else {
@@ -321,7 +335,7 @@ void ctl_render_sourcestats(const struct ctl_record *recs, size_t n, struct ctl_
             ctl_render_age(ctl_render_num(r, "span"), span, sizeof(span));
             snprintf(freq, sizeof(freq), "%+.3fppm", ctl_render_num(r, "freq_ppm"));
             snprintf(skew, sizeof(skew), "%.3fppm", ctl_render_num(r, "skew_ppm"));
-            ctl_render_offset(ctl_render_num(r, "offset"), off, sizeof(off));
+            ctl_render_local_offset(ctl_render_num(r, "offset"), off, sizeof(off));
             ctl_render_interval(ctl_render_num(r, "stddev"), dev, sizeof(dev));
         } else {
             strcpy(span, "-");
@@ -666,7 +680,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
         name = *ctl_render_str(t, "refid_str") ? ctl_render_str(t, "refid_str") : "?";
     if (synced) {
         snprintf(summary, sizeof(summary), "synced to %s stratum %.0f offset %s", name, stratum,
-                 ctl_render_offset(off, a, sizeof(a)));
+                 ctl_render_local_offset(off, a, sizeof(a)));
     } else if (local) {
         snprintf(summary, sizeof(summary), "serving the local reference only, stratum %.0f",
                  stratum);
@@ -688,7 +702,8 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
     }
     if (synced && (fabs(off) > c->crit_offset || fabs(off) > c->warn_offset)) {
         int crit = fabs(off) > c->crit_offset;
-        snprintf(text, sizeof(text), "offset %s beyond %s", ctl_render_offset(off, a, sizeof(a)),
+        snprintf(text, sizeof(text), "offset %s beyond %s",
+                 ctl_render_local_offset(off, a, sizeof(a)),
                  ctl_render_interval(crit ? c->crit_offset : c->warn_offset, b, sizeof(b)));
         ctl_render_reason(&reasons, &st, crit ? CTL_RENDER_CRITICAL : CTL_RENDER_WARNING, text);
     }

@@ -47,6 +47,7 @@ enum lint_code_id {
     L_KEY_UNKNOWN,
     L_SOURCE_UNREACHABLE,
     L_SOURCE_DENIED,
+    L_SOURCE_UNRESOLVED,
     L_PEER_FLAPPING,
     L_CLOCK_STEPS,
     L_DENIED_TRAFFIC,
@@ -77,6 +78,7 @@ static const char *const lint_codes[L_NCODES] = {
     [L_KEY_UNKNOWN] = "key-unknown",
     [L_SOURCE_UNREACHABLE] = "source-unreachable",
     [L_SOURCE_DENIED] = "source-denied",
+    [L_SOURCE_UNRESOLVED] = "source-unresolved",
     [L_PEER_FLAPPING] = "peer-flapping",
     [L_CLOCK_STEPS] = "clock-steps",
     [L_DENIED_TRAFFIC] = "denied-traffic",
@@ -642,7 +644,8 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
             continue;
         long long sent = (long long)ctl_rec_num(&recs[i], "sent", 0);
         max_sent = sent > max_sent ? sent : max_sent;
-        any_reach |= ctl_rec_num(&recs[i], "reach", 0) != 0;
+        /* reachable: the one definition (tempusctl(8), REACHABILITY) */
+        any_reach |= ctl_rec_num(&recs[i], "reachable", ctl_rec_num(&recs[i], "reach", 0)) != 0;
     }
     for (size_t i = 0; i < n; i++) {
         const struct ctl_record *s = &recs[i];
@@ -651,7 +654,13 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
         long long got = (long long)ctl_rec_num(s, "received", 0);
         if (!lint_is(s, "source"))
             continue;
-        if (state && strcmp(state, "denied") == 0)
+        if (state && strcmp(state, "unresolved") == 0)
+            lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNRESOLVED,
+                     "correct the name, or the resolver configuration",
+                     "%s (line %.0f) does not resolve: it is no source, and the daemon keeps "
+                     "trying",
+                     lint_name(s), ctl_rec_num(s, "line", 0));
+        else if (state && strcmp(state, "denied") == 0)
             lint_add(r, LINT_WARNING, 0, L_SOURCE_DENIED,
                      "ask its operator for access, or remove it",
                      "%s refuses to serve this host (DENY or RSTR kiss-o'-death)", lint_name(s));

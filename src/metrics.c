@@ -81,7 +81,7 @@ static const struct metrics_family metrics_families[] = {
     {"source", "state", "tempus_source_selected", "gauge", METRICS_SELECTED,
      "1 if the source is the system peer."},
     {"source", "reachable", "tempus_source_reachable", "gauge", METRICS_PLAIN,
-     "1 if the source answered one of the last 8 polls."},
+     "1 if the source answered one of the last 3 polls (tempusctl(8), REACHABILITY)."},
     {"source", "reach", "tempus_source_reach_register", "gauge", METRICS_PLAIN,
      "Reachability register of the last 8 polls (newest in bit 0)."},
     {"source", "stratum", "tempus_source_stratum", "gauge", METRICS_PLAIN,

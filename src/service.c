@@ -282,6 +282,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     clock_now(sv->clk, &now);
     report_tracking(out, sv->sy, sv->clk, &now);
     report_sources(out, sv->sy, &now);
+    report_pending(out, sv->up);
     report_sourcestats(out, sv->sy, &now);
     report_serverstats(out, sv->srv, sv->rl);
     service_recent(sv, out);
@@ -313,8 +314,10 @@ static void service_command(void *arg, int argc, char **argv, struct ctl_buf *ou
     clock_now(sv->clk, &now);
     if (!strcmp(cmd, "tracking") && argc == 1)
         report_tracking(out, sv->sy, sv->clk, &now);
-    else if (!strcmp(cmd, "sources") && argc == 1)
+    else if (!strcmp(cmd, "sources") && argc == 1) {
         report_sources(out, sv->sy, &now);
+        report_pending(out, sv->up);
+    }
     else if (!strcmp(cmd, "sourcestats") && argc == 1)
         report_sourcestats(out, sv->sy, &now);
     else if (!strcmp(cmd, "serverstats") && argc == 1) {

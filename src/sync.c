@@ -56,6 +56,7 @@ struct sync {
     uint32_t refid;
     double root_delay, root_disp; /* at ref_time */
     struct timespec ref_time;
+    double update_interval; /* between the last two ref_time updates */
     int64_t lost_mono;  /* when selection last stopped giving a peer */
     int64_t start_mono; /* first tick */
     int64_t wait_from;  /* start of the startup wait (creation or jump) */
@@ -263,6 +264,8 @@ static void sync_adopt(struct sync *sy, const struct select_result *res,
     sy->root_delay = pe->root_delay + pe->delay;
     sy->root_disp = fmax(SYNC_MIN_DISPERSION, pe->root_dispersion + pe->dispersion +
                                                   res->jitter + fabs(res->offset));
+    if (sy->ever_synced)
+        sy->update_interval = timefmt_timespec_diff(now, &sy->ref_time);
     sy->ref_time = *now;
     sy->synced = sy->ever_synced = 1;
     sy->local = 0;
@@ -566,6 +569,7 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->jitter = sy->jitter;
     out->root_delay = sy->root_delay;
     out->ref_time = sy->ref_time;
+    out->update_interval = sy->update_interval;
     out->since_update = sy->ever_synced ? timefmt_timespec_diff(now, &sy->ref_time) : -1.0;
     out->root_dispersion = sy->root_disp + SOURCE_PHI * fmax(0.0, out->since_update);
     out->ntruechimers = sy->ntruechimers;

@@ -59,6 +59,7 @@ struct sync_state {
     double root_delay, root_dispersion;
     struct timespec ref_time; /* last update */
     double since_update;      /* seconds */
+    double update_interval;   /* s between the last two updates of ref_time, 0 before */
     int ntruechimers;
     unsigned peer_changes;    /* times the system peer changed to another source */
     unsigned resets;          /* steps and detected jumps: sources start afresh */

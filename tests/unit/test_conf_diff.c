@@ -52,12 +52,13 @@ static void test_same(void **state)
 static void test_added_removed_altered(void **state)
 {
     (void)state;
-    expect_diff("port 123\nallow 10.0.0.0/8\nserver a.example iburst\nmakestep 0.5 3\n",
-                "port 123\nallow 10.0.0.0/8\nallow 192.0.2.0/24\nserver a.example iburst prefer\n"
-                "makestep 1 3\n",
-                "+3 allow 192.0.2.0/24\n~4 server a.example iburst prefer <3 server a.example iburst\n"
-                "~5 makestep 1 3 <4 makestep 0.5 3\n",
-                3);
+    expect_diff(
+        "port 123\nallow 10.0.0.0/8\nserver a.example iburst\nmakestep 0.5 3\n",
+        "port 123\nallow 10.0.0.0/8\nallow 192.0.2.0/24\nserver a.example iburst prefer\n"
+        "makestep 1 3\n",
+        "+3 allow 192.0.2.0/24\n~4 server a.example iburst prefer <3 server a.example iburst\n"
+        "~5 makestep 1 3 <4 makestep 0.5 3\n",
+        3);
     expect_diff("port 123\nallow 10.0.0.0/8\ndeny 10.9.0.0/16\nserver a.example\n",
                 "port 123\nserver a.example\n", "-2 allow 10.0.0.0/8\n-3 deny 10.9.0.0/16\n", 2);
 }

@@ -86,6 +86,7 @@ static void add_source(struct ctl_buf *b, const char *name, const char *state, i
     ctl_rec_int(b, "reach", reach);
     ctl_rec_int(b, "reachable", reach != 0);
     ctl_rec_double(b, "age", nsamples ? 12.7 : -1);
+    ctl_rec_double(b, "last_rx", nsamples ? 3.2 : -1); /* LastRx: not the pick's age */
     ctl_rec_double(b, "offset", offset);
     ctl_rec_double(b, "delay", 1.234e-3);
     ctl_rec_double(b, "jitter", 45e-6);
@@ -153,7 +154,7 @@ static void test_tracking_text(void **state)
                                      "Stratum         : 2\n"
                                      "Reference time  : 2024-04-05 19:34:38.250 UTC (12s ago)\n"
                                      "System time     : 3us behind NTP time\n"
-                                     "Last offset     : +12us\n"
+                                     "Last offset     : -12us\n" /* local behind: - */
                                      "RMS offset      : 34us\n"
                                      "Frequency       : -12.346 ppm\n"
                                      "Frequency error : 0.012 ppm\n"
@@ -198,8 +199,8 @@ static void test_sources_text(void **state)
     ctl_render_sources(fx.recs, fx.n, 0, &fx.out);
     const char *table = "S Name/IP address  St Poll Reach LastRx    Offset     Delay    Jitter\n"
                         "=====================================================================\n"
-                        "* ntp1.example.net  2    6   377    12s     +12us   1.234ms      45us\n"
-                        "x 192.0.2.7         2    6   376    12s    -0.25s   1.234ms      45us\n"
+                        "* ntp1.example.net  2    6   377     3s     -12us   1.234ms      45us\n"
+                        "x 192.0.2.7         2    6   376     3s    +0.25s   1.234ms      45us\n"
                         "? ntp3.example.net  -    6     0      -         -         -         -\n";
     assert_string_equal(fx.out.data, table);
 
@@ -256,7 +257,7 @@ static void test_sourcestats_text(void **state)
     assert_string_equal(fx.out.data,
                         "Name/IP address   NP   Span   Frequency       Skew    Offset   Std Dev\n"
                         "======================================================================\n"
-                        "ntp1.example.net   8     7m   +0.123ppm   0.456ppm      -7us      45us\n"
+                        "ntp1.example.net   8     7m   +0.123ppm   0.456ppm      +7us      45us\n"
                         "192.0.2.7          0      -           -          -         -         -\n");
     fx_end(&fx);
 }
@@ -466,10 +467,10 @@ static void test_json_views(void **state)
     assert_string_equal(
         fx.out.data,
         "{\"sources\":[{\"index\":0,\"name\":\"s1\",\"state\":\"selected\",\"stratum\":2,"
-        "\"poll\":6,\"reach\":255,\"reachable\":1,\"age\":12.7,\"offset\":0.001,"
+        "\"poll\":6,\"reach\":255,\"reachable\":1,\"age\":12.7,\"last_rx\":3.2,\"offset\":0.001,"
         "\"delay\":0.001234,\"jitter\":4.5e-05,\"nsamples\":8},"
         "{\"index\":0,\"name\":\"s2\",\"state\":\"candidate\",\"stratum\":2,"
-        "\"poll\":6,\"reach\":1,\"reachable\":1,\"age\":12.7,\"offset\":0,"
+        "\"poll\":6,\"reach\":1,\"reachable\":1,\"age\":12.7,\"last_rx\":3.2,\"offset\":0,"
         "\"delay\":0.001234,\"jitter\":4.5e-05,\"nsamples\":1}]}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("sourcestats", fx.recs, fx.n, &fx.out), 0);
@@ -533,18 +534,18 @@ static void test_check(void **state)
     assert_int_equal(c.max_stratum, 15);
 
     check_case(&c, 1, 0, 2, 12e-6, 3, 3, CTL_RENDER_OK,
-               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset +12us, "
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -12us, "
                "3/3 sources reachable\n");
     /* at the threshold is still OK; above it is not */
     check_case(&c, 1, 0, 2, -0.1, 3, 3, CTL_RENDER_OK,
-               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -0.1s, "
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset +0.1s, "
                "3/3 sources reachable\n");
     check_case(&c, 1, 0, 2, -0.15, 3, 2, CTL_RENDER_WARNING,
-               "TEMPUS WARNING: offset -0.15s beyond 0.1s; synced to ntp1.example.net "
-               "stratum 2 offset -0.15s, 2/3 sources reachable\n");
+               "TEMPUS WARNING: offset +0.15s beyond 0.1s; synced to ntp1.example.net "
+               "stratum 2 offset +0.15s, 2/3 sources reachable\n");
     check_case(&c, 1, 0, 2, 1.5, 3, 3, CTL_RENDER_CRITICAL,
-               "TEMPUS CRITICAL: offset +1.5s beyond 1s; synced to ntp1.example.net "
-               "stratum 2 offset +1.5s, 3/3 sources reachable\n");
+               "TEMPUS CRITICAL: offset -1.5s beyond 1s; synced to ntp1.example.net "
+               "stratum 2 offset -1.5s, 3/3 sources reachable\n");
     check_case(&c, 0, 0, 16, 0, 3, 0, CTL_RENDER_CRITICAL,
                "TEMPUS CRITICAL: 0 sources reachable, need 1; not synchronised (no majority), "
                "0/3 sources reachable\n");
@@ -564,8 +565,8 @@ static void test_check(void **state)
     c.warn_offset = 1e-3;
     c.crit_offset = 0.5;
     check_case(&c, 1, 0, 4, 2e-3, 3, 2, CTL_RENDER_CRITICAL,
-               "TEMPUS CRITICAL: 2 sources reachable, need 3; stratum 4 above 3; offset +2ms "
-               "beyond 1ms; synced to ntp1.example.net stratum 4 offset +2ms, "
+               "TEMPUS CRITICAL: 2 sources reachable, need 3; stratum 4 above 3; offset -2ms "
+               "beyond 1ms; synced to ntp1.example.net stratum 4 offset -2ms, "
                "2/3 sources reachable\n");
     c.min_sources = 0;
     check_case(&c, 0, 1, 10, 0, 0, 0, CTL_RENDER_CRITICAL,

@@ -536,8 +536,9 @@ static void test_live_sources(void **state)
     add_source(&b, "flaky.example:123", "unreachable", 0, 500, 300);
     add_source(&b, "new.example:123", "unreachable", 0, 7, 0); /* too early to tell */
     add_source(&b, "deny.example:123", "denied", 0, 500, 10);
+    add_source(&b, "ntp1.invalid", "unresolved", 0, 0, 0);
     lint_records(&b, &r);
-    assert_int_equal(r.n, 3);
+    assert_int_equal(r.n, 4);
     assert_string_equal(r.f[0].code, "source-unreachable");
     assert_int_equal(r.f[0].severity, LINT_WARNING);
     assert_int_equal(r.f[0].line, 0);
@@ -546,6 +547,17 @@ static void test_live_sources(void **state)
     assert_string_equal(r.f[1].message, "flaky.example:123 answered none of the last 8 polls "
                                         "(300 of 500 since start)");
     assert_string_equal(r.f[2].code, "source-denied");
+    assert_string_equal(r.f[3].code, "source-unresolved");
+    assert_int_equal(r.f[3].severity, LINT_WARNING);
+    assert_string_equal(r.f[3].message, "ntp1.invalid (line 0) does not resolve: it is no source, "
+                                        "and the daemon keeps trying");
+    lint_report_free(&r);
+
+    /* only an unresolved name: nothing is reachable, an error */
+    ctl_buf_init(&b, 1 << 16);
+    add_source(&b, "ntp1.invalid", "unresolved", 0, 0, 0);
+    lint_records(&b, &r);
+    assert_int_equal(count(&r, "source-unresolved", LINT_ERROR, 0), 1);
     lint_report_free(&r);
 
     /* none reachable at all: the daemon runs free, an error */
@@ -743,8 +755,9 @@ static int golden_one(const char *conf_path, char *seen, size_t seen_size)
  * nothing; every finding about a file shows up in some golden file. */
 static void test_golden(void **state)
 {
-    static const char *const live[] = {"source-unreachable", "source-denied", "peer-flapping",
-                                       "clock-steps", "denied-traffic"};
+    static const char *const live[] = {"source-unreachable", "source-denied",
+                                       "source-unresolved",  "peer-flapping",
+                                       "clock-steps",        "denied-traffic"};
     static char seen[1 << 16];
     glob_t g;
     int failed = 0;
