@@ -644,6 +644,66 @@ void ctl_render_check_defaults(struct ctl_render_check *c)
     c->crit_offset = 1.0;
     c->min_sources = 1;
     c->max_stratum = 15;
+    c->on_orphan = c->on_local = c->on_holdover = CTL_RENDER_WARNING;
+}
+
+int ctl_render_check_level(const char *s, enum ctl_render_status *out)
+{
+    static const char *const names[] = {"ok", "warning", "critical"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum ctl_render_status)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Where the served time comes from (tracking's timesource; from synced and
+ * local for a daemon that does not say). */
+static const char *ctl_render_timesource(const struct ctl_record *t)
+{
+    const char *s = ctl_rec_get(t, "timesource");
+    if (s)
+        return s;
+    if (ctl_render_num(t, "synced") != 0)
+        return "upstream";
+    return ctl_render_num(t, "local") != 0 ? "local" : "none";
+}
+
+/* The summary of where the time comes from, and the state that alone
+ * gives. */
+static enum ctl_render_status ctl_render_check_source(const struct ctl_record *t,
+                                                      const struct ctl_render_check *c,
+                                                      char *summary, size_t size)
+{
+    const char *src = ctl_render_timesource(t), *name = ctl_render_str(t, "ref_name");
+    double stratum = ctl_render_num(t, "stratum");
+    char a[32];
+
+    if (!*name)
+        name = *ctl_render_str(t, "refid_str") ? ctl_render_str(t, "refid_str") : "?";
+    ctl_render_local_offset(ctl_render_num(t, "offset"), a, sizeof(a));
+    if (strcmp(src, "upstream") == 0) {
+        snprintf(summary, size, "synced to %s stratum %.0f offset %s", name, stratum, a);
+        return CTL_RENDER_OK;
+    }
+    if (strcmp(src, "orphan") == 0) {
+        snprintf(summary, size, "following orphan peer %s stratum %.0f offset %s, no upstream",
+                 name, stratum, a);
+        return c->on_orphan;
+    }
+    if (strcmp(src, "local") == 0) {
+        snprintf(summary, size, "serving the local reference only, stratum %.0f", stratum);
+        return c->on_local;
+    }
+    if (strcmp(src, "holdover") == 0) {
+        char b[16];
+        snprintf(summary, size, "holdover, no source for %s, stratum %.0f",
+                 ctl_render_age(ctl_render_num(t, "since_update"), b, sizeof(b)), stratum);
+        return c->on_holdover;
+    }
+    snprintf(summary, size, "not synchronised (%s)", ctl_render_str(t, "outcome"));
+    return CTL_RENDER_CRITICAL;
 }
 
 /* Add a reason to reasons (joined by "; ") and raise *st to level. */
@@ -660,8 +720,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
 {
     static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
     const struct ctl_record *t = ctl_render_find(recs, n, "tracking");
-    enum ctl_render_status st = CTL_RENDER_OK;
-    char summary[160], text[160], a[32], b[32];
+    char summary[200], text[160], a[32], b[32];
     int total = 0, reach = 0;
 
     if (!t) {
@@ -675,20 +734,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
         }
     int synced = ctl_render_num(t, "synced") != 0, local = ctl_render_num(t, "local") != 0;
     double stratum = ctl_render_num(t, "stratum"), off = ctl_render_num(t, "offset");
-    const char *name = ctl_render_str(t, "ref_name");
-    if (!*name)
-        name = *ctl_render_str(t, "refid_str") ? ctl_render_str(t, "refid_str") : "?";
-    if (synced) {
-        snprintf(summary, sizeof(summary), "synced to %s stratum %.0f offset %s", name, stratum,
-                 ctl_render_local_offset(off, a, sizeof(a)));
-    } else if (local) {
-        snprintf(summary, sizeof(summary), "serving the local reference only, stratum %.0f",
-                 stratum);
-        st = CTL_RENDER_WARNING;
-    } else {
-        snprintf(summary, sizeof(summary), "not synchronised (%s)", ctl_render_str(t, "outcome"));
-        st = CTL_RENDER_CRITICAL;
-    }
+    enum ctl_render_status st = ctl_render_check_source(t, c, summary, sizeof(summary));
 
     struct ctl_buf reasons;
     ctl_buf_init(&reasons, 1024);

@@ -63,10 +63,16 @@ struct ctl_render_check {
     double crit_offset; /* |offset| above this (s): CRITICAL */
     int min_sources;    /* fewer reachable sources: CRITICAL */
     int max_stratum;    /* a higher stratum: CRITICAL */
+    /* The state for time that does not come from an upstream source:
+     * following an orphan peer, serving the local reference, holdover. */
+    enum ctl_render_status on_orphan, on_local, on_holdover;
 };
 
-/* Defaults: 0.1 s, 1 s, 1 source, stratum 15. */
+/* Defaults: 0.1 s, 1 s, 1 source, stratum 15; orphan, local and holdover
+ * WARNING. */
 void ctl_render_check_defaults(struct ctl_render_check *c);
+/* "ok", "warning" or "critical" into *out; -1 for anything else. */
+int ctl_render_check_level(const char *s, enum ctl_render_status *out);
 /* Judge the records of a "status" reply against c; append one line
  * "TEMPUS STATE: ..." and return the state. No tracking record: UNKNOWN. */
 enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,

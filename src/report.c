@@ -41,15 +41,32 @@ static void report_tracking_peer(struct ctl_buf *b, const struct sync *sy,
                                              sizeof(rb)));
 }
 
+/* Where the time served comes from: an upstream source; an orphan peer
+ * (no upstream reaches the group); the local reference; holdover (synced
+ * once, no source now, the clock runs on its last frequency, still served
+ * as synchronised); none (clients are told leap 3). */
+static const char *report_reference(const struct sync_state *st)
+{
+    if (st->synced)
+        return st->orphan ? "orphan" : "upstream";
+    if (st->local)
+        return "local";
+    return st->since_update >= 0 ? "holdover" : "none";
+}
+
 void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk,
                      const struct timespec *now)
 {
     struct sync_state st;
 
     sync_get_state(sy, now, &st);
+    const char *ref = report_reference(&st);
     ctl_rec_begin(b, "tracking");
     ctl_rec_int(b, "synced", st.synced);
     ctl_rec_int(b, "local", st.local);
+    ctl_rec_str(b, "timesource", ref);
+    ctl_rec_int(b, "orphan", strcmp(ref, "orphan") == 0);
+    ctl_rec_int(b, "holdover", strcmp(ref, "holdover") == 0);
     ctl_rec_str(b, "outcome", select_outcome_name(st.outcome));
     report_tracking_peer(b, sy, &st, now);
     ctl_rec_int(b, "stratum", st.stratum);
@@ -63,8 +80,7 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     ctl_rec_double(b, "root_dispersion", st.root_dispersion);
     /* ctl_rec_double keeps 15 digits for large values: milliseconds and
      * more of an epoch time (chronyc shows them too). */
-    ctl_rec_double(b, "ref_time",
-                   (double)st.ref_time.tv_sec + (double)st.ref_time.tv_nsec * 1e-9);
+    ctl_rec_double(b, "ref_time", (double)st.ref_time.tv_sec + (double)st.ref_time.tv_nsec * 1e-9);
     ctl_rec_double(b, "since_update", st.since_update);
     /* Between clock updates (samples that reached the clock), as chronyc's
      * Update interval; not the discipline's internal bookkeeping steps. */

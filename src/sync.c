@@ -57,6 +57,7 @@ struct sync {
     double root_delay, root_disp; /* at ref_time */
     struct timespec ref_time;
     double update_interval; /* between the last two ref_time updates */
+    int orphan; /* the peer was chosen by orphan selection */
     int64_t lost_mono;  /* when selection last stopped giving a peer */
     int64_t start_mono; /* first tick */
     int64_t wait_from;  /* start of the startup wait (creation or jump) */
@@ -452,8 +453,11 @@ void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
         return;
     }
     select_run(cand, (size_t)n, &sy->p.select, sy->peer < 0 ? SELECT_ID_NONE : sy->peer, &res);
-    if (res.outcome != SELECT_RES_OK && sy->p.local_orphan)
+    sy->orphan = 0;
+    if (res.outcome != SELECT_RES_OK && sy->p.local_orphan) {
         sync_select_orphans(sy, cand, n, &res);
+        sy->orphan = res.outcome == SELECT_RES_OK;
+    }
     for (int k = 0; k < n; k++) {
         struct sync_src *s = &sy->srcs[cand[k].id];
         sync_set_status(s, sync_shown_status(s, res.status[k]), res.distance[k]);
@@ -556,6 +560,7 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     memset(out, 0, sizeof(*out));
     out->synced = sy->synced;
     out->local = sy->local;
+    out->orphan = sy->synced && sy->orphan;
     out->system_peer = sy->peer;
     out->outcome = sy->outcome;
     out->stratum = sy->local ? sy->p.local_stratum : sy->ever_synced ? sy->stratum : 0;

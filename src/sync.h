@@ -49,6 +49,7 @@ struct sync_source_info {
 struct sync_state {
     int synced;               /* a system peer is selected and disciplining */
     int local;                /* serving the local reference */
+    int orphan;               /* synced, but to an orphan peer: no upstream */
     int system_peer;          /* index, -1 if none */
     enum select_outcome outcome;
     int stratum;

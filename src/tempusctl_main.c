@@ -58,7 +58,8 @@ static void tctl_usage(FILE *out)
             "  clients [N]               the N busiest clients (default %d)\n"
             "  serverstats               server counters per address family\n"
             "  check [--warn-offset S] [--crit-offset S] [--min-sources N]\n"
-            "        [--max-stratum N]   health check for monitoring (exit 0-3)\n"
+            "        [--max-stratum N] [--orphan|--local|--holdover ok|warning|critical]\n"
+            "                            health check for monitoring (exit 0-3)\n"
             "  reload                    reload the configuration\n"
             "  metrics                   Prometheus metrics\n"
             "  lint [--ignore CODE]... [FILE]\n"
@@ -486,6 +487,17 @@ static int tctl_cmd_metrics(struct tctl *t, int argc, char **argv)
     return tctl_emit(&out, stdout);
 }
 
+/* The state an --orphan, --local or --holdover option sets; NULL for
+ * another option. */
+static enum ctl_render_status *tctl_check_level(struct ctl_render_check *c, const char *opt)
+{
+    if (strcmp(opt, "--orphan") == 0)
+        return &c->on_orphan;
+    if (strcmp(opt, "--local") == 0)
+        return &c->on_local;
+    return strcmp(opt, "--holdover") == 0 ? &c->on_holdover : NULL;
+}
+
 /* check's options; -1 on a bad one (message printed). */
 static int tctl_check_args(int argc, char **argv, struct ctl_render_check *c)
 {
@@ -506,7 +518,8 @@ static int tctl_check_args(int argc, char **argv, struct ctl_render_check *c)
         } else if (strcmp(opt, "--max-stratum") == 0 && val &&
                    tctl_parse_int(val, 1, 16, &v) == 0) {
             c->max_stratum = (int)v;
-        } else {
+        } else if (!(tctl_check_level(c, opt) && val &&
+                     ctl_render_check_level(val, tctl_check_level(c, opt)) == 0)) {
             printf("TEMPUS UNKNOWN: check: bad option '%s%s%s'\n", opt, val ? " " : "",
                    val ? val : "");
             return -1;

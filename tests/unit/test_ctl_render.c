@@ -45,11 +45,16 @@ static void fx_end(struct fixture *fx)
     ctl_buf_free(&fx->out);
 }
 
+/* The tracking record's timesource (NULL: none, as an older daemon). */
+static const char *fx_timesource;
+
 static void add_tracking(struct ctl_buf *b, int synced, int local, int stratum, double offset)
 {
     ctl_rec_begin(b, "tracking");
     ctl_rec_int(b, "synced", synced);
     ctl_rec_int(b, "local", local);
+    if (fx_timesource)
+        ctl_rec_str(b, "timesource", fx_timesource);
     ctl_rec_str(b, "outcome", synced ? "ok" : "no majority");
     ctl_rec_str(b, "ref_name", synced ? "ntp1.example.net" : local ? "local" : "");
     ctl_rec_int(b, "refid", 0xc0000201);
@@ -477,8 +482,7 @@ static void test_json_views(void **state)
     assert_string_equal(fx.out.data, "{\"sourcestats\":[]}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("serverstats", fx.recs, fx.n, &fx.out), 0);
-    assert_string_equal(fx.out.data,
-                        "{\"serverstats\":[],\"serverinfo\":null,\"recent\":null}\n");
+    assert_string_equal(fx.out.data, "{\"serverstats\":[],\"serverinfo\":null,\"recent\":null}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("nonsense", fx.recs, fx.n, &fx.out), -1);
     assert_int_equal(ctl_render_json("tracking", fx.recs + 1, fx.n - 1, &fx.out), -1);
@@ -521,6 +525,47 @@ static void check_case(const struct ctl_render_check *c, int synced, int local, 
     assert_string_equal(fx.out.data, line);
     assert_int_equal(st, want);
     fx_end(&fx);
+}
+
+/* Orphan, local and holdover are not upstream sync: a state of their own,
+ * WARNING unless the options say otherwise. */
+static void test_check_timesource(void **state)
+{
+    struct ctl_render_check c;
+    enum ctl_render_status lv;
+    (void)state;
+
+    ctl_render_check_defaults(&c);
+    assert_int_equal(c.on_orphan, CTL_RENDER_WARNING);
+    fx_timesource = "orphan";
+    check_case(&c, 1, 0, 11, 12e-6, 2, 2, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: following orphan peer ntp1.example.net stratum 11 offset -12us, "
+               "no upstream, 2/2 sources reachable\n");
+    fx_timesource = "holdover";
+    check_case(&c, 0, 0, 3, 0, 2, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: 0 sources reachable, need 1; holdover, no source for 12s, "
+               "stratum 3, 0/2 sources reachable\n");
+    c.min_sources = 0;
+    check_case(&c, 0, 0, 3, 0, 2, 0, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: holdover, no source for 12s, stratum 3, 0/2 sources reachable\n");
+    assert_int_equal(ctl_render_check_level("critical", &lv), 0);
+    c.on_holdover = lv;
+    check_case(&c, 0, 0, 3, 0, 2, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: holdover, no source for 12s, stratum 3, 0/2 sources reachable\n");
+    assert_int_equal(ctl_render_check_level("ok", &c.on_orphan), 0);
+    fx_timesource = "orphan";
+    check_case(&c, 1, 0, 11, 12e-6, 2, 2, CTL_RENDER_OK,
+               "TEMPUS OK: following orphan peer ntp1.example.net stratum 11 offset -12us, "
+               "no upstream, 2/2 sources reachable\n");
+    fx_timesource = "upstream";
+    check_case(&c, 1, 0, 2, 12e-6, 2, 2, CTL_RENDER_OK,
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -12us, "
+               "2/2 sources reachable\n");
+    fx_timesource = "none";
+    check_case(&c, 0, 0, 0, 0, 2, 2, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: not synchronised (no majority), 2/2 sources reachable\n");
+    assert_int_equal(ctl_render_check_level("fine", &lv), -1);
+    fx_timesource = NULL;
 }
 
 static void test_check(void **state)
@@ -596,11 +641,17 @@ static void test_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_units),        cmocka_unit_test(test_tracking_text),
-        cmocka_unit_test(test_sources_text), cmocka_unit_test(test_sourcestats_text),
-        cmocka_unit_test(test_clients),      cmocka_unit_test(test_serverstats_text),
-        cmocka_unit_test(test_reload_text),  cmocka_unit_test(test_json_escaping),
-        cmocka_unit_test(test_json_views),   cmocka_unit_test(test_check),
+        cmocka_unit_test(test_units),
+        cmocka_unit_test(test_tracking_text),
+        cmocka_unit_test(test_sources_text),
+        cmocka_unit_test(test_sourcestats_text),
+        cmocka_unit_test(test_clients),
+        cmocka_unit_test(test_serverstats_text),
+        cmocka_unit_test(test_reload_text),
+        cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_json_views),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_timesource),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
