@@ -462,6 +462,7 @@ static const struct directive directives[] = {
     {"port", parse_port, 1, 1, 0, "port N"},
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
+    {"readiness", conf_parse_readiness, 1, 1, 0, "readiness start|sync"},
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
     {"server", conf_parse_server, 1, 12, 1,
      "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},

@@ -115,6 +115,8 @@ struct conf {
     unsigned trustedkeys_line;
     int seccomp; /* 1 (default): confine the daemon with a syscall filter */
     unsigned seccomp_line;
+    int ready_at_sync; /* readiness sync: sd_notify READY=1 at the first sync */
+    unsigned readiness_line;
 
     char *pidfile; /* NULL: none; else an absolute path */
     unsigned pidfile_line;

@@ -109,6 +109,17 @@ void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv)
     c->trustedkeys_line = p->line;
 }
 
+void conf_parse_readiness(struct conf_parser *p, int argc, char **argv)
+{
+    static const char *const vals[] = {"start", "sync"};
+    (void)argc;
+    int v = conf_word(p, "readiness", argv[0], vals, 2);
+    if (v < 0)
+        return;
+    p->conf->ready_at_sync = v;
+    p->conf->readiness_line = p->line;
+}
+
 void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
 {
     static const char *const vals[] = {"off", "on"};

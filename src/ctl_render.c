@@ -758,3 +758,34 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
     ctl_buf_free(&reasons);
     return st;
 }
+
+int ctl_render_waitsync(const struct ctl_record *recs, size_t n, double max_offset,
+                        struct ctl_buf *out)
+{
+    const struct ctl_record *t = ctl_render_find(recs, n, "tracking");
+    char a[32], b[32];
+
+    if (!t) {
+        ctl_buf_printf(out, "no tracking record in the reply\n");
+        return 0;
+    }
+    const char *src = ctl_render_timesource(t), *name = ctl_render_str(t, "ref_name");
+    double off = ctl_render_num(t, "offset"), corr = ctl_render_num(t, "system_offset");
+    int primary = strcmp(src, "local") == 0 && ctl_render_num(t, "nsources") == 0;
+    if (strcmp(src, "upstream") != 0 && strcmp(src, "orphan") != 0 && !primary) {
+        ctl_buf_printf(out, "not synchronised (%s)\n",
+                       strcmp(src, "none") == 0 ? ctl_render_str(t, "outcome") : src);
+        return 0;
+    }
+    ctl_render_local_offset(off, a, sizeof(a));
+    ctl_render_interval(fabs(corr), b, sizeof(b));
+    if (max_offset > 0 && (fabs(off) > max_offset || fabs(corr) > max_offset)) {
+        ctl_buf_printf(out, "synchronised, but offset %s, correction %s: above %g s\n", a, b,
+                       max_offset);
+        return 0;
+    }
+    ctl_buf_printf(out, "synchronised to %s stratum %.0f, offset %s, correction %s\n",
+                   primary ? "the local reference" : *name ? name : "?",
+                   ctl_render_num(t, "stratum"), a, b);
+    return 1;
+}

@@ -78,4 +78,13 @@ int ctl_render_check_level(const char *s, enum ctl_render_status *out);
 enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,
                                              const struct ctl_render_check *c, struct ctl_buf *out);
 
+/* tempusctl waitsync: whether the tracking record in recs says the clock
+ * is synchronised (to an upstream source or an orphan peer; or a primary
+ * server on its local reference with no upstream configured) with the last
+ * offset and the correction still being slewed both within max_offset
+ * seconds (0: any). Appends one line saying so, or what is missing; returns
+ * 1 when synchronised, else 0. */
+int ctl_render_waitsync(const struct ctl_record *recs, size_t n, double max_offset,
+                        struct ctl_buf *out);
+
 #endif

@@ -54,7 +54,8 @@ struct service {
     struct ctl_server *ctl;
     struct acl *metrics_acl;
     struct http_server *http;
-    uint64_t abuse_timer, drift_timer, recent_timer;
+    uint64_t abuse_timer, drift_timer, recent_timer, ready_timer;
+    int ready; /* READY=1 sent */
     struct history *recent;
     double started; /* monotonic seconds */
 };
@@ -442,6 +443,30 @@ struct service *service_open(struct conf *conf, int foreground)
     return sv;
 }
 
+static void service_ready(struct service *sv, const char *why)
+{
+    sv->ready = 1;
+    notify_send("READY=1");
+    log_info("ready: %s", why);
+}
+
+/* readiness sync: READY=1 once the clock is synchronised or the local
+ * reference is served (chronyc waitsync's condition, in the daemon). */
+static void service_ready_timer(void *arg)
+{
+    struct service *sv = arg;
+    struct sync_state st;
+    struct timespec now;
+
+    sv->ready_timer = 0;
+    clock_now(sv->clk, &now);
+    sync_get_state(sv->sy, &now, &st);
+    if (st.synced || st.local)
+        service_ready(sv, st.synced ? "synchronised" : "serving the local reference");
+    else
+        sv->ready_timer = sched_add_timer(1.0, service_ready_timer, sv);
+}
+
 void service_start(struct service *sv)
 {
     struct conf *conf = sv->conf;
@@ -458,12 +483,16 @@ void service_start(struct service *sv)
              "precision 2^%d s",
              TEMPUS_VERSION, conf->port, listener_count(sv->lis), conf->n_servers,
              clock_name(sv->clk), clock_precision(sv->clk));
-    notify_send("READY=1");
+    if (conf->ready_at_sync)
+        service_ready_timer(sv);
+    else
+        service_ready(sv, "serving");
 }
 
 void service_close(struct service *sv)
 {
     notify_send("STOPPING=1");
+    sched_cancel_timer(sv->ready_timer);
     server_log_abuse(sv->srv);
     server_log_stats(sv->srv);
     service_save_drift(sv);
@@ -683,7 +712,8 @@ int service_reload(struct service *sv, struct ctl_buf *out)
 
     if (!errs)
         fatal("open_memstream");
-    notify_send("RELOADING=1");
+    if (sv->ready) /* before READY=1, systemd still waits for the start */
+        notify_send("RELOADING=1");
     log_info("reloading %s", sv->conf->path);
     struct conf *nc = conf_load(sv->conf->path, errs);
     if (nc && service_reload_refuse(sv->conf, nc, errs) == 0 &&
@@ -703,6 +733,7 @@ int service_reload(struct service *sv, struct ctl_buf *out)
         service_reject(out, errtext && errtext[0] ? errtext : "unknown error\n");
     }
     free(errtext);
-    notify_send("READY=1");
+    if (sv->ready)
+        notify_send("READY=1");
     return rc;
 }

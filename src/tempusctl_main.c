@@ -61,6 +61,8 @@ static void tctl_usage(FILE *out)
             "        [--max-stratum N] [--orphan|--local|--holdover ok|warning|critical]\n"
             "                            health check for monitoring (exit 0-3)\n"
             "  reload                    reload the configuration\n"
+            "  waitsync [--timeout S] [--max-offset S] [--interval S]\n"
+            "                            wait until synchronised (exit 0; 1 on timeout)\n"
             "  metrics                   Prometheus metrics\n"
             "  lint [--ignore CODE]... [FILE]\n"
             "                            audit FILE, or the running daemon (exit 0-3)\n",
@@ -559,6 +561,65 @@ static int tctl_cmd_check(struct tctl *t, int argc, char **argv)
     return tctl_emit(&out, stdout) ? CTL_RENDER_UNKNOWN : (int)st;
 }
 
+/* waitsync's options: --timeout S (0: wait for ever), --max-offset S
+ * (0: any), --interval S between tries. 0, or -1 with a message. */
+static int tctl_waitsync_args(int argc, char **argv, double v[3])
+{
+    static const char *const names[] = {"--timeout", "--max-offset", "--interval"};
+
+    for (int i = 1; i < argc; i += 2) {
+        int k = 0;
+        while (k < 3 && strcmp(argv[i], names[k]) != 0)
+            k++;
+        char *end = NULL;
+        double d = i + 1 < argc ? strtod(argv[i + 1], &end) : NAN;
+        if (k == 3 || end == argv[i + 1] || *end || !isfinite(d) || d < 0 ||
+            (k == 2 && d < 0.01)) {
+            fprintf(stderr, "tempusctl: waitsync: bad option '%s%s%s'\n", argv[i],
+                    i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+            return -1;
+        }
+        v[k] = d;
+    }
+    return 0;
+}
+
+/* Ask until the daemon is synchronised (chronyc waitsync): 0 once it is,
+ * 1 when the timeout passes first. A daemon that does not answer yet (still
+ * starting) is asked again, like one that is not synchronised. */
+static int tctl_cmd_waitsync(struct tctl *t, int argc, char **argv)
+{
+    double v[3] = {0, 0, 1}; /* timeout, max offset, interval */
+    struct ctl_buf line;
+    int64_t start = tctl_now_ms();
+
+    if (tctl_waitsync_args(argc, argv, v) < 0)
+        return 1;
+    ctl_buf_init(&line, TCTL_MAX_OUTPUT);
+    for (;;) {
+        struct tctl_reply rep;
+        int done = 0;
+        line.len = 0;
+        if (tctl_query(t, "tracking", &rep) < 0)
+            ctl_buf_printf(&line, "%s\n", t->err);
+        else if (rep.type == CTL_REPLY_ERROR)
+            ctl_buf_printf(&line, "%s\n", tctl_reply_message(&rep));
+        else
+            done = ctl_render_waitsync(rep.recs, rep.n, v[1], &line);
+        tctl_reply_free(&rep);
+        double waited = (double)(tctl_now_ms() - start) / 1000.0;
+        if (done || (v[0] > 0 && waited >= v[0])) {
+            if (!done)
+                printf("not synchronised after %.0f s: ", waited);
+            fwrite(line.data, 1, line.len, stdout);
+            ctl_buf_free(&line);
+            return done ? 0 : 1;
+        }
+        double nap = v[0] > 0 && v[0] - waited < v[2] ? v[0] - waited : v[2];
+        poll(NULL, 0, (int)(nap * 1000) + 1);
+    }
+}
+
 /* lint's arguments: --ignore CODE (repeatable, known codes only: drop[i]
  * set for the i-th code), at most one FILE. 0, or -1 with a message. */
 static int tctl_lint_args(struct tctl *t, int argc, char **argv, const char **file,
@@ -677,6 +738,7 @@ static const struct tctl_command {
     {"sources", tctl_cmd_sources},
     {"sourcestats", tctl_cmd_sourcestats},
     {"tracking", tctl_cmd_tracking},
+    {"waitsync", tctl_cmd_waitsync},
 };
 
 /* The socket named in a configuration file, or the default. */

@@ -568,6 +568,48 @@ static void test_check_timesource(void **state)
     fx_timesource = NULL;
 }
 
+/* waitsync's verdict on one tracking record. */
+static int waitsync_case(int synced, int local, double offset, double max, const char *line)
+{
+    struct fixture fx;
+    fx_begin(&fx);
+    add_tracking(&fx.wire, synced, local, 2, offset);
+    fx_parse(&fx);
+    int done = ctl_render_waitsync(fx.recs, fx.n, max, &fx.out);
+    assert_string_equal(fx.out.data, line);
+    fx_end(&fx);
+    return done;
+}
+
+static void test_waitsync(void **state)
+{
+    (void)state;
+    assert_true(waitsync_case(1, 0, 12e-6, 0,
+                              "synchronised to ntp1.example.net stratum 2, "
+                              "offset -12us, correction 3us\n"));
+    assert_true(waitsync_case(1, 0, 12e-6, 0.001,
+                              "synchronised to ntp1.example.net stratum 2, "
+                              "offset -12us, correction 3us\n"));
+    assert_false(waitsync_case(1, 0, 0.2, 0.1,
+                               "synchronised, but offset -0.2s, correction 3us: "
+                               "above 0.1 s\n"));
+    assert_false(waitsync_case(0, 0, 0, 0, "not synchronised (no majority)\n"));
+    /* the local reference with upstream sources configured: not yet */
+    assert_false(waitsync_case(0, 1, 0, 0, "not synchronised (local)\n"));
+    fx_timesource = "holdover";
+    assert_false(waitsync_case(0, 0, 0, 0, "not synchronised (holdover)\n"));
+    fx_timesource = "orphan";
+    assert_true(waitsync_case(1, 0, 0, 0,
+                              "synchronised to ntp1.example.net stratum 2, offset +0s, "
+                              "correction 3us\n"));
+    fx_timesource = NULL;
+    struct fixture fx;
+    fx_begin(&fx);
+    assert_false(ctl_render_waitsync(fx.recs, 0, 0, &fx.out));
+    assert_string_equal(fx.out.data, "no tracking record in the reply\n");
+    fx_end(&fx);
+}
+
 static void test_check(void **state)
 {
     struct ctl_render_check c;
@@ -652,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_json_views),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_check_timesource),
+        cmocka_unit_test(test_waitsync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
