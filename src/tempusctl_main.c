@@ -573,7 +573,7 @@ static int tctl_waitsync_args(int argc, char **argv, double v[3])
             k++;
         char *end = NULL;
         double d = i + 1 < argc ? strtod(argv[i + 1], &end) : NAN;
-        if (k == 3 || end == argv[i + 1] || *end || !isfinite(d) || d < 0 ||
+        if (k == 3 || !end || end == argv[i + 1] || *end || !isfinite(d) || d < 0 ||
             (k == 2 && d < 0.01)) {
             fprintf(stderr, "tempusctl: waitsync: bad option '%s%s%s'\n", argv[i],
                     i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
@@ -611,9 +611,7 @@ static int tctl_cmd_waitsync(struct tctl *t, int argc, char **argv)
         if (done || (v[0] > 0 && waited >= v[0])) {
             if (!done)
                 printf("not synchronised after %.0f s: ", waited);
-            fwrite(line.data, 1, line.len, stdout);
-            ctl_buf_free(&line);
-            return done ? 0 : 1;
+            return tctl_emit(&line, stdout) || !done;
         }
         double nap = v[0] > 0 && v[0] - waited < v[2] ? v[0] - waited : v[2];
         poll(NULL, 0, (int)(nap * 1000) + 1);

@@ -36,10 +36,10 @@ static char *captured(void (*fn)(void))
     int saved = dup(STDERR_FILENO);
     assert_non_null(f);
     fflush(stderr);
-    dup2(fileno(f), STDERR_FILENO);
+    assert_true(saved >= 0 && dup2(fileno(f), STDERR_FILENO) == STDERR_FILENO);
     fn();
     fflush(stderr);
-    dup2(saved, STDERR_FILENO);
+    assert_true(dup2(saved, STDERR_FILENO) == STDERR_FILENO);
     close(saved);
     rewind(f);
     size_t n = fread(out, 1, sizeof(out) - 1, f);
