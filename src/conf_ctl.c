@@ -133,7 +133,8 @@ void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
 
 /* Checks across directives, after the whole file: a key id in use needs a
  * keyfile directive (whether each id is in the file is checked when the
- * file is read, which -n and lint do not do). Reported in line order. */
+ * file is read: by the daemon and tempusd -n through service_check, not by
+ * the parser or lint). Reported in line order. */
 void conf_ctl_finish(struct conf_parser *p)
 {
     const struct conf *c = p->conf;
