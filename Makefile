@@ -5,6 +5,9 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
 BUILD   ?= build
 SAN     ?=
 
@@ -112,14 +115,30 @@ bench: deps all $(BENCH_BIN)
 fuzz: deps
 	@fuzz/run
 
+# install: programs, man pages, the systemd units written for PREFIX, the
+# alert rules, a commented sample config (as the config only where there
+# is none yet: an existing one is never overwritten) and the state
+# directory. DESTDIR stages it all for a package.
+UNITS = tempusd.service tempus-wait-sync.service
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
-	           $(DESTDIR)$(PREFIX)/share/man/man8
+	           $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) \
+	           $(DESTDIR)$(PREFIX)/share/tempus $(DESTDIR)$(SYSCONFDIR)/tempus
+	install -d -m 0755 $(DESTDIR)$(LOCALSTATEDIR)/lib/tempus
 	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 doc/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 doc/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in $(UNITS); do \
+	    sed -e 's#@SBINDIR@#$(PREFIX)/sbin#g' -e 's#@SYSCONFDIR@#$(SYSCONFDIR)#g' \
+	        contrib/systemd/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 contrib/prometheus/tempus.rules.yml $(DESTDIR)$(PREFIX)/share/tempus/
+	install -m 0644 contrib/tempus.conf.sample $(DESTDIR)$(PREFIX)/share/tempus/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tempus/tempus.conf ] || \
+	    install -m 0644 contrib/tempus.conf.sample $(DESTDIR)$(SYSCONFDIR)/tempus/tempus.conf
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(PROGS:%=$(BUILD)/obj/%_main.d)

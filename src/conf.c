@@ -462,6 +462,7 @@ static const struct directive directives[] = {
     {"port", parse_port, 1, 1, 0, "port N"},
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
+    {"readiness", conf_parse_readiness, 1, 1, 0, "readiness start|sync"},
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
     {"server", conf_parse_server, 1, 12, 1,
      "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},
@@ -498,6 +499,19 @@ static int tokenize(char *line, char **tok, int max)
     return n;
 }
 
+/* Keep the line's words for conf_diff. */
+static void record_line(struct conf *c, unsigned line, char *const *tok, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(tok[i]) + 1;
+    char *text = mem_zalloc(len), *at = text;
+    for (int i = 0; i < n; i++)
+        at += sprintf(at, i ? " %s" : "%s", tok[i]);
+    c->lines = mem_realloc(c->lines, c->n_lines + 1, sizeof(*c->lines));
+    c->lines[c->n_lines++] = (struct conf_line){.line = line, .text = text};
+}
+
 static void parse_line(struct conf_parser *p, char *line)
 {
     char *tok[CONF_ARGS_MAX + 1];
@@ -506,6 +520,7 @@ static void parse_line(struct conf_parser *p, char *line)
 
     if (n == 0)
         return;
+    record_line(p->conf, p->line, tok, n < (int)NELEM(tok) ? n : (int)NELEM(tok));
     d = bsearch(tok[0], directives, NELEM(directives), sizeof(directives[0]), directive_cmp);
     if (!d) {
         conf_err(p, "unknown directive '%s'", tok[0]);
@@ -680,5 +695,8 @@ void conf_free(struct conf *conf)
     free(conf->controlgroup);
     free(conf->metricsallow);
     free(conf->driftfile);
+    for (unsigned i = 0; i < conf->n_lines; i++)
+        free(conf->lines[i].text);
+    free(conf->lines);
     free(conf);
 }

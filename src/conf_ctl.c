@@ -109,6 +109,17 @@ void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv)
     c->trustedkeys_line = p->line;
 }
 
+void conf_parse_readiness(struct conf_parser *p, int argc, char **argv)
+{
+    static const char *const vals[] = {"start", "sync"};
+    (void)argc;
+    int v = conf_word(p, "readiness", argv[0], vals, 2);
+    if (v < 0)
+        return;
+    p->conf->ready_at_sync = v;
+    p->conf->readiness_line = p->line;
+}
+
 void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
 {
     static const char *const vals[] = {"off", "on"};
@@ -122,7 +133,8 @@ void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
 
 /* Checks across directives, after the whole file: a key id in use needs a
  * keyfile directive (whether each id is in the file is checked when the
- * file is read, which -n and lint do not do). Reported in line order. */
+ * file is read: by the daemon and tempusd -n through service_check, not by
+ * the parser or lint). Reported in line order. */
 void conf_ctl_finish(struct conf_parser *p)
 {
     const struct conf *c = p->conf;

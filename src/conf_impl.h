@@ -68,5 +68,6 @@ void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv);
 /* After the last line: key ids in use without a keyfile are errors. */
 void conf_ctl_finish(struct conf_parser *p);
 void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv);
+void conf_parse_readiness(struct conf_parser *p, int argc, char **argv);
 
 #endif

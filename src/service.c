@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "ratelimit.h"
 #include "report.h"
 #include "resolve.h"
@@ -53,7 +54,8 @@ struct service {
     struct ctl_server *ctl;
     struct acl *metrics_acl;
     struct http_server *http;
-    uint64_t abuse_timer, drift_timer, recent_timer;
+    uint64_t abuse_timer, drift_timer, recent_timer, ready_timer;
+    int ready; /* READY=1 sent */
     struct history *recent;
     double started; /* monotonic seconds */
 };
@@ -128,6 +130,43 @@ static int service_keys(const struct conf *conf, FILE *errs, struct keys **out)
     }
     if (conf->keyfile)
         log_info("%u key(s) from %s", keys_count(*out), conf->keyfile);
+    return 0;
+}
+
+/* Everything the daemon builds from conf before it opens a socket and can
+ * refuse: access rules, the key file and the key ids the config uses, the
+ * `user` to become. Both service_open and tempusd -n (service_check) go
+ * through here, so that -n passes exactly what the daemon accepts. On
+ * failure every reason is on errs (file:line), nothing is left allocated
+ * and -1 is returned. */
+static int service_prepare(const struct conf *conf, FILE *errs, struct acl **acl,
+                           struct acl **metrics_acl, struct keys **keys)
+{
+    *acl = service_acl(conf->acl, conf->n_acl, errs, conf->path);
+    *metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, errs, conf->path);
+    int bad = !*acl || !*metrics_acl;
+    bad |= service_keys(conf, errs, keys) < 0;
+    bad |= privdrop_check_user(conf, errs) < 0;
+    if (!bad)
+        return 0;
+    acl_destroy(*acl);
+    acl_destroy(*metrics_acl);
+    keys_destroy(*keys);
+    *acl = *metrics_acl = NULL;
+    *keys = NULL;
+    return -1;
+}
+
+int service_check(const struct conf *conf, FILE *errs)
+{
+    struct acl *acl, *metrics_acl;
+    struct keys *keys;
+
+    if (service_prepare(conf, errs, &acl, &metrics_acl, &keys) < 0)
+        return -1;
+    acl_destroy(acl);
+    acl_destroy(metrics_acl);
+    keys_destroy(keys);
     return 0;
 }
 
@@ -244,6 +283,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     clock_now(sv->clk, &now);
     report_tracking(out, sv->sy, sv->clk, &now);
     report_sources(out, sv->sy, &now);
+    report_pending(out, sv->up);
     report_sourcestats(out, sv->sy, &now);
     report_serverstats(out, sv->srv, sv->rl);
     service_recent(sv, out);
@@ -275,8 +315,10 @@ static void service_command(void *arg, int argc, char **argv, struct ctl_buf *ou
     clock_now(sv->clk, &now);
     if (!strcmp(cmd, "tracking") && argc == 1)
         report_tracking(out, sv->sy, sv->clk, &now);
-    else if (!strcmp(cmd, "sources") && argc == 1)
+    else if (!strcmp(cmd, "sources") && argc == 1) {
         report_sources(out, sv->sy, &now);
+        report_pending(out, sv->up);
+    }
     else if (!strcmp(cmd, "sourcestats") && argc == 1)
         report_sourcestats(out, sv->sy, &now);
     else if (!strcmp(cmd, "serverstats") && argc == 1) {
@@ -377,12 +419,8 @@ struct service *service_open(struct conf *conf, int foreground)
     sv->clk = conf->clock == CONF_CLOCK_VIRTUAL
                   ? clock_virtual_create(conf->clock_offset, conf->clock_freq_ppm)
                   : clock_system_create();
-    sv->acl = service_acl(conf->acl, conf->n_acl, stderr, conf->path);
-    sv->metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, stderr, conf->path);
-    if (!sv->acl || !sv->metrics_acl)
-        fatalx("bad access rule");
-    if (service_keys(conf, stderr, &sv->keys) < 0)
-        fatalx("symmetric keys unusable: see the errors above");
+    if (service_prepare(conf, stderr, &sv->acl, &sv->metrics_acl, &sv->keys) < 0)
+        fatalx("%s: configuration refused: see the errors above", conf->path);
     sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
@@ -405,6 +443,30 @@ struct service *service_open(struct conf *conf, int foreground)
     return sv;
 }
 
+static void service_ready(struct service *sv, const char *why)
+{
+    sv->ready = 1;
+    notify_send("READY=1");
+    log_info("ready: %s", why);
+}
+
+/* readiness sync: READY=1 once the clock is synchronised or the local
+ * reference is served (chronyc waitsync's condition, in the daemon). */
+static void service_ready_timer(void *arg)
+{
+    struct service *sv = arg;
+    struct sync_state st;
+    struct timespec now;
+
+    sv->ready_timer = 0;
+    clock_now(sv->clk, &now);
+    sync_get_state(sv->sy, &now, &st);
+    if (st.synced || st.local)
+        service_ready(sv, st.synced ? "synchronised" : "serving the local reference");
+    else
+        sv->ready_timer = sched_add_timer(1.0, service_ready_timer, sv);
+}
+
 void service_start(struct service *sv)
 {
     struct conf *conf = sv->conf;
@@ -421,12 +483,16 @@ void service_start(struct service *sv)
              "precision 2^%d s",
              TEMPUS_VERSION, conf->port, listener_count(sv->lis), conf->n_servers,
              clock_name(sv->clk), clock_precision(sv->clk));
-    notify_send("READY=1");
+    if (conf->ready_at_sync)
+        service_ready_timer(sv);
+    else
+        service_ready(sv, "serving");
 }
 
 void service_close(struct service *sv)
 {
     notify_send("STOPPING=1");
+    sched_cancel_timer(sv->ready_timer);
     server_log_abuse(sv->srv);
     server_log_stats(sv->srv);
     service_save_drift(sv);
@@ -620,6 +686,27 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->conf = nc;
 }
 
+static void service_log_change(void *arg, enum conf_change kind, const struct conf_line *was,
+                               const struct conf_line *now)
+{
+    const char *path = arg;
+    if (kind == CONF_ADDED)
+        log_info("reload: %s:%u added: %s", path, now->line, now->text);
+    else if (kind == CONF_REMOVED)
+        log_info("reload: %s removed: %s (was line %u)", path, was->text, was->line);
+    else
+        log_info("reload: %s:%u changed: %s (was line %u: %s)", path, now->line, now->text,
+                 was->line, was->text);
+}
+
+/* Change control: what the reload changes, directive by directive (line
+ * numbers of a removed line are the old file's). */
+static void service_log_changes(const struct conf *oc, const struct conf *nc)
+{
+    if (conf_diff(oc, nc, service_log_change, nc->path) == 0)
+        log_info("reload: no directive changed");
+}
+
 int service_reload(struct service *sv, struct ctl_buf *out)
 {
     char *errtext = NULL;
@@ -630,11 +717,13 @@ int service_reload(struct service *sv, struct ctl_buf *out)
 
     if (!errs)
         fatal("open_memstream");
-    notify_send("RELOADING=1");
+    if (sv->ready) /* before READY=1, systemd still waits for the start */
+        notify_send("RELOADING=1");
     log_info("reloading %s", sv->conf->path);
     struct conf *nc = conf_load(sv->conf->path, errs);
     if (nc && service_reload_refuse(sv->conf, nc, errs) == 0 &&
         service_build_next(sv, nc, &nx, errs) == 0 && service_swap_sockets(sv, nc, errs) == 0) {
+        service_log_changes(sv->conf, nc);
         service_apply(sv, nc, &nx);
         nc = NULL;
         rc = 0;
@@ -649,6 +738,7 @@ int service_reload(struct service *sv, struct ctl_buf *out)
         service_reject(out, errtext && errtext[0] ? errtext : "unknown error\n");
     }
     free(errtext);
-    notify_send("READY=1");
+    if (sv->ready)
+        notify_send("READY=1");
     return rc;
 }

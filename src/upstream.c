@@ -490,6 +490,20 @@ struct upstream *upstream_create(const struct conf *conf, const struct keys *key
     return up;
 }
 
+int upstream_pending(const struct upstream *up, struct upstream_pending *out, int max)
+{
+    int n = 0;
+    for (int i = 0; up && i < up->nconf && n < max; i++) {
+        const struct up_conf *uc = &up->confs[i];
+        if (!uc->used || uc->numeric || uc->members > 0)
+            continue;
+        out[n++] = (struct upstream_pending){.host = uc->cs.host, .port = uc->cs.port,
+                                             .pool = uc->cs.pool, .failed = !uc->resolving,
+                                             .line = uc->cs.line};
+    }
+    return n;
+}
+
 void upstream_destroy(struct upstream *up)
 {
     if (!up)

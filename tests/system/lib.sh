@@ -96,13 +96,13 @@ stop_pid() {
 # stats NAME: ask tempusd NAME to log its counters and print the stats line.
 stats() {
     local name=$1 pidvar="PID_$1" n
-    n=$(grep -c "^tempusd: info: stats:" "$T_WORK/$name.log")
+    n=$(grep -c "tempusd: info: stats:" "$T_WORK/$name.log")
     kill -USR1 "${!pidvar}"
     for _ in $(seq 50); do
-        [ "$(grep -c "^tempusd: info: stats:" "$T_WORK/$name.log")" -gt "$n" ] && break
+        [ "$(grep -c "tempusd: info: stats:" "$T_WORK/$name.log")" -gt "$n" ] && break
         sleep 0.05
     done
-    grep "^tempusd: info: stats:" "$T_WORK/$name.log" | tail -1
+    grep "tempusd: info: stats:" "$T_WORK/$name.log" | tail -1
 }
 
 # counter NAME KEY: one counter from the stats line (e.g. answered_v4).

@@ -99,7 +99,7 @@ static void test_every_directive_known(void **state)
         "bindacqaddress 127.0.0.1", "serverbatch 1", "server a.example", "pool p.example",
         "minsources 1", "makestep 1 1", "maxchange 1", "maxdistance 1", "maxslewrate 1",
         "driftfile /d", "keyfile /k", "keyfile /k\ntrustedkeys 1", "metrics 127.0.0.1:9123",
-        "metricsallow all", "controlsocket /s", "seccomp on",
+        "metricsallow all", "controlsocket /s", "seccomp on", "readiness sync",
     };
     (void)state;
     for (size_t i = 0; i < NELEM(lines); i++)
