@@ -183,7 +183,7 @@ void conf_acl_rule_add(struct conf_parser *p, const char *what, const char *spec
         conf_err(p, "%s: '%s' is not 'all', an address or ADDR/PREFIX", what, spec);
         return;
     }
-    *list = mem_realloc(*list, *n + 1, sizeof(**list));
+    *list = mem_append(*list, *n, sizeof(**list));
     r = &(*list)[(*n)++];
     memset(r, 0, sizeof(*r));
     memcpy(r->spec, spec, strlen(spec) + 1);
@@ -228,7 +228,7 @@ static void parse_bindaddress(struct conf_parser *p, int argc, char **argv)
         conf_err(p, "bindaddress: too many addresses (at most %d)", CONF_BINDADDRS_MAX);
         return;
     }
-    c->bindaddrs = mem_realloc(c->bindaddrs, c->n_bindaddrs + 1, sizeof(*c->bindaddrs));
+    c->bindaddrs = mem_append(c->bindaddrs, c->n_bindaddrs, sizeof(*c->bindaddrs));
     b = &c->bindaddrs[c->n_bindaddrs++];
     memset(b, 0, sizeof(*b));
     memcpy(b->addr, argv[0], strlen(argv[0]) + 1);

@@ -103,7 +103,7 @@ void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv)
                 return;
             }
         }
-        c->trustedkeys = mem_realloc(c->trustedkeys, c->n_trustedkeys + 1, sizeof(uint32_t));
+        c->trustedkeys = mem_append(c->trustedkeys, c->n_trustedkeys, sizeof(uint32_t));
         c->trustedkeys[c->n_trustedkeys++] = (uint32_t)v;
     }
     c->trustedkeys_line = p->line;

@@ -77,7 +77,7 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         conf_err(p, "%s: too many sources (at most %d)", what, CONF_SERVERS_MAX);
         return;
     }
-    c->servers = mem_realloc(c->servers, c->n_servers + 1, sizeof(*c->servers));
+    c->servers = mem_append(c->servers, c->n_servers, sizeof(*c->servers));
     c->servers[c->n_servers++] = s;
 }
 
