@@ -3,9 +3,12 @@
 #include "conf_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "mem.h"
@@ -531,7 +534,8 @@ static void parse_line(struct conf_parser *p, char *line)
 /* Input is a FILE or a string. */
 struct reader {
     FILE *fp;
-    int err; /* errno of a read error on fp, else 0 */
+    size_t left; /* bytes fp may still give (CONF_FILE_MAX in all) */
+    int err;     /* errno of a read error on fp, else 0 */
     const char *text;
     size_t pos;
 };
@@ -541,9 +545,15 @@ static int reader_getc(struct reader *r)
     int c;
 
     if (r->fp) {
+        /* A file that grows past the cap while it is read ends there. */
+        if (r->left == 0) {
+            r->err = r->err ? r->err : EFBIG;
+            return EOF;
+        }
         errno = 0;
         if ((c = getc(r->fp)) == EOF && ferror(r->fp) && !r->err)
             r->err = errno ? errno : EIO;
+        r->left--;
         return c;
     }
     if (r->text[r->pos] == '\0')
@@ -642,16 +652,55 @@ struct conf *conf_defaults(void)
     return c;
 }
 
-struct conf *conf_load(const char *path, FILE *errs)
+/* "a FIFO", "a directory"...: what a file that is not regular is. */
+static const char *conf_file_kind(mode_t m)
 {
-    struct reader r = {0};
-    struct conf *c;
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
 
-    if (!(r.fp = fopen(path, "r"))) {
+/* Open path for reading only if it is a regular file of at most
+ * CONF_FILE_MAX bytes. O_NONBLOCK: opening a FIFO must neither block the
+ * daemon nor `tempusd -n`; a device (/dev/zero) is refused before any read
+ * or ioctl. Returns the stream, or NULL with the reason written to errs. */
+static FILE *conf_open(const char *path, FILE *errs)
+{
+    struct stat st;
+    const char *why = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (fd < 0) {
         if (errs)
             fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
         return NULL;
     }
+    if (fstat(fd, &st) < 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = conf_file_kind(st.st_mode);
+    else if (st.st_size > CONF_FILE_MAX)
+        why = "larger than " CONF_FILE_MAX_TEXT;
+    FILE *fp = why ? NULL : fdopen(fd, "r");
+    if (!fp) {
+        if (errs)
+            fprintf(errs, "%s: refusing to read it: %s\n", path,
+                    why ? why : strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+struct conf *conf_load(const char *path, FILE *errs)
+{
+    struct reader r = {.left = CONF_FILE_MAX};
+    struct conf *c;
+
+    if (!(r.fp = conf_open(path, errs)))
+        return NULL;
     c = parse_input(path, &r, errs);
     fclose(r.fp);
     return c;
