@@ -97,7 +97,9 @@ static int netio_bind(int fd, int family, const struct netaddr *addr, uint16_t p
 
     if (bind(fd, (struct sockaddr *)&ss, sl) == 0)
         return 0;
+    int e = errno; /* callers tell EADDRINUSE from the rest */
     log_warn("bind %s port %u", addr_format(addr ? addr : &any, buf, sizeof(buf)), port);
+    errno = e;
     return -1;
 }
 
@@ -132,8 +134,10 @@ int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const 
     if (netio_bind(fd, family, addr, port) < 0)
         goto fail;
     return fd;
-fail:
+fail:;
+    int e = errno;
     close(fd);
+    errno = e;
     return -1;
 }
 
