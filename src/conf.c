@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "maxima.h"
 #include "mem.h"
 
 /* A line holds at most CONF_LINE_MAX characters before its newline. */
@@ -19,7 +20,7 @@
 #define CONF_ARGS_MAX 16
 /* After this many errors the rest of the file is not worth reading. */
 #define CONF_ERRORS_MAX 100
-#define CONF_BINDADDRS_MAX 16
+#define CONF_BINDADDRS_MAX MAXIMA_BINDADDRS
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -6,9 +6,10 @@
 
 #include "addr.h"
 #include "conf_impl.h"
+#include "maxima.h"
 #include "mem.h"
 
-#define CONF_SERVERS_MAX 32
+#define CONF_SERVERS_MAX MAXIMA_SERVER_LINES
 
 /* A host name or numeric address: letters, digits, '-', '.', ':' only, so
  * nothing odd reaches the resolver or the logs. */

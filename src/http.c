@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "sched.h"
 
 #define HTTP_MAX_REQUEST 8192 /* request line and headers */
 #define HTTP_MAX_TARGET 2048  /* request target: longer is 414 */
 #define HTTP_MAX_METHOD 16
-#define HTTP_MAX_CONNS 16
+#define HTTP_MAX_CONNS MAXIMA_HTTP_CONNECTIONS
 #define HTTP_DEADLINE 5.0 /* seconds from accept to the last byte written */
 #define HTTP_RETRY 0.02   /* seconds between write attempts on a full socket */
 #define HTTP_ACCEPT_BATCH 32

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "netio.h"
 #include "ntp_wire.h"
@@ -16,7 +17,7 @@
 /* Datagrams handled per wake-up and socket before the loop looks at other
  * work again, so a flood on one socket cannot starve timers or signals. */
 #define LISTENER_BATCH 64
-#define LISTENER_MAX_SOCKS 18
+#define LISTENER_MAX_SOCKS MAXIMA_SERVER_SOCKS
 /* About 20000 queued requests: a burst waits instead of being dropped. */
 #define LISTENER_RCVBUF (4 << 20)
 

@@ -11,9 +11,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 
-#define SCHED_MAX_FDS 64
+#define SCHED_MAX_FDS MAXIMA_SCHED_FDS
 #define SCHED_MAX_SIGNALS 8
 
 struct sched_fd {

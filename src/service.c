@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "listener.h"
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
@@ -30,6 +31,9 @@
 #include "sync.h"
 #include "upstream.h"
 #include "version.h"
+
+/* The sources' table is the selection's (sync.h), sized in maxima.h. */
+_Static_assert(SYNC_MAX_SOURCES == MAXIMA_SOURCES, "maxima.h: sources");
 
 #define SERVICE_DRIFT_INTERVAL 3600.0
 #define SERVICE_CLIENTS_DEFAULT 20
