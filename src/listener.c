@@ -52,8 +52,11 @@ static enum server_verdict listener_handle(struct listener *l, const struct neti
     struct timespec rx;
 
     *rlen = 0;
-    if (m->len == 0)
+    if (m->len == 0) {
+        if (m->peer.family == AF_INET || m->peer.family == AF_INET6)
+            server_count_unusable(l->srv, &m->peer, m->truncated);
         return SERVER_DROP;
+    }
     if (m->have_ts)
         clock_from_kernel(l->clk, &m->rx_kernel, &rx);
     else

@@ -206,9 +206,13 @@ static void netio_took(struct msghdr *mh, size_t n, struct netio_msg *m)
     m->have_ts = m->have_local = 0;
     m->ifindex = 0;
     /* A truncated datagram was longer than any NTP packet we accept. */
-    if ((mh->msg_flags & MSG_TRUNC) ||
-        addr_from_sockaddr((struct sockaddr *)mh->msg_name, &m->peer, &m->peer_port) < 0)
+    m->truncated = (mh->msg_flags & MSG_TRUNC) != 0;
+    if (m->truncated)
         m->len = 0;
+    if (addr_from_sockaddr((struct sockaddr *)mh->msg_name, &m->peer, &m->peer_port) < 0) {
+        m->peer.family = 0; /* from nowhere we can name: counted nowhere */
+        m->len = 0;
+    }
     netio_parse_cmsg(mh, m);
 }
 

@@ -221,6 +221,8 @@ void report_serverstats(struct ctl_buf *b, const struct server *srv, const struc
         ctl_rec_int(b, "auth_dropped", (long long)st.auth_dropped[f]);
         ctl_rec_int(b, "auth_failed", (long long)st.auth_failed[f]);
         ctl_rec_int(b, "auth_ok", (long long)st.auth_ok[f]);
+        ctl_rec_int(b, "empty", (long long)st.empty[f]);
+        ctl_rec_int(b, "oversized", (long long)st.oversized[f]);
         ctl_rec_end(b);
     }
     ctl_rec_begin(b, "serverinfo");
