@@ -90,6 +90,8 @@ analyze:
 	@cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr --quiet \
 	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim bench fuzz
 	@echo "analyze: cppcheck clean"
+	@! grep -nE '\<(strtok|localtime|gmtime|ctime|asctime)[[:space:]]*\(' src/*.c || \
+	    { echo "analyze: calls with static state in a threaded daemon: use the _r forms"; exit 1; }
 	@scripts/tidy.sh -std=c11 $(WARN) $(CPPFLAGS)
 
 check: deps

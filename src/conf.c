@@ -72,6 +72,27 @@ static const char *join_words(const char *const *words, size_t n, char *buf, siz
 
 /* Parse a whole decimal integer within min..max into *out. Returns 0, or -1
  * after reporting; what names the value in the message. */
+int conf_u32(struct conf_parser *p, const char *what, const char *s, uint32_t min, uint32_t *out)
+{
+    const char *digits = s + (s[0] == '+');
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(digits, &end, 10);
+    if (s[0] != '-' && (*digits < '0' || *digits > '9' || *end != '\0')) {
+        conf_err(p, "%s: '%s' is not an integer", what, s);
+        return -1;
+    }
+    if (s[0] == '-' || errno == ERANGE || v < min || v > UINT32_MAX) {
+        conf_err(p, "%s: %s is out of range (%lu..%lu)", what, s, (unsigned long)min,
+                 (unsigned long)UINT32_MAX);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 int conf_long(struct conf_parser *p, const char *what, const char *s, long min, long max,
                      long *out)
 {

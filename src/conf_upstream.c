@@ -65,9 +65,8 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         return;
     }
     if (at[6] >= 0) {
-        if (conf_long(p, "key", argv[1 + at[6]], 1, 4294967295L, &v) < 0)
+        if (conf_u32(p, "key", argv[1 + at[6]], 1, &s.key) < 0)
             return;
-        s.key = (uint32_t)v;
     }
     if (pool && at[7] >= 0) {
         if (conf_long(p, "maxsources", argv[1 + at[7]], 1, 16, &v) < 0)
