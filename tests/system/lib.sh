@@ -70,6 +70,8 @@ start_tempusd() {
     local pre=()
     [ -n "$ns" ] && pre=(ip netns exec "$ns")
     local envs=(${NOTIFY_SOCKET:+NOTIFY_SOCKET=$NOTIFY_SOCKET})
+    # T_ENV: VAR=VALUE words for this daemon (e.g. TEMPUS_SECCOMP_TRAP=1).
+    [ -n "${T_ENV:-}" ] && envs+=(${T_ENV})
     # T_PRELOAD: a shim from tests/shim for this daemon (a sanitizer's
     # runtime then no longer comes first, which is harmless here).
     [ -n "${T_PRELOAD:-}" ] && envs+=("LD_PRELOAD=$T_PRELOAD"
