@@ -184,7 +184,7 @@ static int listener_add(struct listener *l, int family, const struct netaddr *ad
     if (k->fd < 0)
         return -1;
     int rcvbuf = netio_set_rcvbuf(k->fd, LISTENER_RCVBUF);
-    log_debug("server socket fd %d (%s, receive buffer %d bytes)", k->fd, netio_ts_kind(k->fd),
+    log_debug("listening on fd %d (%s, receive buffer %d bytes)", k->fd, netio_ts_kind(k->fd),
               rcvbuf);
     l->n++;
     return 0;
