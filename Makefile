@@ -92,6 +92,8 @@ analyze:
 	@echo "analyze: cppcheck clean"
 	@! grep -nE '\<(strtok|localtime|gmtime|ctime|asctime)[[:space:]]*\(' src/*.c || \
 	    { echo "analyze: calls with static state in a threaded daemon: use the _r forms"; exit 1; }
+	@! grep -n 'time(NULL)' tests/unit/*.c || \
+	    { echo "analyze: unit tests seed from a fixed, printed TEMPUS_SEED default, not the clock"; exit 1; }
 	@scripts/tidy.sh -std=c11 $(WARN) $(CPPFLAGS)
 
 check: deps

@@ -868,7 +868,7 @@ static uint64_t seed_from_env(uint64_t salt)
 
     if (!chosen) {
         const char *s = getenv("TEMPUS_SEED");
-        seed = s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        seed = s ? strtoull(s, NULL, 0) : 20240601; /* fixed: CI runs repeat */
         fprintf(stderr, "test_conf: seed %llu (set TEMPUS_SEED to repeat)\n",
                 (unsigned long long)seed);
         chosen = 1;

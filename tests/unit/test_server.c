@@ -565,7 +565,7 @@ static void never_amplifies(struct fixture *f, int with_auth)
 {
     uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
     const char *env = getenv("TEMPUS_SEED");
-    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : 20240601u; /* fixed: CI runs repeat */
     unsigned replies = 0, naks = 0;
     struct keys *ks = NULL;
 
