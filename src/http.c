@@ -48,6 +48,7 @@ struct http_server {
     http_metrics_fn fn;
     void *arg;
     uint64_t pause;
+    double deadline; /* seconds per connection (HTTP_DEADLINE) */
     struct http_conn *conns[HTTP_MAX_CONNS];
 };
 
@@ -312,7 +313,7 @@ static void http_admit(struct http_server *h, int fd, const struct sockaddr_stor
         free(c);
         return;
     }
-    c->deadline = sched_add_timer(HTTP_DEADLINE, http_deadline, c);
+    c->deadline = sched_add_timer(h->deadline, http_deadline, c);
     h->conns[slot] = c;
 }
 
@@ -393,6 +394,7 @@ struct http_server *http_create(const struct netaddr *addr, uint16_t port, const
     h->acl = acl;
     h->fn = fn;
     h->arg = arg;
+    h->deadline = HTTP_DEADLINE;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         addr_from_sockaddr((struct sockaddr *)&ss, &(struct netaddr){0}, &h->port);
     if (sched_add_fd(fd, http_accept, h) < 0) {
@@ -417,6 +419,16 @@ void http_destroy(struct http_server *h)
         sched_remove_fd(h->fd);
     close(h->fd);
     free(h);
+}
+
+void http_set_deadline(struct http_server *h, double seconds)
+{
+    h->deadline = seconds;
+}
+
+double http_get_deadline(const struct http_server *h)
+{
+    return h->deadline;
 }
 
 void http_set_acl(struct http_server *h, const struct acl *acl)
