@@ -7,6 +7,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 SAN     ?=
+# System tests run this many at a time (tests/system/run -j); each has its
+# own ports, and those marked "# serial:" run alone.
+SYSTEM_JOBS ?= 2
 
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -75,14 +78,14 @@ sim: $(SIM_BIN)
 SHIM_BIN = $(patsubst tests/shim/%.c,$(BUILD)/tests/%.so,$(wildcard tests/shim/*.c))
 
 system: all $(BENCH_BIN) $(SHIM_BIN)
-	@tests/system/run
+	@tests/system/run -j $(SYSTEM_JOBS)
 
 # The sanitizer build lives in its own tree so it never mixes objects; it
 # runs the unit and simulator suites and the system tests against sanitized
 # daemons (any sanitizer report fails the test that triggered it).
 asan: $(SHIM_BIN)
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
-	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
+	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run -j $(SYSTEM_JOBS)
 
 # Static analysis: cppcheck, then clang-tidy with the checks in .clang-tidy
 # and the build's own flags, over every source; any finding fails.
@@ -96,15 +99,17 @@ analyze:
 	    { echo "analyze: unit tests seed from a fixed, printed TEMPUS_SEED default, not the clock"; exit 1; }
 	@scripts/tidy.sh -std=c11 $(WARN) $(CPPFLAGS)
 
+# The suite's wall time is printed at the end, passed or failed.
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory sim
-	@$(MAKE) --no-print-directory system
-	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory analyze
-	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} $(MAKE) --no-print-directory fuzz
-	@echo "make check: all suites passed"
+	@start=$$(date +%s); rc=0; \
+	for t in all unit sim system asan analyze; do \
+	    $(MAKE) --no-print-directory $$t || { rc=1; break; }; \
+	done; \
+	if [ $$rc = 0 ]; then FUZZ_SECONDS=$${FUZZ_SECONDS:-15} $(MAKE) --no-print-directory fuzz || rc=1; fi; \
+	secs=$$(( $$(date +%s) - start )); \
+	if [ $$rc = 0 ]; then echo "make check: all suites passed in $${secs}s wall time"; \
+	else echo "make check: FAILED after $${secs}s wall time"; fi; \
+	exit $$rc
 
 demo: deps all
 	@scripts/demo.sh
