@@ -19,9 +19,9 @@ ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
 LDLIBS   += -lcrypto -lseccomp -lpthread -lm
 
 ifeq ($(SAN),1)
-ALLCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+ALLCFLAGS += -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
-LDFLAGS   += -fsanitize=address,undefined
+LDFLAGS   += -fsanitize=address,undefined,float-cast-overflow
 endif
 
 PROGS    = tempusd tempusctl
