@@ -214,8 +214,7 @@ static void test_trap_mode_names_the_call(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        dup2(fds[1], STDERR_FILENO);
-        if (sandbox_install(SANDBOX_TRAP) <= 0)
+        if (dup2(fds[1], STDERR_FILENO) < 0 || sandbox_install(SANDBOX_TRAP) <= 0)
             _exit(100);
         _exit(call_trapped());
     }
