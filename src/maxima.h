@@ -4,7 +4,7 @@
 
 /* Every fixed-size table of the daemon, in one place, so that the ones
  * sized from others add up (tempus.conf(5) and tempusctl(8) give the same
- * figures; system test 260-limits runs at all of them at once). */
+ * figures; system test 290-limits runs at all of them at once). */
 
 /* `bindaddress` lines (conf.c), and the server sockets they give: one per
  * address, or the IPv4 and IPv6 wildcards without any (listener.c). */
