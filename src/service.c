@@ -594,12 +594,13 @@ static int service_next_listener(struct service *sv, const struct conf *nc,
 }
 
 /* The new metrics endpoint, bound while the old one still serves; only if
- * that fails does the old one close first (same port). */
+ * that fails on the old one's port (another address of it) does the old
+ * one close first. */
 static int service_next_http(struct service *sv, const struct conf *nc, struct service_next *nx,
                              FILE *errs)
 {
     nx->http = service_http(sv, nc, nx->metrics_acl);
-    if (!nx->http && sv->http) {
+    if (!nx->http && sv->http && nc->metrics_port == sv->conf->metrics_port) {
         http_destroy(sv->http);
         sv->http = NULL;
         nx->old_http_closed = 1;
