@@ -36,6 +36,16 @@ clang-tidy:clang-tidy
 python3:python3
 tzdata:/usr/share/zoneinfo/leap-seconds.list
 "
+# The 32-bit build of the unit tests (make unit32) on x86_64 hosts: gcc -m32
+# and the i386 libraries (Debian multiarch; NAME@i386 is NAME:i386).
+if [ "$(uname -m)" = x86_64 ]; then
+    NEED="$NEED
+gcc-multilib:/usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a
+libcmocka-dev@i386:/usr/lib/i386-linux-gnu/libcmocka.so
+libssl-dev@i386:/usr/lib/i386-linux-gnu/libssl.so
+libseccomp-dev@i386:/usr/lib/i386-linux-gnu/libseccomp.so
+"
+fi
 NEED=${TEMPUS_DEPS_NEED:-$NEED}
 APT=${TEMPUS_DEPS_APT:-apt-get}
 POLICY=${TEMPUS_DEPS_POLICY:-/usr/sbin/policy-rc.d}
@@ -50,7 +60,7 @@ have() {
 missing=()
 for item in $NEED; do
     pkg=${item%%:*} probe=${item#*:}
-    have "$probe" || missing+=("$pkg")
+    have "$probe" || missing+=("${pkg/@/:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -70,6 +80,9 @@ if [ ! -e "$POLICY" ]; then
     created_policy=1
 fi
 export DEBIAN_FRONTEND=noninteractive
+case " ${missing[*]}" in
+*:i386*) dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386 ;;
+esac
 $APT update -qq && $APT install -y -qq "${missing[@]}" >/tmp/tempus-deps.log 2>&1
 rc=$?
 [ "$created_policy" -eq 1 ] && rm -f "$POLICY"

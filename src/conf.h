@@ -136,8 +136,14 @@ struct conf {
 
 /* A config with every default set (no file). Never NULL. */
 struct conf *conf_defaults(void);
-/* Parse path. All errors are written to errs as "path:line: message", one
- * per line; returns NULL if there was any error, else the config. */
+/* The largest config file read (bytes). */
+#define CONF_FILE_MAX (4 << 20)
+#define CONF_FILE_MAX_TEXT "4 MiB"
+/* Parse path, which must be a regular file of at most CONF_FILE_MAX bytes
+ * (a FIFO, device or directory is refused without blocking or reading:
+ * "path: refusing to read it: a FIFO"). All errors are written to errs as
+ * "path:line: message", one per line; returns NULL if there was any error,
+ * else the config. */
 struct conf *conf_load(const char *path, FILE *errs);
 /* Parse config text held in memory (name is used in messages). Same
  * contract as conf_load. */

@@ -92,19 +92,19 @@ void conf_parse_keyfile(struct conf_parser *p, int argc, char **argv)
 void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv)
 {
     struct conf *c = p->conf;
-    long v;
+    uint32_t v;
 
     for (int i = 0; i < argc; i++) {
-        if (conf_long(p, "trustedkeys", argv[i], 1, 4294967295L, &v) < 0)
+        if (conf_u32(p, "trustedkeys", argv[i], 1, &v) < 0)
             return;
         for (unsigned k = 0; k < c->n_trustedkeys; k++) {
-            if (c->trustedkeys[k] == (uint32_t)v) {
-                conf_err(p, "trustedkeys: key %ld listed twice", v);
+            if (c->trustedkeys[k] == v) {
+                conf_err(p, "trustedkeys: key %lu listed twice", (unsigned long)v);
                 return;
             }
         }
-        c->trustedkeys = mem_realloc(c->trustedkeys, c->n_trustedkeys + 1, sizeof(uint32_t));
-        c->trustedkeys[c->n_trustedkeys++] = (uint32_t)v;
+        c->trustedkeys = mem_append(c->trustedkeys, c->n_trustedkeys, sizeof(uint32_t));
+        c->trustedkeys[c->n_trustedkeys++] = v;
     }
     c->trustedkeys_line = p->line;
 }

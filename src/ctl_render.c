@@ -441,7 +441,8 @@ void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_
         {"received", "Received"},        {"answered", "Answered"}, {"denied", "Denied"},
         {"ratelimited", "Rate limited"}, {"kod", "KoD sent"},      {"malformed", "Malformed"},
         {"wrong_mode", "Wrong mode"},    {"control", "Control"},   {"auth_dropped", "Auth dropped"},
-        {"auth_failed", "Auth failed"},  {"auth_ok", "Auth OK"},
+        {"auth_failed", "Auth failed"},  {"auth_ok", "Auth OK"},   {"empty", "Empty"},
+        {"oversized", "Oversized"},
     };
     const struct ctl_record *v4 = ctl_render_family(recs, n, "ipv4");
     const struct ctl_record *v6 = ctl_render_family(recs, n, "ipv6");

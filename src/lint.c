@@ -505,7 +505,7 @@ static int lint_keyfile_ids(const struct conf *c, uint32_t **ids, size_t *n, str
         char *w = line + strspn(line, " \t");
         unsigned long v = strtoul(w, &end, 10);
         if (*w >= '0' && *w <= '9' && end != w && v <= UINT32_MAX) {
-            *ids = mem_realloc(*ids, *n + 1, sizeof(**ids));
+            *ids = mem_append(*ids, *n, sizeof(**ids));
             (*ids)[(*n)++] = (uint32_t)v;
         }
     }

@@ -154,6 +154,10 @@ static const struct metrics_family metrics_families[] = {
      METRICS_PLAIN, "NTP requests whose MAC failed, answered with a crypto-NAK."},
     {"serverstats", "auth_ok", "tempus_server_requests_auth_ok_total", "counter",
      METRICS_PLAIN, "Authenticated NTP requests answered with a signed reply."},
+    {"serverstats", "empty", "tempus_server_datagrams_empty_total", "counter", METRICS_PLAIN,
+     "Empty datagrams received on the server port."},
+    {"serverstats", "oversized", "tempus_server_datagrams_oversized_total", "counter",
+     METRICS_PLAIN, "Datagrams longer than any NTP packet (1500 bytes), dropped."},
 
     {"serverinfo", "clients", "tempus_server_clients", "gauge", METRICS_PLAIN,
      "Clients in the rate limiting table."},

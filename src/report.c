@@ -8,6 +8,7 @@
 
 #include "mem.h"
 #include "ntp_wire.h"
+#include "sort.h"
 
 const char *report_refid(uint32_t refid, int ascii, char *buf, size_t size)
 {
@@ -288,6 +289,8 @@ void report_serverstats(struct ctl_buf *b, const struct server *srv, const struc
         ctl_rec_int(b, "auth_dropped", (long long)st.auth_dropped[f]);
         ctl_rec_int(b, "auth_failed", (long long)st.auth_failed[f]);
         ctl_rec_int(b, "auth_ok", (long long)st.auth_ok[f]);
+        ctl_rec_int(b, "empty", (long long)st.empty[f]);
+        ctl_rec_int(b, "oversized", (long long)st.oversized[f]);
         ctl_rec_end(b);
     }
     ctl_rec_begin(b, "serverinfo");
@@ -324,10 +327,15 @@ static void report_collect(const struct ratelimit_client *c, void *arg)
         rc->c[rc->n++] = *c;
 }
 
+/* Busiest first; ties by address, so that the order is one order. */
 static int report_by_requests(const void *a, const void *b)
 {
     const struct ratelimit_client *x = a, *y = b;
-    return x->requests < y->requests ? 1 : x->requests > y->requests ? -1 : 0;
+    if (x->requests != y->requests)
+        return x->requests < y->requests ? 1 : -1;
+    if (x->addr.family != y->addr.family)
+        return x->addr.family < y->addr.family ? -1 : 1;
+    return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
 }
 
 void report_clients(struct ctl_buf *b, const struct ratelimit *rl, int64_t mono_ns, unsigned max)
@@ -337,7 +345,7 @@ void report_clients(struct ctl_buf *b, const struct ratelimit *rl, int64_t mono_
 
     rc.c = mem_calloc(rc.cap ? rc.cap : 1, sizeof(*rc.c));
     ratelimit_foreach(rl, report_collect, &rc);
-    qsort(rc.c, rc.n, sizeof(*rc.c), report_by_requests);
+    sort_heap(rc.c, rc.n, sizeof(*rc.c), report_by_requests);
     for (size_t i = 0; i < rc.n && i < max; i++) {
         ctl_rec_begin(b, "client");
         ctl_rec_str(b, "address", addr_format(&rc.c[i].addr, ab, sizeof(ab)));

@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "listener.h"
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
@@ -31,6 +32,9 @@
 #include "upstream.h"
 #include "version.h"
 #include "sysio.h"
+
+/* The sources' table is the selection's (sync.h), sized in maxima.h. */
+_Static_assert(SYNC_MAX_SOURCES == MAXIMA_SOURCES, "maxima.h: sources");
 
 #define SERVICE_DRIFT_INTERVAL 3600.0
 #define SERVICE_CLIENTS_DEFAULT 20
@@ -352,9 +356,26 @@ static void service_metrics(void *arg, struct ctl_buf *out)
     free(r);
 }
 
+/* The server sockets at start: any that cannot be opened is fatal, each
+ * named by its line. */
 static struct listener *service_listener(struct service *sv, const struct conf *conf)
 {
-    return listener_open(conf, sv->srv, sv->clk);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *errs = open_memstream(&text, &len);
+
+    if (!errs)
+        fatal("open_memstream");
+    struct listener *l = listener_prepare(conf, sv->srv, sv->clk, NULL, errs);
+    fclose(errs);
+    if (!l) {
+        if (len && text[len - 1] == '\n')
+            text[len - 1] = '\0';
+        fatalx("%s", text && text[0] ? text : "cannot serve: no socket open");
+    }
+    free(text);
+    listener_commit(l, NULL);
+    return l;
 }
 
 static struct http_server *service_http(struct service *sv, const struct conf *conf,
@@ -427,8 +448,6 @@ struct service *service_open(struct conf *conf, int foreground)
     sched_init();
     resolve_init();
     sv->lis = service_listener(sv, conf);
-    if (!sv->lis)
-        fatalx("cannot serve: no socket open");
     service_sync_params(conf, &sp);
     sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
     sv->ctl = service_ctl(sv, conf);
@@ -582,7 +601,8 @@ static void service_reject(struct ctl_buf *out, const char *errtext)
     service_result(out, 0, "configuration rejected; the running configuration is kept");
 }
 
-/* New pieces for the new config, built before anything is swapped. */
+/* New pieces for the new config, built and bound before anything is
+ * swapped, so that a failure leaves every running service as it was. */
 struct service_next {
     struct acl *acl, *metrics_acl;
     struct keys *keys;          /* the key file read again (NULL: none) */
@@ -590,15 +610,78 @@ struct service_next {
     struct listener *lis;       /* NULL: keep the current sockets */
     struct http_server *http;
     int http_changed;
+    /* The new sockets needed an address an old one held, so the old ones
+     * were closed first; a rollback opens them again. */
+    int old_lis_closed, old_http_closed;
 };
 
-static void service_next_free(struct service_next *nx)
+/* Undo a reload that will not be applied: free what was built, reopen what
+ * had to be closed to build it. */
+static void service_rollback(struct service *sv, struct service_next *nx)
 {
+    listener_abort(nx->lis);
+    http_destroy(nx->http);
+    if (nx->old_lis_closed) {
+        sv->lis = listener_prepare(sv->conf, sv->srv, sv->clk, NULL, NULL);
+        if (!sv->lis)
+            fatalx("reload: lost the server sockets and could not reopen them");
+        listener_commit(sv->lis, NULL);
+    }
+    if (nx->old_http_closed && !(sv->http = service_http(sv, sv->conf, sv->metrics_acl)))
+        log_warnx("reload: the metrics endpoint could not be reopened");
     acl_destroy(nx->acl);
     acl_destroy(nx->metrics_acl);
     keys_destroy(nx->keys);
     ratelimit_destroy(nx->rl);
-    http_destroy(nx->http);
+}
+
+/* New server sockets while the old ones still serve (those for the same
+ * address are taken over). Only when an old socket holds an address the
+ * new config needs (the wildcard and then one address on the same port)
+ * do the old ones close first. */
+static int service_next_listener(struct service *sv, const struct conf *nc,
+                                 struct service_next *nx, FILE *errs)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *tmp = open_memstream(&text, &len);
+
+    if (!tmp)
+        fatal("open_memstream");
+    nx->lis = listener_prepare(nc, sv->srv, sv->clk, sv->lis, tmp);
+    int e = errno;
+    fclose(tmp);
+    if (!nx->lis && e == EADDRINUSE && sv->lis) {
+        log_info("reload: closing the old server sockets first, to bind their address");
+        listener_close(sv->lis);
+        sv->lis = NULL;
+        nx->old_lis_closed = 1;
+        nx->lis = listener_prepare(nc, sv->srv, sv->clk, NULL, errs);
+    } else if (!nx->lis) {
+        fputs(text, errs);
+    }
+    free(text);
+    return nx->lis ? 0 : -1;
+}
+
+/* The new metrics endpoint, bound while the old one still serves; only if
+ * that fails on the old one's port (another address of it) does the old
+ * one close first. */
+static int service_next_http(struct service *sv, const struct conf *nc, struct service_next *nx,
+                             FILE *errs)
+{
+    nx->http = service_http(sv, nc, nx->metrics_acl);
+    if (!nx->http && sv->http && nc->metrics_port == sv->conf->metrics_port) {
+        http_destroy(sv->http);
+        sv->http = NULL;
+        nx->old_http_closed = 1;
+        nx->http = service_http(sv, nc, nx->metrics_acl);
+    }
+    if (nx->http)
+        return 0;
+    fprintf(errs, "%s:%u: metrics %s port %u: cannot open the endpoint\n", nc->path,
+            nc->metrics_line, nc->metrics_addr, nc->metrics_port);
+    return -1;
 }
 
 static int service_build_next(struct service *sv, const struct conf *nc, struct service_next *nx,
@@ -615,37 +698,13 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
         return -1;
     if (!ratelimit_params_equal(&oc->ratelimit, &nc->ratelimit))
         nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
+    if (!service_same_sockets(oc, nc) && service_next_listener(sv, nc, nx, errs) < 0)
+        return -1;
     nx->http_changed = strcmp(oc->metrics_addr, nc->metrics_addr) != 0 ||
                        oc->metrics_port != nc->metrics_port;
-    if (nx->http_changed && nc->metrics_addr[0]) {
-        /* The old endpoint goes first, so the same port can be reused. */
-        http_destroy(sv->http);
-        sv->http = NULL;
-        if (!(nx->http = service_http(sv, nc, nx->metrics_acl))) {
-            fprintf(errs, "%s:%u: cannot open the metrics endpoint\n", nc->path,
-                    nc->metrics_line);
-            sv->http = service_http(sv, oc, sv->metrics_acl);
-            return -1;
-        }
-    }
+    if (nx->http_changed && nc->metrics_addr[0] && service_next_http(sv, nc, nx, errs) < 0)
+        return -1;
     return 0;
-}
-
-/* Sockets last: the old ones close so the new can bind the same port; if
- * the new ones fail, the old configuration's sockets are opened again. */
-static int service_swap_sockets(struct service *sv, const struct conf *nc, FILE *errs)
-{
-    if (service_same_sockets(sv->conf, nc))
-        return 0;
-    listener_close(sv->lis);
-    sv->lis = service_listener(sv, nc);
-    if (sv->lis)
-        return 0;
-    fprintf(errs, "%s:%u: cannot open the server sockets\n", nc->path, nc->port_line);
-    sv->lis = service_listener(sv, sv->conf);
-    if (!sv->lis)
-        fatalx("reload: lost the server sockets and could not reopen them");
-    return -1;
 }
 
 static void service_apply(struct service *sv, struct conf *nc, struct service_next *nx)
@@ -660,6 +719,10 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
         ratelimit_destroy(sv->rl);
         sv->rl = nx->rl;
     }
+    if (nx->lis) {
+        listener_commit(nx->lis, sv->lis);
+        sv->lis = nx->lis;
+    }
     if (nx->http_changed) {
         http_destroy(sv->http);
         sv->http = nx->http;
@@ -670,8 +733,7 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->metrics_acl = nx->metrics_acl;
     service_sync_params(nc, &sp);
     sync_set_params(sv->sy, &sp);
-    if (sv->lis)
-        listener_set_batch(sv->lis, nc->serverbatch);
+    listener_set_batch(sv->lis, nc->serverbatch);
     /* Server and sources move to the new keys before the old ones go. */
     server_set_auth(sv->srv, nx->keys, nc->trustedkeys, nc->n_trustedkeys);
     upstream_reconfigure(sv->up, nc, nx->keys);
@@ -722,7 +784,7 @@ int service_reload(struct service *sv, struct ctl_buf *out)
     log_info("reloading %s", sv->conf->path);
     struct conf *nc = conf_load(sv->conf->path, errs);
     if (nc && service_reload_refuse(sv->conf, nc, errs) == 0 &&
-        service_build_next(sv, nc, &nx, errs) == 0 && service_swap_sockets(sv, nc, errs) == 0) {
+        service_build_next(sv, nc, &nx, errs) == 0) {
         service_log_changes(sv->conf, nc);
         service_apply(sv, nc, &nx);
         nc = NULL;
@@ -733,7 +795,7 @@ int service_reload(struct service *sv, struct ctl_buf *out)
         log_info("reload: configuration applied");
         service_result(out, 1, "configuration applied");
     } else {
-        service_next_free(&nx);
+        service_rollback(sv, &nx);
         conf_free(nc);
         service_reject(out, errtext && errtext[0] ? errtext : "unknown error\n");
     }

@@ -359,6 +359,8 @@ static void test_serverstats_text(void **state)
                                      "Auth dropped            1000            1         1001\n"
                                      "Auth failed                0            0            0\n"
                                      "Auth OK                    0            0            0\n"
+                                     "Empty                      0            0            0\n"
+                                     "Oversized                  0            0            0\n"
                                      "\n"
                                      "Clients tracked : 12 of 1024 (65536 bytes)\n"
                                      "Rate limiting   : on\n"
