@@ -13,6 +13,12 @@ for bin in "$@"; do
     f=$(printf '%s\n' "$out" | sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' | tail -1)
     s=$(printf '%s\n' "$out" | sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' | tail -1)
     pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skipped=$((skipped + ${s:-0}))
+    # A sanitizer report fails the binary even where the runtime recovered
+    # (GCC's float-cast-overflow check does, whatever -fno-sanitize-recover).
+    if printf '%s\n' "$out" | grep -qE "runtime error:|ERROR: (Address|Undefined)Sanitizer"; then
+        echo "unit: $bin: sanitizer report above"
+        rc=1
+    fi
     if [ "$rc" -ne 0 ]; then
         failed_bins+=("$bin")
         [ -z "$f" ] && fail=$((fail + 1))

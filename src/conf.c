@@ -3,11 +3,15 @@
 #include "conf_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "addr.h"
+#include "maxima.h"
 #include "mem.h"
 
 /* A line holds at most CONF_LINE_MAX characters before its newline. */
@@ -16,7 +20,7 @@
 #define CONF_ARGS_MAX 16
 /* After this many errors the rest of the file is not worth reading. */
 #define CONF_ERRORS_MAX 100
-#define CONF_BINDADDRS_MAX 16
+#define CONF_BINDADDRS_MAX MAXIMA_BINDADDRS
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -68,6 +72,27 @@ static const char *join_words(const char *const *words, size_t n, char *buf, siz
 
 /* Parse a whole decimal integer within min..max into *out. Returns 0, or -1
  * after reporting; what names the value in the message. */
+int conf_u32(struct conf_parser *p, const char *what, const char *s, uint32_t min, uint32_t *out)
+{
+    const char *digits = s + (s[0] == '+');
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(digits, &end, 10);
+    if (s[0] != '-' && (*digits < '0' || *digits > '9' || *end != '\0')) {
+        conf_err(p, "%s: '%s' is not an integer", what, s);
+        return -1;
+    }
+    if (s[0] == '-' || errno == ERANGE || v < min || v > UINT32_MAX) {
+        conf_err(p, "%s: %s is out of range (%lu..%lu)", what, s, (unsigned long)min,
+                 (unsigned long)UINT32_MAX);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 int conf_long(struct conf_parser *p, const char *what, const char *s, long min, long max,
                      long *out)
 {
@@ -183,7 +208,7 @@ void conf_acl_rule_add(struct conf_parser *p, const char *what, const char *spec
         conf_err(p, "%s: '%s' is not 'all', an address or ADDR/PREFIX", what, spec);
         return;
     }
-    *list = mem_realloc(*list, *n + 1, sizeof(**list));
+    *list = mem_append(*list, *n, sizeof(**list));
     r = &(*list)[(*n)++];
     memset(r, 0, sizeof(*r));
     memcpy(r->spec, spec, strlen(spec) + 1);
@@ -228,7 +253,7 @@ static void parse_bindaddress(struct conf_parser *p, int argc, char **argv)
         conf_err(p, "bindaddress: too many addresses (at most %d)", CONF_BINDADDRS_MAX);
         return;
     }
-    c->bindaddrs = mem_realloc(c->bindaddrs, c->n_bindaddrs + 1, sizeof(*c->bindaddrs));
+    c->bindaddrs = mem_append(c->bindaddrs, c->n_bindaddrs, sizeof(*c->bindaddrs));
     b = &c->bindaddrs[c->n_bindaddrs++];
     memset(b, 0, sizeof(*b));
     memcpy(b->addr, argv[0], strlen(argv[0]) + 1);
@@ -464,6 +489,7 @@ static const struct directive directives[] = {
     {"port", parse_port, 1, 1, 0, "port N"},
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
+    {"readiness", conf_parse_readiness, 1, 1, 0, "readiness start|sync"},
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
     {"server", conf_parse_server, 1, 12, 1,
      "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},
@@ -500,6 +526,19 @@ static int tokenize(char *line, char **tok, int max)
     return n;
 }
 
+/* Keep the line's words for conf_diff. */
+static void record_line(struct conf *c, unsigned line, char *const *tok, int n)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(tok[i]) + 1;
+    char *text = mem_zalloc(len), *at = text;
+    for (int i = 0; i < n; i++)
+        at += sprintf(at, i ? " %s" : "%s", tok[i]);
+    c->lines = mem_realloc(c->lines, c->n_lines + 1, sizeof(*c->lines));
+    c->lines[c->n_lines++] = (struct conf_line){.line = line, .text = text};
+}
+
 static void parse_line(struct conf_parser *p, char *line)
 {
     char *tok[CONF_ARGS_MAX + 1];
@@ -508,6 +547,7 @@ static void parse_line(struct conf_parser *p, char *line)
 
     if (n == 0)
         return;
+    record_line(p->conf, p->line, tok, n < (int)NELEM(tok) ? n : (int)NELEM(tok));
     d = bsearch(tok[0], directives, NELEM(directives), sizeof(directives[0]), directive_cmp);
     if (!d) {
         conf_err(p, "unknown directive '%s'", tok[0]);
@@ -533,7 +573,8 @@ static void parse_line(struct conf_parser *p, char *line)
 /* Input is a FILE or a string. */
 struct reader {
     FILE *fp;
-    int err; /* errno of a read error on fp, else 0 */
+    size_t left; /* bytes fp may still give (CONF_FILE_MAX in all) */
+    int err;     /* errno of a read error on fp, else 0 */
     const char *text;
     size_t pos;
 };
@@ -543,9 +584,15 @@ static int reader_getc(struct reader *r)
     int c;
 
     if (r->fp) {
+        /* A file that grows past the cap while it is read ends there. */
+        if (r->left == 0) {
+            r->err = r->err ? r->err : EFBIG;
+            return EOF;
+        }
         errno = 0;
         if ((c = getc(r->fp)) == EOF && ferror(r->fp) && !r->err)
             r->err = errno ? errno : EIO;
+        r->left--;
         return c;
     }
     if (r->text[r->pos] == '\0')
@@ -644,16 +691,55 @@ struct conf *conf_defaults(void)
     return c;
 }
 
-struct conf *conf_load(const char *path, FILE *errs)
+/* "a FIFO", "a directory"...: what a file that is not regular is. */
+static const char *conf_file_kind(mode_t m)
 {
-    struct reader r = {0};
-    struct conf *c;
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
 
-    if (!(r.fp = fopen(path, "r"))) {
+/* Open path for reading only if it is a regular file of at most
+ * CONF_FILE_MAX bytes. O_NONBLOCK: opening a FIFO must neither block the
+ * daemon nor `tempusd -n`; a device (/dev/zero) is refused before any read
+ * or ioctl. Returns the stream, or NULL with the reason written to errs. */
+static FILE *conf_open(const char *path, FILE *errs)
+{
+    struct stat st;
+    const char *why = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (fd < 0) {
         if (errs)
             fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
         return NULL;
     }
+    if (fstat(fd, &st) < 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = conf_file_kind(st.st_mode);
+    else if (st.st_size > CONF_FILE_MAX)
+        why = "larger than " CONF_FILE_MAX_TEXT;
+    FILE *fp = why ? NULL : fdopen(fd, "r");
+    if (!fp) {
+        if (errs)
+            fprintf(errs, "%s: refusing to read it: %s\n", path,
+                    why ? why : strerror(errno));
+        close(fd);
+    }
+    return fp;
+}
+
+struct conf *conf_load(const char *path, FILE *errs)
+{
+    struct reader r = {.left = CONF_FILE_MAX};
+    struct conf *c;
+
+    if (!(r.fp = conf_open(path, errs)))
+        return NULL;
     c = parse_input(path, &r, errs);
     fclose(r.fp);
     return c;
@@ -683,5 +769,8 @@ void conf_free(struct conf *conf)
     free(conf->metricsallow);
     free(conf->driftfile);
     free(conf->leapfile);
+    for (unsigned i = 0; i < conf->n_lines; i++)
+        free(conf->lines[i].text);
+    free(conf->lines);
     free(conf);
 }

@@ -27,6 +27,13 @@ struct conf_bindaddr {
     unsigned line;
 };
 
+/* One directive as the file had it: its words joined by single spaces,
+ * comments dropped. What a reload compares (conf_diff). */
+struct conf_line {
+    unsigned line;
+    char *text;
+};
+
 /* An upstream: `server HOST ...` or `pool NAME ...`. A new field must be
  * compared in up_conf_same (upstream.c), which decides what a reload keeps. */
 struct conf_server {
@@ -114,6 +121,8 @@ struct conf {
     unsigned trustedkeys_line;
     int seccomp; /* 1 (default): confine the daemon with a syscall filter */
     unsigned seccomp_line;
+    int ready_at_sync; /* readiness sync: sd_notify READY=1 at the first sync */
+    unsigned readiness_line;
 
     char *pidfile; /* NULL: none; else an absolute path */
     unsigned pidfile_line;
@@ -126,16 +135,38 @@ struct conf {
     unsigned loglevel_line;
     unsigned abuselog_interval; /* seconds between abuse summaries; 0 = off */
     unsigned abuselog_line;
+
+    struct conf_line *lines; /* every directive line, in file order */
+    unsigned n_lines;
 };
 
 /* A config with every default set (no file). Never NULL. */
 struct conf *conf_defaults(void);
-/* Parse path. All errors are written to errs as "path:line: message", one
- * per line; returns NULL if there was any error, else the config. */
+/* The largest config file read (bytes). */
+#define CONF_FILE_MAX (4 << 20)
+#define CONF_FILE_MAX_TEXT "4 MiB"
+/* Parse path, which must be a regular file of at most CONF_FILE_MAX bytes
+ * (a FIFO, device or directory is refused without blocking or reading:
+ * "path: refusing to read it: a FIFO"). All errors are written to errs as
+ * "path:line: message", one per line; returns NULL if there was any error,
+ * else the config. */
 struct conf *conf_load(const char *path, FILE *errs);
 /* Parse config text held in memory (name is used in messages). Same
  * contract as conf_load. */
 struct conf *conf_parse_string(const char *name, const char *text, FILE *errs);
 void conf_free(struct conf *conf);
+
+/* What a reload changes, line by line. A directive line of new that old
+ * has word for word is unchanged; one that replaces a single line of the
+ * same directive (and, for repeated directives such as server or allow,
+ * the same first argument) is altered; the rest are added or removed. */
+enum conf_change { CONF_ADDED, CONF_REMOVED, CONF_ALTERED };
+/* Called once per change: was is NULL for CONF_ADDED, now for
+ * CONF_REMOVED. */
+typedef void (*conf_diff_fn)(void *arg, enum conf_change kind, const struct conf_line *was,
+                             const struct conf_line *now);
+/* Report every change from old to new through fn: altered and added lines
+ * in new's order, then removed lines in old's. Returns the number. */
+unsigned conf_diff(const struct conf *old, const struct conf *new, conf_diff_fn fn, void *arg);
 
 #endif

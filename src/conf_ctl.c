@@ -92,21 +92,32 @@ void conf_parse_keyfile(struct conf_parser *p, int argc, char **argv)
 void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv)
 {
     struct conf *c = p->conf;
-    long v;
+    uint32_t v;
 
     for (int i = 0; i < argc; i++) {
-        if (conf_long(p, "trustedkeys", argv[i], 1, 4294967295L, &v) < 0)
+        if (conf_u32(p, "trustedkeys", argv[i], 1, &v) < 0)
             return;
         for (unsigned k = 0; k < c->n_trustedkeys; k++) {
-            if (c->trustedkeys[k] == (uint32_t)v) {
-                conf_err(p, "trustedkeys: key %ld listed twice", v);
+            if (c->trustedkeys[k] == v) {
+                conf_err(p, "trustedkeys: key %lu listed twice", (unsigned long)v);
                 return;
             }
         }
-        c->trustedkeys = mem_realloc(c->trustedkeys, c->n_trustedkeys + 1, sizeof(uint32_t));
-        c->trustedkeys[c->n_trustedkeys++] = (uint32_t)v;
+        c->trustedkeys = mem_append(c->trustedkeys, c->n_trustedkeys, sizeof(uint32_t));
+        c->trustedkeys[c->n_trustedkeys++] = v;
     }
     c->trustedkeys_line = p->line;
+}
+
+void conf_parse_readiness(struct conf_parser *p, int argc, char **argv)
+{
+    static const char *const vals[] = {"start", "sync"};
+    (void)argc;
+    int v = conf_word(p, "readiness", argv[0], vals, 2);
+    if (v < 0)
+        return;
+    p->conf->ready_at_sync = v;
+    p->conf->readiness_line = p->line;
 }
 
 void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
@@ -122,7 +133,8 @@ void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv)
 
 /* Checks across directives, after the whole file: a key id in use needs a
  * keyfile directive (whether each id is in the file is checked when the
- * file is read, which -n and lint do not do). Reported in line order. */
+ * file is read: by the daemon and tempusd -n through service_check, not by
+ * the parser or lint). Reported in line order. */
 void conf_ctl_finish(struct conf_parser *p)
 {
     const struct conf *c = p->conf;

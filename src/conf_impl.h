@@ -30,6 +30,9 @@ struct conf_opt {
 /* Report an error at the current line (counted; printed up to the cap). */
 void conf_err(struct conf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Whole decimal integer within min..max; 0, or -1 after reporting. */
+/* An integer in min..UINT32_MAX (key ids) into *out, whatever the size of
+ * long (32 bits on ILP32); 0, or -1 with the error reported. */
+int conf_u32(struct conf_parser *p, const char *what, const char *s, uint32_t min, uint32_t *out);
 int conf_long(struct conf_parser *p, const char *what, const char *s, long min, long max,
               long *out);
 /* Whole decimal number within min..max; 0, or -1 after reporting. */
@@ -70,5 +73,6 @@ void conf_parse_trustedkeys(struct conf_parser *p, int argc, char **argv);
 /* After the last line: key ids in use without a keyfile are errors. */
 void conf_ctl_finish(struct conf_parser *p);
 void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv);
+void conf_parse_readiness(struct conf_parser *p, int argc, char **argv);
 
 #endif

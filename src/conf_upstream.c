@@ -6,10 +6,11 @@
 
 #include "addr.h"
 #include "conf_impl.h"
+#include "maxima.h"
 #include "mem.h"
 #include "source.h"
 
-#define CONF_SERVERS_MAX 32
+#define CONF_SERVERS_MAX MAXIMA_SERVER_LINES
 
 /* A host name or numeric address: letters, digits, '-', '.', ':' only, so
  * nothing odd reaches the resolver or the logs. */
@@ -66,9 +67,8 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         return;
     }
     if (at[6] >= 0) {
-        if (conf_long(p, "key", argv[1 + at[6]], 1, 4294967295L, &v) < 0)
+        if (conf_u32(p, "key", argv[1 + at[6]], 1, &s.key) < 0)
             return;
-        s.key = (uint32_t)v;
     }
     if (pool && at[7] >= 0) {
         if (conf_long(p, "maxsources", argv[1 + at[7]], 1, 16, &v) < 0)
@@ -79,7 +79,7 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         conf_err(p, "%s: too many sources (at most %d)", what, CONF_SERVERS_MAX);
         return;
     }
-    c->servers = mem_realloc(c->servers, c->n_servers + 1, sizeof(*c->servers));
+    c->servers = mem_append(c->servers, c->n_servers, sizeof(*c->servers));
     c->servers[c->n_servers++] = s;
 }
 

@@ -58,7 +58,11 @@ static void ctl_expired(void *arg)
 static int ctl_split(char *line, char **argv)
 {
     int argc = 0;
-    for (char *t = strtok(line, " "); t && argc < CTL_MAX_ARGS; t = strtok(NULL, " "))
+    char *save = NULL;
+    /* strtok_r: the resolver threads share the process (strtok keeps static
+     * state). */
+    for (char *t = strtok_r(line, " ", &save); t && argc < CTL_MAX_ARGS;
+         t = strtok_r(NULL, " ", &save))
         argv[argc++] = t;
     return argc;
 }

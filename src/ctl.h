@@ -3,6 +3,7 @@
 #define TEMPUS_CTL_H
 
 #include "ctl_proto.h"
+#include "maxima.h"
 
 /* The control socket: a Unix stream socket served by the event loop. One
  * request per connection; the reply is written without ever blocking the
@@ -10,7 +11,7 @@
  * longer than CTL_DEADLINE seconds, is closed and nothing else happens. */
 
 #define CTL_DEADLINE 5.0
-#define CTL_MAX_CONNECTIONS 8
+#define CTL_MAX_CONNECTIONS MAXIMA_CTL_CONNECTIONS
 #define CTL_MAX_ARGS 8
 
 /* Answer one command (argv[0]) into out; set *error for a CTL_REPLY_ERROR. */

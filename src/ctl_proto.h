@@ -38,7 +38,8 @@
  *   sourcestats  index name nsamples span freq_ppm skew_ppm offset stddev
  *   client       address requests drops kods last_seen
  *   serverstats  family received answered denied ratelimited kod malformed
- *                wrong_mode control auth_dropped auth_failed auth_ok
+ *                wrong_mode control auth_dropped auth_failed auth_ok empty
+ *                oversized
  *   serverinfo   clients clients_capacity table_bytes ratelimit
  *   recent       uptime window received_ipv4 denied_ipv4 received_ipv6
  *                denied_ipv6 peer_changes steps

@@ -83,6 +83,14 @@ const char *ctl_render_offset(double seconds, char *out, size_t size)
     return ctl_render_scaled(seconds, "+", out, size);
 }
 
+/* Records carry offsets as NTP does (RFC 5905 theta: source minus local);
+ * people read them as chronyc prints them: local minus source, so that a
+ * positive offset means the local clock is ahead. */
+static const char *ctl_render_local_offset(double theta, char *out, size_t size)
+{
+    return ctl_render_offset(-theta, out, size);
+}
+
 const char *ctl_render_interval(double seconds, char *out, size_t size)
 {
     return ctl_render_scaled(seconds, "", out, size);
@@ -177,7 +185,8 @@ static void ctl_render_tracking_clock(const struct ctl_record *r, struct ctl_buf
 {
     char v[160], a[32];
 
-    ctl_render_line(out, "Last offset", ctl_render_offset(ctl_render_num(r, "offset"), a, 32));
+    ctl_render_line(out, "Last offset",
+                    ctl_render_local_offset(ctl_render_num(r, "offset"), a, 32));
     ctl_render_line(out, "RMS offset", ctl_render_interval(ctl_render_num(r, "rms_offset"), a, 32));
     snprintf(v, sizeof(v), "%+.3f ppm", ctl_render_num(r, "freq_ppm"));
     ctl_render_line(out, "Frequency", v);
@@ -243,6 +252,7 @@ static char ctl_render_symbol(const char *state)
         {"selected", '*'},    {"combined", '+'},    {"candidate", '-'},   {"too few", '-'},
         {"falseticker", 'x'}, {"too distant", '~'}, {"unreachable", '?'}, {"unsynced", '?'},
         {"noselect", '!'},    {"denied", '#'},      {"loop", '&'},        {"orphan", '='},
+        {"waiting", '.'},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(map[i].state, state) == 0)
@@ -255,9 +265,12 @@ static const char ctl_render_legend[] =
     "       x falseticker   ~ too distant   ? unreachable or unsynchronised\n"
     "       ! noselect   # denied by the server (kiss-o'-death)\n"
     "       & loop (synchronised to us)   = orphan peer held back\n"
+    "       . waiting for the first selection after start\n"
     "St stratum, Poll log2 of the poll interval in seconds, Reach the last 8\n"
-    "polls in octal (377: all answered), LastRx age of the last sample, Offset\n"
-    "source time minus local time, Delay round trip, Jitter sample spread.\n"
+    "polls in octal (377: all answered; reachable: one of the last 3), LastRx\n"
+    "time since the last good reply, Offset local time minus source time in\n"
+    "the sample in use (the filter's pick; + local clock ahead, as chronyc),\n"
+    "Delay round trip, Jitter sample spread.\n"
     "\n";
 
 #define CTL_RENDER_SOURCE_FMT "%s %-*s %2s %4s %5s %6s %9s %9s %9s\n"
@@ -273,9 +286,10 @@ static void ctl_render_source_row(const struct ctl_record *r, int w, struct ctl_
     snprintf(st, sizeof(st), stratum > 0 && stratum < 100 ? "%.0f" : "-", stratum);
     snprintf(poll, sizeof(poll), "%.0f", ctl_render_num(r, "poll"));
     snprintf(reach, sizeof(reach), "%o", reg >= 0 && reg <= 0xffff ? (unsigned)reg : 0u);
-    ctl_render_age(ctl_rec_num(r, "age", -1), age, sizeof(age));
+    /* a daemon without last_rx: the age of the sample in use */
+    ctl_render_age(ctl_rec_num(r, "last_rx", ctl_rec_num(r, "age", -1)), age, sizeof(age));
     if (have) {
-        ctl_render_offset(ctl_render_num(r, "offset"), off, sizeof(off));
+        ctl_render_local_offset(ctl_render_num(r, "offset"), off, sizeof(off));
         ctl_render_interval(ctl_render_num(r, "delay"), del, sizeof(del));
         ctl_render_interval(ctl_render_num(r, "jitter"), jit, sizeof(jit));
     } else {
@@ -321,7 +335,7 @@ void ctl_render_sourcestats(const struct ctl_record *recs, size_t n, struct ctl_
             ctl_render_age(ctl_render_num(r, "span"), span, sizeof(span));
             snprintf(freq, sizeof(freq), "%+.3fppm", ctl_render_num(r, "freq_ppm"));
             snprintf(skew, sizeof(skew), "%.3fppm", ctl_render_num(r, "skew_ppm"));
-            ctl_render_offset(ctl_render_num(r, "offset"), off, sizeof(off));
+            ctl_render_local_offset(ctl_render_num(r, "offset"), off, sizeof(off));
             ctl_render_interval(ctl_render_num(r, "stddev"), dev, sizeof(dev));
         } else {
             strcpy(span, "-");
@@ -427,7 +441,8 @@ void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_
         {"received", "Received"},        {"answered", "Answered"}, {"denied", "Denied"},
         {"ratelimited", "Rate limited"}, {"kod", "KoD sent"},      {"malformed", "Malformed"},
         {"wrong_mode", "Wrong mode"},    {"control", "Control"},   {"auth_dropped", "Auth dropped"},
-        {"auth_failed", "Auth failed"},  {"auth_ok", "Auth OK"},
+        {"auth_failed", "Auth failed"},  {"auth_ok", "Auth OK"},   {"empty", "Empty"},
+        {"oversized", "Oversized"},
     };
     const struct ctl_record *v4 = ctl_render_family(recs, n, "ipv4");
     const struct ctl_record *v6 = ctl_render_family(recs, n, "ipv6");
@@ -630,6 +645,66 @@ void ctl_render_check_defaults(struct ctl_render_check *c)
     c->crit_offset = 1.0;
     c->min_sources = 1;
     c->max_stratum = 15;
+    c->on_orphan = c->on_local = c->on_holdover = CTL_RENDER_WARNING;
+}
+
+int ctl_render_check_level(const char *s, enum ctl_render_status *out)
+{
+    static const char *const names[] = {"ok", "warning", "critical"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum ctl_render_status)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Where the served time comes from (tracking's timesource; from synced and
+ * local for a daemon that does not say). */
+static const char *ctl_render_timesource(const struct ctl_record *t)
+{
+    const char *s = ctl_rec_get(t, "timesource");
+    if (s)
+        return s;
+    if (ctl_render_num(t, "synced") != 0)
+        return "upstream";
+    return ctl_render_num(t, "local") != 0 ? "local" : "none";
+}
+
+/* The summary of where the time comes from, and the state that alone
+ * gives. */
+static enum ctl_render_status ctl_render_check_source(const struct ctl_record *t,
+                                                      const struct ctl_render_check *c,
+                                                      char *summary, size_t size)
+{
+    const char *src = ctl_render_timesource(t), *name = ctl_render_str(t, "ref_name");
+    double stratum = ctl_render_num(t, "stratum");
+    char a[32];
+
+    if (!*name)
+        name = *ctl_render_str(t, "refid_str") ? ctl_render_str(t, "refid_str") : "?";
+    ctl_render_local_offset(ctl_render_num(t, "offset"), a, sizeof(a));
+    if (strcmp(src, "upstream") == 0) {
+        snprintf(summary, size, "synced to %s stratum %.0f offset %s", name, stratum, a);
+        return CTL_RENDER_OK;
+    }
+    if (strcmp(src, "orphan") == 0) {
+        snprintf(summary, size, "following orphan peer %s stratum %.0f offset %s, no upstream",
+                 name, stratum, a);
+        return c->on_orphan;
+    }
+    if (strcmp(src, "local") == 0) {
+        snprintf(summary, size, "serving the local reference only, stratum %.0f", stratum);
+        return c->on_local;
+    }
+    if (strcmp(src, "holdover") == 0) {
+        char b[16];
+        snprintf(summary, size, "holdover, no source for %s, stratum %.0f",
+                 ctl_render_age(ctl_render_num(t, "since_update"), b, sizeof(b)), stratum);
+        return c->on_holdover;
+    }
+    snprintf(summary, size, "not synchronised (%s)", ctl_render_str(t, "outcome"));
+    return CTL_RENDER_CRITICAL;
 }
 
 /* Add a reason to reasons (joined by "; ") and raise *st to level. */
@@ -646,8 +721,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
 {
     static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
     const struct ctl_record *t = ctl_render_find(recs, n, "tracking");
-    enum ctl_render_status st = CTL_RENDER_OK;
-    char summary[160], text[160], a[32], b[32];
+    char summary[200], text[160], a[32], b[32];
     int total = 0, reach = 0;
 
     if (!t) {
@@ -661,20 +735,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
         }
     int synced = ctl_render_num(t, "synced") != 0, local = ctl_render_num(t, "local") != 0;
     double stratum = ctl_render_num(t, "stratum"), off = ctl_render_num(t, "offset");
-    const char *name = ctl_render_str(t, "ref_name");
-    if (!*name)
-        name = *ctl_render_str(t, "refid_str") ? ctl_render_str(t, "refid_str") : "?";
-    if (synced) {
-        snprintf(summary, sizeof(summary), "synced to %s stratum %.0f offset %s", name, stratum,
-                 ctl_render_offset(off, a, sizeof(a)));
-    } else if (local) {
-        snprintf(summary, sizeof(summary), "serving the local reference only, stratum %.0f",
-                 stratum);
-        st = CTL_RENDER_WARNING;
-    } else {
-        snprintf(summary, sizeof(summary), "not synchronised (%s)", ctl_render_str(t, "outcome"));
-        st = CTL_RENDER_CRITICAL;
-    }
+    enum ctl_render_status st = ctl_render_check_source(t, c, summary, sizeof(summary));
 
     struct ctl_buf reasons;
     ctl_buf_init(&reasons, 1024);
@@ -688,7 +749,8 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
     }
     if (synced && (fabs(off) > c->crit_offset || fabs(off) > c->warn_offset)) {
         int crit = fabs(off) > c->crit_offset;
-        snprintf(text, sizeof(text), "offset %s beyond %s", ctl_render_offset(off, a, sizeof(a)),
+        snprintf(text, sizeof(text), "offset %s beyond %s",
+                 ctl_render_local_offset(off, a, sizeof(a)),
                  ctl_render_interval(crit ? c->crit_offset : c->warn_offset, b, sizeof(b)));
         ctl_render_reason(&reasons, &st, crit ? CTL_RENDER_CRITICAL : CTL_RENDER_WARNING, text);
     }
@@ -696,4 +758,35 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
                    summary, reach, total);
     ctl_buf_free(&reasons);
     return st;
+}
+
+int ctl_render_waitsync(const struct ctl_record *recs, size_t n, double max_offset,
+                        struct ctl_buf *out)
+{
+    const struct ctl_record *t = ctl_render_find(recs, n, "tracking");
+    char a[32], b[32];
+
+    if (!t) {
+        ctl_buf_printf(out, "no tracking record in the reply\n");
+        return 0;
+    }
+    const char *src = ctl_render_timesource(t), *name = ctl_render_str(t, "ref_name");
+    double off = ctl_render_num(t, "offset"), corr = ctl_render_num(t, "system_offset");
+    int primary = strcmp(src, "local") == 0 && ctl_render_num(t, "nsources") == 0;
+    if (strcmp(src, "upstream") != 0 && strcmp(src, "orphan") != 0 && !primary) {
+        ctl_buf_printf(out, "not synchronised (%s)\n",
+                       strcmp(src, "none") == 0 ? ctl_render_str(t, "outcome") : src);
+        return 0;
+    }
+    ctl_render_local_offset(off, a, sizeof(a));
+    ctl_render_interval(fabs(corr), b, sizeof(b));
+    if (max_offset > 0 && (fabs(off) > max_offset || fabs(corr) > max_offset)) {
+        ctl_buf_printf(out, "synchronised, but offset %s, correction %s: above %g s\n", a, b,
+                       max_offset);
+        return 0;
+    }
+    ctl_buf_printf(out, "synchronised to %s stratum %.0f, offset %s, correction %s\n",
+                   primary ? "the local reference" : *name ? name : "?",
+                   ctl_render_num(t, "stratum"), a, b);
+    return 1;
 }

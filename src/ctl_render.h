@@ -63,13 +63,28 @@ struct ctl_render_check {
     double crit_offset; /* |offset| above this (s): CRITICAL */
     int min_sources;    /* fewer reachable sources: CRITICAL */
     int max_stratum;    /* a higher stratum: CRITICAL */
+    /* The state for time that does not come from an upstream source:
+     * following an orphan peer, serving the local reference, holdover. */
+    enum ctl_render_status on_orphan, on_local, on_holdover;
 };
 
-/* Defaults: 0.1 s, 1 s, 1 source, stratum 15. */
+/* Defaults: 0.1 s, 1 s, 1 source, stratum 15; orphan, local and holdover
+ * WARNING. */
 void ctl_render_check_defaults(struct ctl_render_check *c);
+/* "ok", "warning" or "critical" into *out; -1 for anything else. */
+int ctl_render_check_level(const char *s, enum ctl_render_status *out);
 /* Judge the records of a "status" reply against c; append one line
  * "TEMPUS STATE: ..." and return the state. No tracking record: UNKNOWN. */
 enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,
                                              const struct ctl_render_check *c, struct ctl_buf *out);
+
+/* tempusctl waitsync: whether the tracking record in recs says the clock
+ * is synchronised (to an upstream source or an orphan peer; or a primary
+ * server on its local reference with no upstream configured) with the last
+ * offset and the correction still being slewed both within max_offset
+ * seconds (0: any). Appends one line saying so, or what is missing; returns
+ * 1 when synchronised, else 0. */
+int ctl_render_waitsync(const struct ctl_record *recs, size_t n, double max_offset,
+                        struct ctl_buf *out);
 
 #endif

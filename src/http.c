@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "sched.h"
 
 #define HTTP_MAX_REQUEST 8192 /* request line and headers */
 #define HTTP_MAX_TARGET 2048  /* request target: longer is 414 */
 #define HTTP_MAX_METHOD 16
-#define HTTP_MAX_CONNS 16
+#define HTTP_MAX_CONNS MAXIMA_HTTP_CONNECTIONS
 #define HTTP_DEADLINE 5.0 /* seconds from accept to the last byte written */
 #define HTTP_RETRY 0.02   /* seconds between write attempts on a full socket */
 #define HTTP_ACCEPT_BATCH 32
@@ -47,6 +48,7 @@ struct http_server {
     http_metrics_fn fn;
     void *arg;
     uint64_t pause;
+    double deadline; /* seconds per connection (HTTP_DEADLINE) */
     struct http_conn *conns[HTTP_MAX_CONNS];
 };
 
@@ -311,7 +313,7 @@ static void http_admit(struct http_server *h, int fd, const struct sockaddr_stor
         free(c);
         return;
     }
-    c->deadline = sched_add_timer(HTTP_DEADLINE, http_deadline, c);
+    c->deadline = sched_add_timer(h->deadline, http_deadline, c);
     h->conns[slot] = c;
 }
 
@@ -392,6 +394,7 @@ struct http_server *http_create(const struct netaddr *addr, uint16_t port, const
     h->acl = acl;
     h->fn = fn;
     h->arg = arg;
+    h->deadline = HTTP_DEADLINE;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
         addr_from_sockaddr((struct sockaddr *)&ss, &(struct netaddr){0}, &h->port);
     if (sched_add_fd(fd, http_accept, h) < 0) {
@@ -416,6 +419,16 @@ void http_destroy(struct http_server *h)
         sched_remove_fd(h->fd);
     close(h->fd);
     free(h);
+}
+
+void http_set_deadline(struct http_server *h, double seconds)
+{
+    h->deadline = seconds;
+}
+
+double http_get_deadline(const struct http_server *h)
+{
+    return h->deadline;
 }
 
 void http_set_acl(struct http_server *h, const struct acl *acl)

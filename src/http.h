@@ -26,6 +26,10 @@ struct http_server;
 struct http_server *http_create(const struct netaddr *addr, uint16_t port,
                                 const struct acl *acl, http_metrics_fn fn, void *arg);
 void http_destroy(struct http_server *h);
+/* Seconds a connection may take from accept to its last byte (5 by
+ * default; tests shorten it), for connections accepted from now on. */
+void http_set_deadline(struct http_server *h, double seconds);
+double http_get_deadline(const struct http_server *h);
 /* Replace the allow list (reload). */
 void http_set_acl(struct http_server *h, const struct acl *acl);
 /* The port actually bound (the kernel's pick when created with port 0). */

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "sort.h"
 
 #define KEYS_LINE_MAX 2047          /* as chrony: longer lines are errors */
 #define KEYS_FILE_MAX (1 << 20)     /* 1 MiB: far more than any sane key file */
@@ -236,7 +237,7 @@ static int keys_finish(struct keys_parser *p, struct keys **out)
     struct keys *ks = NULL;
 
     if (p->n)
-        qsort(p->v, p->n, sizeof(*p->v), keys_entry_cmp);
+        sort_heap(p->v, p->n, sizeof(*p->v), keys_entry_cmp);
     for (unsigned i = 1; i < p->n; i++)
         if (p->v[i].k.id == p->v[i - 1].k.id)
             keys_err(p, p->v[i].line, "key %u defined twice (first on line %u)", p->v[i].k.id,

@@ -47,6 +47,7 @@ enum lint_code_id {
     L_KEY_UNKNOWN,
     L_SOURCE_UNREACHABLE,
     L_SOURCE_DENIED,
+    L_SOURCE_UNRESOLVED,
     L_PEER_FLAPPING,
     L_CLOCK_STEPS,
     L_DENIED_TRAFFIC,
@@ -77,6 +78,7 @@ static const char *const lint_codes[L_NCODES] = {
     [L_KEY_UNKNOWN] = "key-unknown",
     [L_SOURCE_UNREACHABLE] = "source-unreachable",
     [L_SOURCE_DENIED] = "source-denied",
+    [L_SOURCE_UNRESOLVED] = "source-unresolved",
     [L_PEER_FLAPPING] = "peer-flapping",
     [L_CLOCK_STEPS] = "clock-steps",
     [L_DENIED_TRAFFIC] = "denied-traffic",
@@ -219,6 +221,10 @@ static void lint_sources(const struct conf *c, int serving, struct lint_report *
     const struct conf_server *s;
     unsigned n = lint_count_sources(c, r, &s);
 
+    /* A primary server (`local stratum 1`, its clock disciplined by a
+     * reference clock outside tempusd) needs no upstream. */
+    if (n == 0 && c->local_stratum == 1 && !c->local_orphan)
+        return;
     if (n == 0) {
         lint_add(r, c->local_stratum ? LINT_WARNING : LINT_ERROR, 0, L_NO_SOURCES,
                  "add at least 4 server lines or a pool",
@@ -237,10 +243,13 @@ static void lint_sources(const struct conf *c, int serving, struct lint_report *
     else if (n == 1)
         lint_add(r, LINT_WARNING, s->line, L_SINGLE_SOURCE, "raise maxsources to 4",
                  "a pool that keeps one address: no fallback, no way to tell when it is wrong");
-    else if (n == 2)
+    /* A client that serves no one and follows two or three internal
+     * servers is the standard design: those servers vote among many
+     * sources; the client only needs one of them up. */
+    else if (n == 2 && serving)
         lint_add(r, LINT_WARNING, 0, L_FEW_SOURCES, more,
                  "only 2 upstream sources: when they disagree, nothing tells which is wrong");
-    else if (n == 3)
+    else if (n == 3 && serving)
         lint_add(r, LINT_INFO, 0, L_FEW_SOURCES, more,
                  "only 3 upstream sources: a wrong one is outvoted, but not while another is "
                  "unreachable");
@@ -496,7 +505,7 @@ static int lint_keyfile_ids(const struct conf *c, uint32_t **ids, size_t *n, str
         char *w = line + strspn(line, " \t");
         unsigned long v = strtoul(w, &end, 10);
         if (*w >= '0' && *w <= '9' && end != w && v <= UINT32_MAX) {
-            *ids = mem_realloc(*ids, *n + 1, sizeof(**ids));
+            *ids = mem_append(*ids, *n, sizeof(**ids));
             (*ids)[(*n)++] = (uint32_t)v;
         }
     }
@@ -635,7 +644,8 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
             continue;
         long long sent = (long long)ctl_rec_num(&recs[i], "sent", 0);
         max_sent = sent > max_sent ? sent : max_sent;
-        any_reach |= ctl_rec_num(&recs[i], "reach", 0) != 0;
+        /* reachable: the one definition (tempusctl(8), REACHABILITY) */
+        any_reach |= ctl_rec_num(&recs[i], "reachable", ctl_rec_num(&recs[i], "reach", 0)) != 0;
     }
     for (size_t i = 0; i < n; i++) {
         const struct ctl_record *s = &recs[i];
@@ -644,7 +654,13 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
         long long got = (long long)ctl_rec_num(s, "received", 0);
         if (!lint_is(s, "source"))
             continue;
-        if (state && strcmp(state, "denied") == 0)
+        if (state && strcmp(state, "unresolved") == 0)
+            lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNRESOLVED,
+                     "correct the name, or the resolver configuration",
+                     "%s (line %.0f) does not resolve: it is no source, and the daemon keeps "
+                     "trying",
+                     lint_name(s), ctl_rec_num(s, "line", 0));
+        else if (state && strcmp(state, "denied") == 0)
             lint_add(r, LINT_WARNING, 0, L_SOURCE_DENIED,
                      "ask its operator for access, or remove it",
                      "%s refuses to serve this host (DENY or RSTR kiss-o'-death)", lint_name(s));

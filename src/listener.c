@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "netio.h"
 #include "ntp_wire.h"
@@ -15,12 +17,24 @@
 /* Datagrams handled per wake-up and socket before the loop looks at other
  * work again, so a flood on one socket cannot starve timers or signals. */
 #define LISTENER_BATCH 64
-#define LISTENER_MAX_SOCKS 18
+#define LISTENER_MAX_SOCKS MAXIMA_SERVER_SOCKS
 /* About 20000 queued requests: a burst waits instead of being dropped. */
 #define LISTENER_RCVBUF (4 << 20)
 
+/* One server socket and what it was opened for, so that a reload can take
+ * it over when the new config asks for the same. */
+struct listener_sock {
+    int fd;
+    int family;
+    int any; /* bound to the wildcard address */
+    struct netaddr addr;
+    uint16_t port;
+    char device[16];
+    int adopted; /* taken over from the listener this one replaces */
+};
+
 struct listener {
-    int fds[LISTENER_MAX_SOCKS];
+    struct listener_sock socks[LISTENER_MAX_SOCKS];
     unsigned n;
     struct server *srv;
     struct clock *clk;
@@ -38,8 +52,11 @@ static enum server_verdict listener_handle(struct listener *l, const struct neti
     struct timespec rx;
 
     *rlen = 0;
-    if (m->len == 0)
+    if (m->len == 0) {
+        if (m->peer.family == AF_INET || m->peer.family == AF_INET6)
+            server_count_unusable(l->srv, &m->peer, m->truncated);
         return SERVER_DROP;
+    }
     if (m->have_ts)
         clock_from_kernel(l->clk, &m->rx_kernel, &rx);
     else
@@ -121,27 +138,106 @@ static void listener_readable(int fd, void *arg)
         listener_readable_single(l, fd);
 }
 
-static int listener_add(struct listener *l, int family, const struct netaddr *addr,
-                        const struct conf *conf)
+static int listener_same(const struct listener_sock *a, const struct listener_sock *b)
 {
-    if (l->n == LISTENER_MAX_SOCKS)
-        return -1;
-    int fd = netio_open_udp(family, addr, conf->port, conf->binddevice);
-    if (fd < 0)
-        return -1;
-    if (sched_add_fd(fd, listener_readable, l) < 0) {
-        netio_close(fd);
+    return a->family == b->family && a->any == b->any && a->port == b->port &&
+           !strcmp(a->device, b->device) && (a->any || addr_equal(&a->addr, &b->addr));
+}
+
+/* "path:line: " or "path: " for a message about a directive. */
+static void listener_where(FILE *errs, const struct conf *conf, unsigned line)
+{
+    if (line)
+        fprintf(errs, "%s:%u: ", conf->path, line);
+    else
+        fprintf(errs, "%s: ", conf->path);
+}
+
+/* One socket, taken over from old when it has the same one, else opened.
+ * Returns 0, or -1 with errno set (EADDRINUSE: the address is held, maybe
+ * by old's sockets for another address). */
+static int listener_add(struct listener *l, int family, const struct netaddr *addr,
+                        const struct conf *conf, const struct listener *old)
+{
+    struct listener_sock *k = &l->socks[l->n];
+
+    if (l->n == LISTENER_MAX_SOCKS) {
+        errno = ENOSPC;
         return -1;
     }
-    int rcvbuf = netio_set_rcvbuf(fd, LISTENER_RCVBUF);
-    log_debug("listening on fd %d (%s, receive buffer %d bytes)", fd, netio_ts_kind(fd), rcvbuf);
-    l->fds[l->n++] = fd;
+    memset(k, 0, sizeof(*k));
+    k->family = family;
+    k->any = addr == NULL;
+    if (addr)
+        k->addr = *addr;
+    k->port = conf->port;
+    memcpy(k->device, conf->binddevice, sizeof(k->device));
+    for (unsigned i = 0; old && i < old->n; i++) {
+        if (listener_same(&old->socks[i], k)) {
+            k->fd = old->socks[i].fd;
+            k->adopted = 1;
+            l->n++;
+            return 0;
+        }
+    }
+    k->fd = netio_open_udp(family, addr, conf->port, conf->binddevice);
+    if (k->fd < 0)
+        return -1;
+    int rcvbuf = netio_set_rcvbuf(k->fd, LISTENER_RCVBUF);
+    log_debug("listening on fd %d (%s, receive buffer %d bytes)", k->fd, netio_ts_kind(k->fd),
+              rcvbuf);
+    l->n++;
     return 0;
 }
 
-struct listener *listener_open(const struct conf *conf, struct server *srv, struct clock *clk)
+/* Every bindaddress must be bound; errors name its line. */
+static int listener_add_bound(struct listener *l, const struct conf *conf,
+                              const struct listener *old, FILE *errs)
+{
+    int bad = 0, conflict = 0;
+
+    for (unsigned i = 0; i < conf->n_bindaddrs; i++) {
+        struct netaddr a;
+        if (addr_parse(conf->bindaddrs[i].addr, &a) < 0 ||
+            listener_add(l, a.family, &a, conf, old) == 0)
+            continue;
+        int e = errno;
+        conflict |= e == EADDRINUSE;
+        if (errs) {
+            listener_where(errs, conf, conf->bindaddrs[i].line);
+            fprintf(errs, "bindaddress %s: cannot serve on port %u: %s\n",
+                    conf->bindaddrs[i].addr, conf->port, strerror(e));
+        }
+        bad = 1;
+    }
+    errno = conflict ? EADDRINUSE : EINVAL;
+    return bad ? -1 : 0;
+}
+
+/* Without bindaddress: any IPv4 address must work; IPv6 may be missing. */
+static int listener_add_any(struct listener *l, const struct conf *conf,
+                            const struct listener *old, FILE *errs)
+{
+    if (listener_add(l, AF_INET, NULL, conf, old) < 0) {
+        int e = errno;
+        if (errs) {
+            listener_where(errs, conf, conf->port_line);
+            fprintf(errs, "cannot serve IPv4 on port %u: %s\n", conf->port, strerror(e));
+        }
+        errno = e;
+        return -1;
+    }
+    if (listener_add(l, AF_INET6, NULL, conf, old) < 0)
+        log_warnx("not serving IPv6: no IPv6 socket could be opened");
+    return 0;
+}
+
+struct listener *listener_prepare(const struct conf *conf, struct server *srv, struct clock *clk,
+                                  const struct listener *old, FILE *errs)
 {
     struct listener *l = mem_zalloc(sizeof(*l));
+    int rc;
+
     l->srv = srv;
     l->clk = clk;
     listener_set_batch(l, conf->serverbatch);
@@ -149,22 +245,44 @@ struct listener *listener_open(const struct conf *conf, struct server *srv, stru
         l->msg[i] = (struct netio_msg){.buf = l->in[i], .cap = sizeof(l->in[i])};
     if (conf->port == 0)
         return l;
-    for (unsigned i = 0; i < conf->n_bindaddrs; i++) {
-        struct netaddr a;
-        if (addr_parse(conf->bindaddrs[i].addr, &a) == 0)
-            listener_add(l, a.family, &a, conf);
-    }
-    if (conf->n_bindaddrs == 0) {
-        listener_add(l, AF_INET, NULL, conf);
-        if (listener_add(l, AF_INET6, NULL, conf) < 0)
-            log_warnx("not serving IPv6: no IPv6 socket could be opened");
-    }
-    if (l->n == 0) {
-        log_warnx("no server socket could be opened on port %u", conf->port);
-        free(l);
+    rc = conf->n_bindaddrs ? listener_add_bound(l, conf, old, errs)
+                           : listener_add_any(l, conf, old, errs);
+    if (rc < 0) {
+        int e = errno;
+        listener_abort(l);
+        errno = e;
         return NULL;
     }
     return l;
+}
+
+void listener_commit(struct listener *l, struct listener *old)
+{
+    for (unsigned i = 0; old && i < old->n; i++) {
+        int kept = 0;
+        sched_remove_fd(old->socks[i].fd);
+        for (unsigned j = 0; j < l->n; j++)
+            kept |= l->socks[j].adopted && l->socks[j].fd == old->socks[i].fd;
+        if (!kept)
+            netio_close(old->socks[i].fd);
+    }
+    free(old);
+    for (unsigned i = 0; i < l->n; i++) {
+        /* The table has room for every socket of two listeners (maxima.h). */
+        if (sched_add_fd(l->socks[i].fd, listener_readable, l) < 0)
+            fatalx("event loop full: cannot watch server socket %d", l->socks[i].fd);
+        l->socks[i].adopted = 0;
+    }
+}
+
+void listener_abort(struct listener *l)
+{
+    if (!l)
+        return;
+    for (unsigned i = 0; i < l->n; i++)
+        if (!l->socks[i].adopted)
+            netio_close(l->socks[i].fd);
+    free(l);
 }
 
 void listener_close(struct listener *l)
@@ -172,8 +290,8 @@ void listener_close(struct listener *l)
     if (!l)
         return;
     for (unsigned i = 0; i < l->n; i++) {
-        sched_remove_fd(l->fds[i]);
-        netio_close(l->fds[i]);
+        sched_remove_fd(l->socks[i].fd);
+        netio_close(l->socks[i].fd);
     }
     free(l);
 }

@@ -2,6 +2,8 @@
 #ifndef TEMPUS_LISTENER_H
 #define TEMPUS_LISTENER_H
 
+#include <stdio.h>
+
 #include "clock.h"
 #include "conf.h"
 #include "server.h"
@@ -14,12 +16,24 @@
  * where the kernel has no recvmmsg it falls back to one at a time. */
 struct listener;
 
-/* Open the sockets conf asks for (bindaddress list, or any IPv4 and IPv6
- * address; binddevice) and register them with sched. Returns NULL (logged)
- * if conf->port is nonzero and no socket could be opened. With port 0 it
- * returns a listener with no sockets. */
-struct listener *listener_open(const struct conf *conf, struct server *srv, struct clock *clk);
-/* Unregister and close every socket. */
+/* The sockets conf asks for (the bindaddress list, each of which must be
+ * bound, or any IPv4 address and, if possible, any IPv6 address;
+ * binddevice), not yet in the event loop. A socket old (NULL: none) has
+ * for the same address, port and device is taken over instead of opened
+ * again, so a reload can bind the rest while the old ones still serve.
+ * Returns NULL if a socket cannot be opened, with one "path:line: message"
+ * per failure written to errs (if not NULL) and errno EADDRINUSE when an
+ * address was in use (perhaps by old's other sockets); old is untouched.
+ * With port 0 it returns a listener with no sockets. */
+struct listener *listener_prepare(const struct conf *conf, struct server *srv, struct clock *clk,
+                                  const struct listener *old, FILE *errs);
+/* Serve with l from now on in place of old (NULL: none): old's sockets that
+ * l did not take over are closed, and old is freed. */
+void listener_commit(struct listener *l, struct listener *old);
+/* Drop a prepared listener that was not committed (NULL is fine): only the
+ * sockets it opened itself are closed. */
+void listener_abort(struct listener *l);
+/* Unregister and close every socket of a committed listener. */
 void listener_close(struct listener *l);
 /* Datagrams per recvmmsg/sendmmsg from now on (serverbatch; 1..64): 1 is
  * the portable recvmsg/sendmsg path. */

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 static enum log_target log_target = LOG_TO_STDERR;
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_ident = "tempus";
 static int log_syslog_open;
 static int log_journal; /* stderr goes to journald: prefix <priority> */
+static int log_stamps;  /* stderr lines start with an RFC 3339 UTC time */
 
 void log_init(const char *ident, enum log_target target, enum log_level level)
 {
@@ -31,6 +33,33 @@ void log_set(enum log_target target, enum log_level level)
         openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
         log_syslog_open = 1;
     }
+}
+
+void log_set_timestamps(int on)
+{
+    log_stamps = on;
+}
+
+size_t log_format_time(const struct timespec *ts, char *buf, size_t size)
+{
+    struct tm tm;
+    char whole[32];
+
+    if (!gmtime_r(&ts->tv_sec, &tm) || !strftime(whole, sizeof(whole), "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    int n = snprintf(buf, size, "%s.%03ldZ", whole, ts->tv_nsec / 1000000);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* The time of this machine's clock (not a virtual clock's): what other
+ * logs on the host are stamped with. */
+static void log_stamp(void)
+{
+    struct timespec ts;
+    char buf[40];
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && log_format_time(&ts, buf, sizeof(buf)))
+        fprintf(stderr, "%s ", buf);
 }
 
 void log_fini(void)
@@ -58,8 +87,11 @@ __attribute__((format(printf, 3, 0))) static void log_emit(enum log_level lvl, i
             syslog(prio[lvl], "%s", msg);
         return;
     }
+    /* journald stamps each line itself. */
     if (log_journal)
         fprintf(stderr, "<%d>", prio[lvl]);
+    else if (log_stamps)
+        log_stamp();
     if (with_errno)
         fprintf(stderr, "%s: %s: %s: %s\n", log_ident, tag[lvl], msg, strerror(saved));
     else

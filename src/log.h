@@ -3,6 +3,8 @@
 #define TEMPUS_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <time.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_NOTICE, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
@@ -11,6 +13,13 @@ enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
 void log_init(const char *ident, enum log_target target, enum log_level level);
 /* Change target and level of an already initialised log (after config load). */
 void log_set(enum log_target target, enum log_level level);
+/* on: every line to stderr starts with the time in RFC 3339 UTC
+ * (2026-01-31T12:00:00.123Z), except under journald (JOURNAL_STREAM),
+ * which stamps lines itself. Off at start. */
+void log_set_timestamps(int on);
+/* ts as RFC 3339 UTC with milliseconds into buf; its length, 0 if it does
+ * not fit (size 25 is enough). */
+size_t log_format_time(const struct timespec *ts, char *buf, size_t size);
 /* Close syslog if it was opened. */
 void log_fini(void);
 

@@ -39,6 +39,17 @@ void *mem_realloc(void *p, size_t n, size_t size)
     return p;
 }
 
+void *mem_append(void *p, size_t n, size_t size)
+{
+    if (n == 0)
+        return mem_realloc(p, 1, size);
+    if ((n & (n - 1)) != 0)
+        return p;
+    if (n > SIZE_MAX / 2)
+        fatalx("allocation overflow (%zu x %zu bytes)", n, size);
+    return mem_realloc(p, 2 * n, size);
+}
+
 char *mem_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

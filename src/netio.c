@@ -98,7 +98,9 @@ static int netio_bind(int fd, int family, const struct netaddr *addr, uint16_t p
 
     if (sysio_bind(fd, (struct sockaddr *)&ss, sl) == 0)
         return 0;
+    int e = errno; /* callers tell EADDRINUSE from the rest */
     log_warn("bind %s port %u", addr_format(addr ? addr : &any, buf, sizeof(buf)), port);
+    errno = e;
     return -1;
 }
 
@@ -133,8 +135,10 @@ int netio_open_udp(int family, const struct netaddr *addr, uint16_t port, const 
     if (netio_bind(fd, family, addr, port) < 0)
         goto fail;
     return fd;
-fail:
+fail:;
+    int e = errno;
     sysio_close(fd);
+    errno = e;
     return -1;
 }
 
@@ -209,9 +213,13 @@ static void netio_took(struct msghdr *mh, size_t n, struct netio_msg *m)
     m->have_ts = m->have_local = 0;
     m->ifindex = 0;
     /* A truncated datagram was longer than any NTP packet we accept. */
-    if ((mh->msg_flags & MSG_TRUNC) ||
-        addr_from_sockaddr((struct sockaddr *)mh->msg_name, &m->peer, &m->peer_port) < 0)
+    m->truncated = (mh->msg_flags & MSG_TRUNC) != 0;
+    if (m->truncated)
         m->len = 0;
+    if (addr_from_sockaddr((struct sockaddr *)mh->msg_name, &m->peer, &m->peer_port) < 0) {
+        m->peer.family = 0; /* from nowhere we can name: counted nowhere */
+        m->len = 0;
+    }
     netio_parse_cmsg(mh, m);
 }
 

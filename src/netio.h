@@ -17,7 +17,8 @@
 struct netio_msg {
     uint8_t *buf;
     size_t cap; /* bytes available in buf */
-    size_t len; /* bytes received */
+    size_t len; /* bytes received; 0 also for a truncated datagram */
+    int truncated; /* longer than cap: cut short by the kernel (len 0) */
     struct netaddr peer;
     uint16_t peer_port;
     struct netaddr local; /* destination address of a received datagram */

@@ -91,6 +91,21 @@ static void privdrop_bounding(uint64_t keep, int may)
     }
 }
 
+int privdrop_check_user(const struct conf *conf, FILE *errs)
+{
+    if (!conf->user)
+        return 0;
+    errno = 0;
+    struct passwd *pw = getpwnam(conf->user);
+    if (!pw)
+        fprintf(errs, "%s:%u: user %s: %s\n", conf->path, conf->user_line, conf->user,
+                errno ? strerror(errno) : "no such user");
+    else if (pw->pw_uid == 0)
+        fprintf(errs, "%s:%u: user %s has uid 0: name an unprivileged user\n", conf->path,
+                conf->user_line, conf->user);
+    return pw && pw->pw_uid != 0 ? 0 : -1;
+}
+
 static void privdrop_lookup(const char *user, uid_t *uid, gid_t *gid)
 {
     errno = 0;

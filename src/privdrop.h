@@ -2,6 +2,8 @@
 #ifndef TEMPUS_PRIVDROP_H
 #define TEMPUS_PRIVDROP_H
 
+#include <stdio.h>
+
 #include "conf.h"
 
 /* Dropping privileges once the sockets and files are open. tempusd is one
@@ -13,6 +15,9 @@
 #define PRIVDROP_SYS_TIME 0x1u /* clock system: clock_adjtime that sets the clock */
 #define PRIVDROP_NET_BIND 0x2u /* a port below 1024 that a reload may bind again */
 
+/* 0 if conf's `user` (if any) exists and is not root; otherwise -1 with a
+ * file:line message on errs. Part of service_check (tempusd -n). */
+int privdrop_check_user(const struct conf *conf, FILE *errs);
 /* The PRIVDROP_* capabilities conf needs. */
 unsigned privdrop_needs(const struct conf *conf);
 /* Become user (NULL: keep the current uid), its primary group as the only

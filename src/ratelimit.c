@@ -247,6 +247,17 @@ enum ratelimit_verdict ratelimit_charge(struct ratelimit *rl, const struct netad
     return rl_limited(rl, e, now_ns);
 }
 
+void ratelimit_kod_not_sent(struct ratelimit *rl, const struct netaddr *addr)
+{
+    if (!rl->enabled || (addr->family != AF_INET && addr->family != AF_INET6))
+        return;
+    /* The entry exists: ratelimit_charge just made or found it. */
+    struct rl_entry *e = rl_lookup(rl, addr, 0);
+    if (e->kods > 0)
+        e->kods--;
+    e->drops++;
+}
+
 size_t ratelimit_capacity(const struct ratelimit *rl)
 {
     return rl->nsets * RL_WAYS;

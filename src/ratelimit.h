@@ -51,6 +51,9 @@ void ratelimit_destroy(struct ratelimit *rl);
  * and updates the client's record. */
 enum ratelimit_verdict ratelimit_charge(struct ratelimit *rl, const struct netaddr *addr,
                                         int64_t now_ns);
+/* The RATELIMIT_KOD just returned for addr was not sent after all (the
+ * request was dropped): count it as a drop in the client's record. */
+void ratelimit_kod_not_sent(struct ratelimit *rl, const struct netaddr *addr);
 /* Capacity (max clients) and current number of clients in the table. */
 size_t ratelimit_capacity(const struct ratelimit *rl);
 size_t ratelimit_count(const struct ratelimit *rl);

@@ -8,6 +8,7 @@
 
 #include "mem.h"
 #include "ntp_wire.h"
+#include "sort.h"
 
 const char *report_refid(uint32_t refid, int ascii, char *buf, size_t size)
 {
@@ -41,15 +42,32 @@ static void report_tracking_peer(struct ctl_buf *b, const struct sync *sy,
                                              sizeof(rb)));
 }
 
+/* Where the time served comes from: an upstream source; an orphan peer
+ * (no upstream reaches the group); the local reference; holdover (synced
+ * once, no source now, the clock runs on its last frequency, still served
+ * as synchronised); none (clients are told leap 3). */
+static const char *report_reference(const struct sync_state *st)
+{
+    if (st->synced)
+        return st->orphan ? "orphan" : "upstream";
+    if (st->local)
+        return "local";
+    return st->since_update >= 0 ? "holdover" : "none";
+}
+
 void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk,
                      const struct timespec *now)
 {
     struct sync_state st;
 
     sync_get_state(sy, now, &st);
+    const char *ref = report_reference(&st);
     ctl_rec_begin(b, "tracking");
     ctl_rec_int(b, "synced", st.synced);
     ctl_rec_int(b, "local", st.local);
+    ctl_rec_str(b, "timesource", ref);
+    ctl_rec_int(b, "orphan", strcmp(ref, "orphan") == 0);
+    ctl_rec_int(b, "holdover", strcmp(ref, "holdover") == 0);
     ctl_rec_str(b, "outcome", select_outcome_name(st.outcome));
     report_tracking_peer(b, sy, &st, now);
     ctl_rec_int(b, "stratum", st.stratum);
@@ -61,10 +79,13 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     ctl_rec_double(b, "system_offset", -clock_slew_remaining(clk));
     ctl_rec_double(b, "root_delay", st.root_delay);
     ctl_rec_double(b, "root_dispersion", st.root_dispersion);
-    /* Whole seconds: %.9g would round an epoch time to tens of seconds. */
-    ctl_rec_int(b, "ref_time", (long long)st.ref_time.tv_sec);
+    /* ctl_rec_double keeps 15 digits for large values: milliseconds and
+     * more of an epoch time (chronyc shows them too). */
+    ctl_rec_double(b, "ref_time", (double)st.ref_time.tv_sec + (double)st.ref_time.tv_nsec * 1e-9);
     ctl_rec_double(b, "since_update", st.since_update);
-    ctl_rec_double(b, "update_interval", st.disc.update_interval);
+    /* Between clock updates (samples that reached the clock), as chronyc's
+     * Update interval; not the discipline's internal bookkeeping steps. */
+    ctl_rec_double(b, "update_interval", st.update_interval);
     ctl_rec_int(b, "ntruechimers", st.ntruechimers);
     ctl_rec_int(b, "peer_changes", st.peer_changes);
     int n = 0;
@@ -80,17 +101,34 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     ctl_rec_end(b);
 }
 
-static const char *report_state(const struct sync_source_info *si)
+/* "unreachable" exactly when not reachable (the one definition), so that
+ * state and the reachable field never disagree. */
+static const char *report_state(const struct sync_source_info *si, const struct source_params *sp)
 {
     if (si->est.denied)
         return "denied";
+    if (!si->est.reachable)
+        return "unreachable";
     if (!si->est.valid)
-        return si->est.reachable ? "unsynced" : "unreachable";
+        return "unsynced";
+    /* Reachable with a sample, but selection has not judged it: it waits
+     * at start until every source has a sample (at most 10 s). */
+    if (si->status == SELECT_UNREACHABLE)
+        return sp && sp->noselect ? "noselect" : "waiting";
     return select_status_name(si->status);
 }
 
+/* Seconds since the newest sample in src's filter arrived (the last good
+ * reply), -1 if none: chronyc's LastRx. The estimate's age is that of the
+ * filter's pick, which may be older. */
+static double report_last_rx(const struct source *src, const struct timespec *now)
+{
+    struct source_sample_view newest;
+    return src && source_get_samples(src, now, &newest, 1) == 1 ? newest.age : -1.0;
+}
+
 static void report_source(struct ctl_buf *b, int index, const struct sync_source_info *si,
-                          const struct source_params *sp)
+                          const struct source_params *sp, double last_rx)
 {
     const struct source_estimate *e = &si->est;
     char rb[16];
@@ -98,12 +136,13 @@ static void report_source(struct ctl_buf *b, int index, const struct sync_source
     ctl_rec_begin(b, "source");
     ctl_rec_int(b, "index", index);
     ctl_rec_str(b, "name", si->name);
-    ctl_rec_str(b, "state", report_state(si));
+    ctl_rec_str(b, "state", report_state(si, sp));
     ctl_rec_int(b, "stratum", e->stratum);
     ctl_rec_int(b, "poll", e->poll);
     ctl_rec_int(b, "reach", e->reach);
     ctl_rec_int(b, "reachable", e->reachable);
     ctl_rec_double(b, "age", e->age);
+    ctl_rec_double(b, "last_rx", last_rx);
     ctl_rec_double(b, "offset", e->offset);
     ctl_rec_double(b, "delay", e->delay);
     ctl_rec_double(b, "dispersion", e->dispersion);
@@ -131,7 +170,37 @@ void report_sources(struct ctl_buf *b, const struct sync *sy, const struct times
         if (!si.name)
             continue;
         struct source *src = sync_source(sy, i);
-        report_source(b, i, &si, src ? source_params(src) : NULL);
+        report_source(b, i, &si, src ? source_params(src) : NULL, report_last_rx(src, now));
+    }
+}
+
+void report_pending(struct ctl_buf *b, const struct upstream *up)
+{
+    struct upstream_pending p[SYNC_MAX_SOURCES];
+    int n = upstream_pending(up, p, SYNC_MAX_SOURCES);
+    char name[300];
+
+    for (int i = 0; i < n; i++) {
+        if (p[i].port != 123)
+            snprintf(name, sizeof(name), "%s port %u", p[i].host, (unsigned)p[i].port);
+        else
+            snprintf(name, sizeof(name), "%s", p[i].host);
+        ctl_rec_begin(b, "source");
+        ctl_rec_int(b, "index", -1);
+        ctl_rec_str(b, "name", name);
+        ctl_rec_str(b, "state", p[i].failed ? "unresolved" : "resolving");
+        ctl_rec_int(b, "stratum", 16);
+        ctl_rec_int(b, "poll", 0);
+        ctl_rec_int(b, "reach", 0);
+        ctl_rec_int(b, "reachable", 0);
+        ctl_rec_double(b, "age", -1);
+        ctl_rec_double(b, "last_rx", -1);
+        ctl_rec_int(b, "nsamples", 0);
+        ctl_rec_int(b, "sent", 0);
+        ctl_rec_int(b, "received", 0);
+        ctl_rec_int(b, "line", p[i].line);
+        ctl_rec_int(b, "pool", p[i].pool);
+        ctl_rec_end(b);
     }
 }
 
@@ -220,6 +289,8 @@ void report_serverstats(struct ctl_buf *b, const struct server *srv, const struc
         ctl_rec_int(b, "auth_dropped", (long long)st.auth_dropped[f]);
         ctl_rec_int(b, "auth_failed", (long long)st.auth_failed[f]);
         ctl_rec_int(b, "auth_ok", (long long)st.auth_ok[f]);
+        ctl_rec_int(b, "empty", (long long)st.empty[f]);
+        ctl_rec_int(b, "oversized", (long long)st.oversized[f]);
         ctl_rec_end(b);
     }
     ctl_rec_begin(b, "serverinfo");
@@ -256,10 +327,15 @@ static void report_collect(const struct ratelimit_client *c, void *arg)
         rc->c[rc->n++] = *c;
 }
 
+/* Busiest first; ties by address, so that the order is one order. */
 static int report_by_requests(const void *a, const void *b)
 {
     const struct ratelimit_client *x = a, *y = b;
-    return x->requests < y->requests ? 1 : x->requests > y->requests ? -1 : 0;
+    if (x->requests != y->requests)
+        return x->requests < y->requests ? 1 : -1;
+    if (x->addr.family != y->addr.family)
+        return x->addr.family < y->addr.family ? -1 : 1;
+    return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
 }
 
 void report_clients(struct ctl_buf *b, const struct ratelimit *rl, int64_t mono_ns, unsigned max)
@@ -269,7 +345,7 @@ void report_clients(struct ctl_buf *b, const struct ratelimit *rl, int64_t mono_
 
     rc.c = mem_calloc(rc.cap ? rc.cap : 1, sizeof(*rc.c));
     ratelimit_foreach(rl, report_collect, &rc);
-    qsort(rc.c, rc.n, sizeof(*rc.c), report_by_requests);
+    sort_heap(rc.c, rc.n, sizeof(*rc.c), report_by_requests);
     for (size_t i = 0; i < rc.n && i < max; i++) {
         ctl_rec_begin(b, "client");
         ctl_rec_str(b, "address", addr_format(&rc.c[i].addr, ab, sizeof(ab)));

@@ -10,6 +10,7 @@
 #include "ratelimit.h"
 #include "server.h"
 #include "sync.h"
+#include "upstream.h"
 
 /* The daemon's state as control records (see ctl_proto.h for the kinds and
  * fields). Read-only over the modules; the control socket and the metrics
@@ -19,6 +20,10 @@
 void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk,
                      const struct timespec *now);
 void report_sources(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
+/* Server and pool lines with no source yet (upstream_pending), as source
+ * records in state "unresolved" (the lookup failed; retried) or
+ * "resolving" (first lookup in flight), never reachable. */
+void report_pending(struct ctl_buf *b, const struct upstream *up);
 void report_sourcestats(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
 void report_serverstats(struct ctl_buf *b, const struct server *srv, const struct ratelimit *rl);
 /* How counters grew over the recent past (about the last hour): what the

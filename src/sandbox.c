@@ -5,8 +5,14 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -66,11 +72,18 @@ static const int sandbox_calls[] = {
     SCMP_SYS(futex),
     SCMP_SYS(madvise),
     SCMP_SYS(exit),
-    /* Memory: malloc, thread stacks and their guard pages, OpenSSL. */
+    /* Memory: malloc, thread stacks and their guard pages, OpenSSL.
+     * realloc of a block past the mmap threshold (128 KiB: a big config
+     * list, a long control reply) moves it with mremap. glibc's qsort asks
+     * sysconf(_SC_PHYS_PAGES), that is sysinfo, for arrays of 1 KiB or more
+     * (getaddrinfo sorts its answers with it); tempus's own big arrays use
+     * sort_heap, which asks nothing. */
     SCMP_SYS(brk),
     SCMP_SYS(mmap),
     SCMP_SYS(munmap),
     SCMP_SYS(mprotect),
+    SCMP_SYS(mremap),
+    SCMP_SYS(sysinfo),
     /* Files: reload reads the config and key file (keys.c checks the key
      * file with fstat); NSS and OpenSSL read /etc and their config; the
      * drift file is written to a temporary name, synced and renamed
@@ -103,15 +116,21 @@ static struct scmp_arg_cmp sandbox_cmp(unsigned arg, enum scmp_compare op, scmp_
     return c;
 }
 
-static void sandbox_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n_args,
-                         const struct scmp_arg_cmp *args)
+/* Returns 1 if the rule was added, 0 if this architecture has no such
+ * call (the list names each architecture's variant: newfstatat on x86_64,
+ * fstatat64 on i386). */
+static int sandbox_rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n_args,
+                        const struct scmp_arg_cmp *args)
 {
     int rc = seccomp_rule_add_exact_array(ctx, action, nr, n_args, args);
+    if (rc == -EDOM)
+        return 0;
     if (rc < 0) {
         char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
         errno = -rc;
         fatal("seccomp: cannot add a rule for %s", name ? name : "a system call");
     }
+    return 1;
 }
 
 /* The calls allowed only with some arguments; returns how many calls. */
@@ -138,10 +157,115 @@ static int sandbox_restricted(scmp_filter_ctx ctx)
     return 3;
 }
 
+/* The test mode's record: names looked up before the filter is on (the
+ * handler may not allocate), numbers of the calls trapped. */
+#define SANDBOX_NAMES 512
+#define SANDBOX_TRAPS 64
+static char sandbox_names[SANDBOX_NAMES][32];
+static int sandbox_traps[SANDBOX_TRAPS];
+static atomic_uint sandbox_ntraps;
+
+static void sandbox_load_names(void)
+{
+    for (int nr = 0; nr < SANDBOX_NAMES; nr++) {
+        char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+        if (name && strlen(name) < sizeof(sandbox_names[nr]))
+            memcpy(sandbox_names[nr], name, strlen(name) + 1);
+        free(name);
+    }
+}
+
+/* The trapped call returns ret instead (ABI-specific: the return
+ * register in the saved context). Elsewhere the process ends as the real
+ * filter would end it. */
+static void sandbox_set_return(void *uc, long ret)
+{
+#if defined(__x86_64__)
+    ((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = ret;
+#elif defined(__i386__)
+    ((ucontext_t *)uc)->uc_mcontext.gregs[REG_EAX] = (int)ret;
+#elif defined(__aarch64__)
+    ((ucontext_t *)uc)->uc_mcontext.regs[0] = (unsigned long long)ret;
+#else
+    (void)uc;
+    (void)ret;
+    _exit(128 + SIGSYS);
+#endif
+}
+
+/* "seccomp trap: system call NAME (NR) is not allowed" with write(2)
+ * alone: this runs in a signal handler. */
+static void sandbox_say(int nr)
+{
+    char buf[128], num[16];
+    size_t len = 0, k = 0;
+    const char *name = nr >= 0 && nr < SANDBOX_NAMES && sandbox_names[nr][0]
+                           ? sandbox_names[nr] : "?";
+    unsigned v = nr < 0 ? 0u : (unsigned)nr;
+    const char *parts[] = {"tempusd: seccomp trap: system call ", name, " (", NULL,
+                           ") is not allowed; it failed with ENOSYS\n"};
+
+    do
+        num[sizeof(num) - 1 - k++] = (char)('0' + v % 10);
+    while ((v /= 10) && k < sizeof(num) - 1);
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        const char *p = parts[i] ? parts[i] : num + sizeof(num) - k;
+        size_t n = parts[i] ? strlen(p) : k;
+        if (len + n > sizeof(buf))
+            break;
+        memcpy(buf + len, p, n);
+        len += n;
+    }
+    ssize_t rc = write(STDERR_FILENO, buf, len);
+    (void)rc;
+}
+
+static void sandbox_on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+    int saved = errno, nr = si->si_syscall, seen = 0;
+    unsigned n = atomic_load(&sandbox_ntraps);
+
+    (void)sig;
+    for (unsigned i = 0; i < n && i < SANDBOX_TRAPS; i++)
+        seen |= sandbox_traps[i] == nr;
+    if (!seen) {
+        unsigned slot = atomic_fetch_add(&sandbox_ntraps, 1);
+        if (slot < SANDBOX_TRAPS)
+            sandbox_traps[slot] = nr;
+        sandbox_say(nr);
+    }
+    sandbox_set_return(uc, -ENOSYS);
+    errno = saved;
+}
+
+unsigned sandbox_trapped(int *nrs, unsigned max)
+{
+    unsigned n = atomic_load(&sandbox_ntraps);
+    if (n > SANDBOX_TRAPS)
+        n = SANDBOX_TRAPS;
+    for (unsigned i = 0; i < n && i < max; i++)
+        nrs[i] = sandbox_traps[i];
+    return n;
+}
+
+static void sandbox_trap_init(void)
+{
+    struct sigaction sa;
+
+    sandbox_load_names();
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = sandbox_on_sigsys;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSYS, &sa, NULL) < 0)
+        fatal("seccomp: cannot install the SIGSYS handler of the test mode");
+}
+
 /* The filter without loading it; *count is the number of calls allowed. */
 static scmp_filter_ctx sandbox_build(unsigned flags, int *count)
 {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    scmp_filter_ctx ctx =
+        seccomp_init(flags & SANDBOX_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
     int n = 0;
 
     if (!ctx)
@@ -149,8 +273,8 @@ static scmp_filter_ctx sandbox_build(unsigned flags, int *count)
     /* Loading fails rather than leave any thread unfiltered. */
     if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
         fatalx("seccomp: cannot ask for thread synchronisation");
-    for (size_t i = 0; i < sizeof(sandbox_calls) / sizeof(sandbox_calls[0]); i++, n++)
-        sandbox_rule(ctx, SCMP_ACT_ALLOW, sandbox_calls[i], 0, NULL);
+    for (size_t i = 0; i < sizeof(sandbox_calls) / sizeof(sandbox_calls[0]); i++)
+        n += sandbox_rule(ctx, SCMP_ACT_ALLOW, sandbox_calls[i], 0, NULL);
     n += sandbox_restricted(ctx);
     /* clock system: frequency, slew, step and status (clock_system.c). */
     if (flags & SANDBOX_CLOCK_ADJUST) {
@@ -170,6 +294,8 @@ int sandbox_install(unsigned flags)
         log_warnx("seccomp: this kernel cannot kill a process on a forbidden call");
         return -1;
     }
+    if (flags & SANDBOX_TRAP)
+        sandbox_trap_init();
     scmp_filter_ctx ctx = sandbox_build(flags, &count);
     rc = seccomp_load(ctx);
     seccomp_release(ctx);
@@ -190,12 +316,20 @@ void sandbox_apply(const struct conf *conf)
         log_info("seccomp off: system calls are not filtered");
         return;
     }
-    int n = sandbox_install(conf->clock == CONF_CLOCK_SYSTEM ? SANDBOX_CLOCK_ADJUST : 0);
+    const char *trap = getenv("TEMPUS_SECCOMP_TRAP");
+    unsigned flags = conf->clock == CONF_CLOCK_SYSTEM ? SANDBOX_CLOCK_ADJUST : 0;
+    if (trap && !strcmp(trap, "1"))
+        flags |= SANDBOX_TRAP;
+    int n = sandbox_install(flags);
     if (n < 0 && conf->seccomp_line)
         fatalx("%s:%u: seccomp on, but this system cannot filter system calls", conf->path,
                conf->seccomp_line);
     if (n < 0)
         log_warnx("running without a system call filter (seccomp unavailable)");
+    else if (flags & SANDBOX_TRAP)
+        log_info("seccomp filter in test mode (TEMPUS_SECCOMP_TRAP=1): %d system calls "
+                 "allowed, any other fails with ENOSYS and is logged",
+                 n);
     else
         log_info("seccomp filter active: %d system calls allowed, any other kills tempusd", n);
 }

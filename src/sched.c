@@ -11,10 +11,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "sysio.h"
 
-#define SCHED_MAX_FDS 64
+#define SCHED_MAX_FDS MAXIMA_SCHED_FDS
 #define SCHED_MAX_SIGNALS 8
 
 struct sched_fd {
@@ -151,7 +152,7 @@ uint64_t sched_add_timer(double delay, sched_timer_fn fn, void *arg)
         cap_timers = cap_timers ? cap_timers * 2 : 16;
         timers = mem_realloc(timers, cap_timers, sizeof(*timers));
     }
-    if (delay < 0.0)
+    if (!(delay >= 0.0)) /* negative, or NaN: no cast of NaN to an integer */
         delay = 0.0;
     if (delay > 1e6)
         delay = 1e6;

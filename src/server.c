@@ -14,8 +14,8 @@
 /* Refused traffic since the last summary line, so abuse is visible in the
  * log without one line per packet. */
 struct server_abuse {
-    uint64_t denied, limited, control;
-    struct netaddr last_denied, last_limited, last_control;
+    uint64_t denied, limited, control, unusable;
+    struct netaddr last_denied, last_limited, last_control, last_unusable;
 };
 
 /* What a request's MAC made of it. */
@@ -325,6 +325,10 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
     if (rv != RATELIMIT_DROP && auth == SRV_AUTH_CHECK)
         auth = server_verify(srv, req, &info, &key);
     if (rv == RATELIMIT_DROP || (auth == SRV_AUTH_FAILED && rv != RATELIMIT_PASS)) {
+        /* A bad MAC over the limit gets nothing, not even the KoD the
+         * limiter granted: the client's record says so. */
+        if (rv == RATELIMIT_KOD)
+            ratelimit_kod_not_sent(srv->rl, client);
         srv->stats.ratelimited[fam]++;
         server_note(&srv->abuse.limited, &srv->abuse.last_limited, client);
         return SERVER_DROP;
@@ -336,11 +340,26 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
     /* The invariant that makes us useless for amplification, enforced here
      * whatever the builders above ever grow into. A MAC'd reply is 48 bytes
      * plus a MAC of the request's own size, a NAK 52 bytes: both fit. */
-    if (n == 0 || n > len)
+    if (n == 0 || n > len) {
+        if (v == SERVER_REPLY_KOD)
+            ratelimit_kod_not_sent(srv->rl, client);
         return SERVER_DROP;
+    }
     *reply_len = n;
     server_count(srv, v, fam, client, key != NULL);
     return v;
+}
+
+void server_count_unusable(struct server *srv, const struct netaddr *client, int oversized)
+{
+    enum server_family fam = client->family == AF_INET6 ? SERVER_V6 : SERVER_V4;
+
+    srv->stats.received[fam]++;
+    if (oversized)
+        srv->stats.oversized[fam]++;
+    else
+        srv->stats.empty[fam]++;
+    server_note(&srv->abuse.unusable, &srv->abuse.last_unusable, client);
 }
 
 int server_finish(const struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
@@ -383,6 +402,7 @@ void server_log_stats(const struct server *srv)
         {"wrong_mode", st->wrong_mode},   {"control", st->control},
         {"auth_dropped", st->auth_dropped},
         {"auth_failed", st->auth_failed},  {"auth_ok", st->auth_ok},
+        {"empty", st->empty},              {"oversized", st->oversized},
     };
     char line[1024];
     size_t off = 0;
@@ -409,5 +429,9 @@ void server_log_abuse(struct server *srv)
         log_notice("ignored %llu mode 6/7 control query(ies) (last from %s)",
                    (unsigned long long)a->control,
                    addr_format(&a->last_control, buf, sizeof(buf)));
+    if (a->unusable)
+        log_notice("ignored %llu empty or oversized datagram(s) (last from %s)",
+                   (unsigned long long)a->unusable,
+                   addr_format(&a->last_unusable, buf, sizeof(buf)));
     memset(a, 0, sizeof(*a));
 }

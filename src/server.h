@@ -43,6 +43,9 @@ struct server_stats {
                                               * untrusted key, wrong digest): crypto-NAK */
     uint64_t auth_ok[SERVER_NFAMILIES];      /* answered with a MAC (subset of answered
                                               * and kod) */
+    uint64_t empty[SERVER_NFAMILIES];        /* datagrams of 0 bytes */
+    uint64_t oversized[SERVER_NFAMILIES];    /* longer than NTP_MAX_PACKET (the kernel
+                                              * cut them short) */
 };
 
 enum server_verdict {
@@ -80,6 +83,10 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
                                   const struct netaddr *client, const struct timespec *rx,
                                   int64_t now_ns, uint8_t *reply, size_t cap,
                                   size_t *reply_len);
+/* Count a datagram that never reaches server_handle: an empty one, or
+ * (oversized) one longer than any NTP packet, cut short by the kernel.
+ * Counted in received, in its own counter and in the abuse summary. */
+void server_count_unusable(struct server *srv, const struct netaddr *client, int oversized);
 /* Complete a reply of verdict v just before it is sent: stamp tx (for
  * SERVER_REPLY; tx may be NULL for the others), then compute its MAC if it
  * has one. Returns 0, or -1 (logged) if the MAC could not be computed and

@@ -19,9 +19,11 @@
 #include "leapfile.h"
 #include "listener.h"
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "ratelimit.h"
 #include "report.h"
 #include "resolve.h"
@@ -31,6 +33,9 @@
 #include "upstream.h"
 #include "version.h"
 #include "sysio.h"
+
+/* The sources' table is the selection's (sync.h), sized in maxima.h. */
+_Static_assert(SYNC_MAX_SOURCES == MAXIMA_SOURCES, "maxima.h: sources");
 
 #define SERVICE_DRIFT_INTERVAL 3600.0
 #define SERVICE_CLIENTS_DEFAULT 20
@@ -55,7 +60,8 @@ struct service {
     struct ctl_server *ctl;
     struct acl *metrics_acl;
     struct http_server *http;
-    uint64_t abuse_timer, drift_timer, recent_timer;
+    uint64_t abuse_timer, drift_timer, recent_timer, ready_timer;
+    int ready; /* READY=1 sent */
     struct history *recent;
     double started; /* monotonic seconds */
 };
@@ -133,6 +139,51 @@ static int service_keys(const struct conf *conf, FILE *errs, struct keys **out)
     return 0;
 }
 
+/* Everything the daemon builds from conf before it opens a socket and can
+ * refuse: access rules, the key file and the key ids the config uses, the
+ * `user` to become. Both service_open and tempusd -n (service_check) go
+ * through here, so that -n passes exactly what the daemon accepts. On
+ * failure every reason is on errs (file:line), nothing is left allocated
+ * and -1 is returned. */
+static int service_prepare(const struct conf *conf, FILE *errs, struct acl **acl,
+                           struct acl **metrics_acl, struct keys **keys)
+{
+    *acl = service_acl(conf->acl, conf->n_acl, errs, conf->path);
+    *metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, errs, conf->path);
+    int bad = !*acl || !*metrics_acl;
+    bad |= service_keys(conf, errs, keys) < 0;
+    bad |= privdrop_check_user(conf, errs) < 0;
+    if (!bad)
+        return 0;
+    acl_destroy(*acl);
+    acl_destroy(*metrics_acl);
+    keys_destroy(*keys);
+    *acl = *metrics_acl = NULL;
+    *keys = NULL;
+    return -1;
+}
+
+static int service_leaps(const struct conf *conf, struct clock *clk, FILE *errs,
+                         struct leap_table **out);
+
+int service_check(const struct conf *conf, FILE *errs)
+{
+    struct acl *acl, *metrics_acl;
+    struct keys *keys;
+
+    struct leap_table *leaps;
+
+    if (service_prepare(conf, errs, &acl, &metrics_acl, &keys) < 0)
+        return -1;
+    acl_destroy(acl);
+    acl_destroy(metrics_acl);
+    keys_destroy(keys);
+    if (service_leaps(conf, NULL, errs, &leaps) < 0)
+        return -1;
+    leapfile_free(leaps);
+    return 0;
+}
+
 static void service_sync_params(const struct conf *conf, struct sync_params *p)
 {
     sync_params_default(p);
@@ -163,8 +214,9 @@ static int service_leaps(const struct conf *conf, struct clock *clk, FILE *errs,
         return -1;
     }
     struct timespec now;
-    clock_now(clk, &now);
-    if (leapfile_expiry(*out) < now.tv_sec)
+    if (clk)
+        clock_now(clk, &now);
+    if (clk && leapfile_expiry(*out) < now.tv_sec)
         log_warnx("%s has expired: leap seconds come from the sources' vote only",
                   conf->leapfile);
     log_info("%d leap second entries from %s", leapfile_count(*out), conf->leapfile);
@@ -270,6 +322,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     clock_now(sv->clk, &now);
     report_tracking(out, sv->sy, sv->clk, &now);
     report_sources(out, sv->sy, &now);
+    report_pending(out, sv->up);
     report_sourcestats(out, sv->sy, &now);
     report_serverstats(out, sv->srv, sv->rl);
     service_recent(sv, out);
@@ -301,8 +354,10 @@ static void service_command(void *arg, int argc, char **argv, struct ctl_buf *ou
     clock_now(sv->clk, &now);
     if (!strcmp(cmd, "tracking") && argc == 1)
         report_tracking(out, sv->sy, sv->clk, &now);
-    else if (!strcmp(cmd, "sources") && argc == 1)
+    else if (!strcmp(cmd, "sources") && argc == 1) {
         report_sources(out, sv->sy, &now);
+        report_pending(out, sv->up);
+    }
     else if (!strcmp(cmd, "sourcestats") && argc == 1)
         report_sourcestats(out, sv->sy, &now);
     else if (!strcmp(cmd, "serverstats") && argc == 1) {
@@ -336,9 +391,26 @@ static void service_metrics(void *arg, struct ctl_buf *out)
     free(r);
 }
 
+/* The server sockets at start: any that cannot be opened is fatal, each
+ * named by its line. */
 static struct listener *service_listener(struct service *sv, const struct conf *conf)
 {
-    return listener_open(conf, sv->srv, sv->clk);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *errs = open_memstream(&text, &len);
+
+    if (!errs)
+        fatal("open_memstream");
+    struct listener *l = listener_prepare(conf, sv->srv, sv->clk, NULL, errs);
+    fclose(errs);
+    if (!l) {
+        if (len && text[len - 1] == '\n')
+            text[len - 1] = '\0';
+        fatalx("%s", text && text[0] ? text : "cannot serve: no socket open");
+    }
+    free(text);
+    listener_commit(l, NULL);
+    return l;
 }
 
 static struct http_server *service_http(struct service *sv, const struct conf *conf,
@@ -403,22 +475,15 @@ struct service *service_open(struct conf *conf, int foreground)
     sv->clk = conf->clock == CONF_CLOCK_VIRTUAL
                   ? clock_virtual_create(conf->clock_offset, conf->clock_freq_ppm)
                   : clock_system_create();
-    sv->acl = service_acl(conf->acl, conf->n_acl, stderr, conf->path);
-    sv->metrics_acl = service_acl(conf->metricsallow, conf->n_metricsallow, stderr, conf->path);
-    if (!sv->acl || !sv->metrics_acl)
-        fatalx("bad access rule");
-    if (service_keys(conf, stderr, &sv->keys) < 0)
-        fatalx("symmetric keys unusable: see the errors above");
+    if (service_prepare(conf, stderr, &sv->acl, &sv->metrics_acl, &sv->keys) < 0)
+        fatalx("%s: configuration refused: see the errors above", conf->path);
     if (service_leaps(conf, sv->clk, stderr, &sv->leaps) < 0)
-        fatalx("leap second list unusable: see the errors above");
-    sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
+        fatalx("%s: configuration refused: see the errors above", conf->path);    sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
     sched_init();
     resolve_init();
     sv->lis = service_listener(sv, conf);
-    if (!sv->lis)
-        fatalx("cannot serve: no socket open");
     service_sync_params(conf, &sp);
     sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
     sync_set_leaps(sv->sy, sv->leaps);
@@ -432,6 +497,30 @@ struct service *service_open(struct conf *conf, int foreground)
     sched_on_signal(SIGUSR1, service_on_usr1, sv);
     signal(SIGPIPE, SIG_IGN);
     return sv;
+}
+
+static void service_ready(struct service *sv, const char *why)
+{
+    sv->ready = 1;
+    notify_send("READY=1");
+    log_info("ready: %s", why);
+}
+
+/* readiness sync: READY=1 once the clock is synchronised or the local
+ * reference is served (chronyc waitsync's condition, in the daemon). */
+static void service_ready_timer(void *arg)
+{
+    struct service *sv = arg;
+    struct sync_state st;
+    struct timespec now;
+
+    sv->ready_timer = 0;
+    clock_now(sv->clk, &now);
+    sync_get_state(sv->sy, &now, &st);
+    if (st.synced || st.local)
+        service_ready(sv, st.synced ? "synchronised" : "serving the local reference");
+    else
+        sv->ready_timer = sched_add_timer(1.0, service_ready_timer, sv);
 }
 
 void service_start(struct service *sv)
@@ -450,12 +539,16 @@ void service_start(struct service *sv)
              "precision 2^%d s",
              TEMPUS_VERSION, conf->port, listener_count(sv->lis), conf->n_servers,
              clock_name(sv->clk), clock_precision(sv->clk));
-    notify_send("READY=1");
+    if (conf->ready_at_sync)
+        service_ready_timer(sv);
+    else
+        service_ready(sv, "serving");
 }
 
 void service_close(struct service *sv)
 {
     notify_send("STOPPING=1");
+    sched_cancel_timer(sv->ready_timer);
     server_log_abuse(sv->srv);
     server_log_stats(sv->srv);
     service_save_drift(sv);
@@ -546,7 +639,8 @@ static void service_reject(struct ctl_buf *out, const char *errtext)
     service_result(out, 0, "configuration rejected; the running configuration is kept");
 }
 
-/* New pieces for the new config, built before anything is swapped. */
+/* New pieces for the new config, built and bound before anything is
+ * swapped, so that a failure leaves every running service as it was. */
 struct service_next {
     struct acl *acl, *metrics_acl;
     struct keys *keys;          /* the key file read again (NULL: none) */
@@ -555,16 +649,79 @@ struct service_next {
     struct listener *lis;       /* NULL: keep the current sockets */
     struct http_server *http;
     int http_changed;
+    /* The new sockets needed an address an old one held, so the old ones
+     * were closed first; a rollback opens them again. */
+    int old_lis_closed, old_http_closed;
 };
 
-static void service_next_free(struct service_next *nx)
+/* Undo a reload that will not be applied: free what was built, reopen what
+ * had to be closed to build it. */
+static void service_rollback(struct service *sv, struct service_next *nx)
 {
+    listener_abort(nx->lis);
+    http_destroy(nx->http);
+    if (nx->old_lis_closed) {
+        sv->lis = listener_prepare(sv->conf, sv->srv, sv->clk, NULL, NULL);
+        if (!sv->lis)
+            fatalx("reload: lost the server sockets and could not reopen them");
+        listener_commit(sv->lis, NULL);
+    }
+    if (nx->old_http_closed && !(sv->http = service_http(sv, sv->conf, sv->metrics_acl)))
+        log_warnx("reload: the metrics endpoint could not be reopened");
     acl_destroy(nx->acl);
     acl_destroy(nx->metrics_acl);
     keys_destroy(nx->keys);
     leapfile_free(nx->leaps);
     ratelimit_destroy(nx->rl);
-    http_destroy(nx->http);
+}
+
+/* New server sockets while the old ones still serve (those for the same
+ * address are taken over). Only when an old socket holds an address the
+ * new config needs (the wildcard and then one address on the same port)
+ * do the old ones close first. */
+static int service_next_listener(struct service *sv, const struct conf *nc,
+                                 struct service_next *nx, FILE *errs)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *tmp = open_memstream(&text, &len);
+
+    if (!tmp)
+        fatal("open_memstream");
+    nx->lis = listener_prepare(nc, sv->srv, sv->clk, sv->lis, tmp);
+    int e = errno;
+    fclose(tmp);
+    if (!nx->lis && e == EADDRINUSE && sv->lis) {
+        log_info("reload: closing the old server sockets first, to bind their address");
+        listener_close(sv->lis);
+        sv->lis = NULL;
+        nx->old_lis_closed = 1;
+        nx->lis = listener_prepare(nc, sv->srv, sv->clk, NULL, errs);
+    } else if (!nx->lis) {
+        fputs(text, errs);
+    }
+    free(text);
+    return nx->lis ? 0 : -1;
+}
+
+/* The new metrics endpoint, bound while the old one still serves; only if
+ * that fails on the old one's port (another address of it) does the old
+ * one close first. */
+static int service_next_http(struct service *sv, const struct conf *nc, struct service_next *nx,
+                             FILE *errs)
+{
+    nx->http = service_http(sv, nc, nx->metrics_acl);
+    if (!nx->http && sv->http && nc->metrics_port == sv->conf->metrics_port) {
+        http_destroy(sv->http);
+        sv->http = NULL;
+        nx->old_http_closed = 1;
+        nx->http = service_http(sv, nc, nx->metrics_acl);
+    }
+    if (nx->http)
+        return 0;
+    fprintf(errs, "%s:%u: metrics %s port %u: cannot open the endpoint\n", nc->path,
+            nc->metrics_line, nc->metrics_addr, nc->metrics_port);
+    return -1;
 }
 
 static int service_build_next(struct service *sv, const struct conf *nc, struct service_next *nx,
@@ -583,37 +740,13 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
         return -1;
     if (!ratelimit_params_equal(&oc->ratelimit, &nc->ratelimit))
         nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
+    if (!service_same_sockets(oc, nc) && service_next_listener(sv, nc, nx, errs) < 0)
+        return -1;
     nx->http_changed = strcmp(oc->metrics_addr, nc->metrics_addr) != 0 ||
                        oc->metrics_port != nc->metrics_port;
-    if (nx->http_changed && nc->metrics_addr[0]) {
-        /* The old endpoint goes first, so the same port can be reused. */
-        http_destroy(sv->http);
-        sv->http = NULL;
-        if (!(nx->http = service_http(sv, nc, nx->metrics_acl))) {
-            fprintf(errs, "%s:%u: cannot open the metrics endpoint\n", nc->path,
-                    nc->metrics_line);
-            sv->http = service_http(sv, oc, sv->metrics_acl);
-            return -1;
-        }
-    }
+    if (nx->http_changed && nc->metrics_addr[0] && service_next_http(sv, nc, nx, errs) < 0)
+        return -1;
     return 0;
-}
-
-/* Sockets last: the old ones close so the new can bind the same port; if
- * the new ones fail, the old configuration's sockets are opened again. */
-static int service_swap_sockets(struct service *sv, const struct conf *nc, FILE *errs)
-{
-    if (service_same_sockets(sv->conf, nc))
-        return 0;
-    listener_close(sv->lis);
-    sv->lis = service_listener(sv, nc);
-    if (sv->lis)
-        return 0;
-    fprintf(errs, "%s:%u: cannot open the server sockets\n", nc->path, nc->port_line);
-    sv->lis = service_listener(sv, sv->conf);
-    if (!sv->lis)
-        fatalx("reload: lost the server sockets and could not reopen them");
-    return -1;
 }
 
 static void service_apply(struct service *sv, struct conf *nc, struct service_next *nx)
@@ -628,6 +761,10 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
         ratelimit_destroy(sv->rl);
         sv->rl = nx->rl;
     }
+    if (nx->lis) {
+        listener_commit(nx->lis, sv->lis);
+        sv->lis = nx->lis;
+    }
     if (nx->http_changed) {
         http_destroy(sv->http);
         sv->http = nx->http;
@@ -638,8 +775,7 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->metrics_acl = nx->metrics_acl;
     service_sync_params(nc, &sp);
     sync_set_params(sv->sy, &sp);
-    if (sv->lis)
-        listener_set_batch(sv->lis, nc->serverbatch);
+    listener_set_batch(sv->lis, nc->serverbatch);
     /* Server and sources move to the new keys before the old ones go. */
     server_set_auth(sv->srv, nx->keys, nc->trustedkeys, nc->n_trustedkeys);
     upstream_reconfigure(sv->up, nc, nx->keys);
@@ -657,6 +793,27 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sv->conf = nc;
 }
 
+static void service_log_change(void *arg, enum conf_change kind, const struct conf_line *was,
+                               const struct conf_line *now)
+{
+    const char *path = arg;
+    if (kind == CONF_ADDED)
+        log_info("reload: %s:%u added: %s", path, now->line, now->text);
+    else if (kind == CONF_REMOVED)
+        log_info("reload: %s removed: %s (was line %u)", path, was->text, was->line);
+    else
+        log_info("reload: %s:%u changed: %s (was line %u: %s)", path, now->line, now->text,
+                 was->line, was->text);
+}
+
+/* Change control: what the reload changes, directive by directive (line
+ * numbers of a removed line are the old file's). */
+static void service_log_changes(const struct conf *oc, const struct conf *nc)
+{
+    if (conf_diff(oc, nc, service_log_change, nc->path) == 0)
+        log_info("reload: no directive changed");
+}
+
 int service_reload(struct service *sv, struct ctl_buf *out)
 {
     char *errtext = NULL;
@@ -667,11 +824,13 @@ int service_reload(struct service *sv, struct ctl_buf *out)
 
     if (!errs)
         fatal("open_memstream");
-    notify_send("RELOADING=1");
+    if (sv->ready) /* before READY=1, systemd still waits for the start */
+        notify_send("RELOADING=1");
     log_info("reloading %s", sv->conf->path);
     struct conf *nc = conf_load(sv->conf->path, errs);
     if (nc && service_reload_refuse(sv->conf, nc, errs) == 0 &&
-        service_build_next(sv, nc, &nx, errs) == 0 && service_swap_sockets(sv, nc, errs) == 0) {
+        service_build_next(sv, nc, &nx, errs) == 0) {
+        service_log_changes(sv->conf, nc);
         service_apply(sv, nc, &nx);
         nc = NULL;
         rc = 0;
@@ -681,11 +840,12 @@ int service_reload(struct service *sv, struct ctl_buf *out)
         log_info("reload: configuration applied");
         service_result(out, 1, "configuration applied");
     } else {
-        service_next_free(&nx);
+        service_rollback(sv, &nx);
         conf_free(nc);
         service_reject(out, errtext && errtext[0] ? errtext : "unknown error\n");
     }
     free(errtext);
-    notify_send("READY=1");
+    if (sv->ready)
+        notify_send("READY=1");
     return rc;
 }

@@ -2,6 +2,8 @@
 #ifndef TEMPUS_SERVICE_H
 #define TEMPUS_SERVICE_H
 
+#include <stdio.h>
+
 #include "conf.h"
 #include "ctl_proto.h"
 
@@ -11,6 +13,10 @@
 struct service;
 struct sync;
 
+/* What service_open would refuse in conf short of opening sockets (access
+ * rules, key file and key ids, `user`): 0 if nothing, else -1 with every
+ * reason on errs as file:line: message. tempusd -n runs exactly this. */
+int service_check(const struct conf *conf, FILE *errs);
 /* First phase: clock, server, sockets, control socket, metrics endpoint.
  * Fatal (with a message) if something the config asks for cannot be set up.
  * Takes ownership of conf. Creates no thread, so the caller may fork next. */

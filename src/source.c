@@ -522,7 +522,7 @@ void source_get_estimate(const struct source *src, const struct timespec *now,
     out->leap = src->leap;
     out->refid = src->refid;
     out->reach = src->reach;
-    out->reachable = src->reach != 0;
+    out->reachable = (src->reach & SOURCE_REACH_MASK) != 0;
     out->poll = src->poll;
     out->denied = src->denied;
     out->nsamples = filter_count(src);

@@ -45,6 +45,14 @@ enum source_reply {
     SOURCE_KOD_DENY,   /* DENY or RSTR kiss: the source is disabled */
 };
 
+/* The one definition of reachable: a source that answered at least one of
+ * its last SOURCE_REACH_POLLS polls (the one in flight included). Source
+ * selection, tempusctl sources and check, the metrics and the alert rules
+ * all go by source_estimate.reachable. Three polls: a dead system peer is
+ * replaced, and shown as unreachable, within three polls. */
+#define SOURCE_REACH_POLLS 3
+#define SOURCE_REACH_MASK ((1u << SOURCE_REACH_POLLS) - 1u)
+
 /* What selection, the sync logic and operators see of a source. */
 struct source_estimate {
     int valid;        /* at least one sample in the filter */
@@ -58,7 +66,7 @@ struct source_estimate {
     int leap;
     uint32_t refid;
     uint8_t reach;    /* reachability register, newest poll in bit 0 */
-    int reachable;    /* reach != 0 */
+    int reachable;    /* (reach & SOURCE_REACH_MASK) != 0 */
     int poll;         /* current poll exponent */
     int denied;       /* stopped by a DENY/RSTR kiss */
     double age;       /* seconds since the picked sample, -1 if none */

@@ -73,6 +73,8 @@ struct sync {
     uint32_t refid;
     double root_delay, root_disp; /* at ref_time */
     struct timespec ref_time;
+    double update_interval; /* between the last two ref_time updates */
+    int orphan; /* the peer was chosen by orphan selection */
     int64_t lost_mono;  /* when selection last stopped giving a peer */
     int64_t start_mono; /* first tick */
     int64_t wait_from;  /* start of the startup wait (creation or jump) */
@@ -366,13 +368,14 @@ static int sync_candidates(struct sync *sy, const struct timespec *now,
         /* Picks of different ages compare only once projected to now
          * through the corrections made since each was measured. A source
          * counts as reachable while one of its last three polls was
-         * answered, so a dead system peer is replaced within three polls. */
+         * answered (SOURCE_REACH_POLLS), so a dead system peer is replaced
+         * within three polls. */
         cand[n] = (struct select_candidate){
             .id = i, .offset = discipline_project(sy->disc, est[n].offset, &at),
             .delay = est[n].delay, .dispersion = est[n].dispersion, .jitter = est[n].jitter,
             .root_delay = est[n].root_delay, .root_dispersion = est[n].root_dispersion,
             .stratum = est[n].stratum, .leap = est[n].leap, .prefer = sp->prefer,
-            .noselect = sp->noselect, .reachable = (est[n].reach & 0x07) != 0};
+            .noselect = sp->noselect, .reachable = est[n].reachable};
         s->hold = sync_hold_of(sy, s, &est[n]);
         cand[n].noselect |= s->hold != SYNC_USE;
         n++;
@@ -395,6 +398,8 @@ static void sync_adopt(struct sync *sy, const struct select_result *res,
     sy->root_delay = pe->root_delay + pe->delay;
     sy->root_disp = fmax(SYNC_MIN_DISPERSION, pe->root_dispersion + pe->dispersion +
                                                   res->jitter + fabs(res->offset));
+    if (sy->ever_synced)
+        sy->update_interval = timefmt_timespec_diff(now, &sy->ref_time);
     sy->ref_time = *now;
     sy->synced = sy->ever_synced = 1;
     sy->local = 0;
@@ -697,8 +702,11 @@ void sync_update(struct sync *sy, const struct timespec *now, int64_t mono_ns)
         return;
     }
     select_run(cand, (size_t)n, &sy->p.select, sy->peer < 0 ? SELECT_ID_NONE : sy->peer, &res);
-    if (res.outcome != SELECT_RES_OK && sy->p.local_orphan)
+    sy->orphan = 0;
+    if (res.outcome != SELECT_RES_OK && sy->p.local_orphan) {
         sync_select_orphans(sy, cand, n, &res);
+        sy->orphan = res.outcome == SELECT_RES_OK;
+    }
     for (int k = 0; k < n; k++) {
         struct sync_src *s = &sy->srcs[cand[k].id];
         sync_set_status(s, sync_shown_status(s, res.status[k]), res.distance[k]);
@@ -811,6 +819,7 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     memset(out, 0, sizeof(*out));
     out->synced = sy->synced;
     out->local = sy->local;
+    out->orphan = sy->synced && sy->orphan;
     out->system_peer = sy->peer;
     out->outcome = sy->outcome;
     out->stratum = sy->local ? sy->p.local_stratum : sy->ever_synced ? sy->stratum : 0;
@@ -824,6 +833,7 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->jitter = sy->jitter;
     out->root_delay = sy->root_delay;
     out->ref_time = sy->ref_time;
+    out->update_interval = sy->update_interval;
     out->since_update = sy->ever_synced ? timefmt_timespec_diff(now, &sy->ref_time) : -1.0;
     out->root_dispersion = sy->root_disp + SOURCE_PHI * fmax(0.0, out->since_update);
     out->ntruechimers = sy->ntruechimers;

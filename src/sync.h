@@ -58,6 +58,7 @@ struct sync_source_info {
 struct sync_state {
     int synced;               /* a system peer is selected and disciplining */
     int local;                /* serving the local reference */
+    int orphan;               /* synced, but to an orphan peer: no upstream */
     int system_peer;          /* index, -1 if none */
     enum select_outcome outcome;
     int stratum;
@@ -68,6 +69,7 @@ struct sync_state {
     double root_delay, root_dispersion;
     struct timespec ref_time; /* last update */
     double since_update;      /* seconds */
+    double update_interval;   /* s between the last two updates of ref_time, 0 before */
     int ntruechimers;
     unsigned peer_changes;    /* times the system peer changed to another source */
     unsigned resets;          /* steps and detected jumps: sources start afresh */

@@ -58,8 +58,11 @@ static void tctl_usage(FILE *out)
             "  clients [N]               the N busiest clients (default %d)\n"
             "  serverstats               server counters per address family\n"
             "  check [--warn-offset S] [--crit-offset S] [--min-sources N]\n"
-            "        [--max-stratum N]   health check for monitoring (exit 0-3)\n"
+            "        [--max-stratum N] [--orphan|--local|--holdover ok|warning|critical]\n"
+            "                            health check for monitoring (exit 0-3)\n"
             "  reload                    reload the configuration\n"
+            "  waitsync [--timeout S] [--max-offset S] [--interval S]\n"
+            "                            wait until synchronised (exit 0; 1 on timeout)\n"
             "  metrics                   Prometheus metrics\n"
             "  lint [--ignore CODE]... [FILE]\n"
             "                            audit FILE, or the running daemon (exit 0-3)\n",
@@ -486,6 +489,17 @@ static int tctl_cmd_metrics(struct tctl *t, int argc, char **argv)
     return tctl_emit(&out, stdout);
 }
 
+/* The state an --orphan, --local or --holdover option sets; NULL for
+ * another option. */
+static enum ctl_render_status *tctl_check_level(struct ctl_render_check *c, const char *opt)
+{
+    if (strcmp(opt, "--orphan") == 0)
+        return &c->on_orphan;
+    if (strcmp(opt, "--local") == 0)
+        return &c->on_local;
+    return strcmp(opt, "--holdover") == 0 ? &c->on_holdover : NULL;
+}
+
 /* check's options; -1 on a bad one (message printed). */
 static int tctl_check_args(int argc, char **argv, struct ctl_render_check *c)
 {
@@ -506,7 +520,8 @@ static int tctl_check_args(int argc, char **argv, struct ctl_render_check *c)
         } else if (strcmp(opt, "--max-stratum") == 0 && val &&
                    tctl_parse_int(val, 1, 16, &v) == 0) {
             c->max_stratum = (int)v;
-        } else {
+        } else if (!(tctl_check_level(c, opt) && val &&
+                     ctl_render_check_level(val, tctl_check_level(c, opt)) == 0)) {
             printf("TEMPUS UNKNOWN: check: bad option '%s%s%s'\n", opt, val ? " " : "",
                    val ? val : "");
             return -1;
@@ -544,6 +559,63 @@ static int tctl_cmd_check(struct tctl *t, int argc, char **argv)
     enum ctl_render_status st = ctl_render_check_eval(rep.recs, rep.n, &c, &out);
     tctl_reply_free(&rep);
     return tctl_emit(&out, stdout) ? CTL_RENDER_UNKNOWN : (int)st;
+}
+
+/* waitsync's options: --timeout S (0: wait for ever), --max-offset S
+ * (0: any), --interval S between tries. 0, or -1 with a message. */
+static int tctl_waitsync_args(int argc, char **argv, double v[3])
+{
+    static const char *const names[] = {"--timeout", "--max-offset", "--interval"};
+
+    for (int i = 1; i < argc; i += 2) {
+        int k = 0;
+        while (k < 3 && strcmp(argv[i], names[k]) != 0)
+            k++;
+        char *end = NULL;
+        double d = i + 1 < argc ? strtod(argv[i + 1], &end) : NAN;
+        if (k == 3 || !end || end == argv[i + 1] || *end || !isfinite(d) || d < 0 ||
+            (k == 2 && d < 0.01)) {
+            fprintf(stderr, "tempusctl: waitsync: bad option '%s%s%s'\n", argv[i],
+                    i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+            return -1;
+        }
+        v[k] = d;
+    }
+    return 0;
+}
+
+/* Ask until the daemon is synchronised (chronyc waitsync): 0 once it is,
+ * 1 when the timeout passes first. A daemon that does not answer yet (still
+ * starting) is asked again, like one that is not synchronised. */
+static int tctl_cmd_waitsync(struct tctl *t, int argc, char **argv)
+{
+    double v[3] = {0, 0, 1}; /* timeout, max offset, interval */
+    struct ctl_buf line;
+    int64_t start = tctl_now_ms();
+
+    if (tctl_waitsync_args(argc, argv, v) < 0)
+        return 1;
+    ctl_buf_init(&line, TCTL_MAX_OUTPUT);
+    for (;;) {
+        struct tctl_reply rep;
+        int done = 0;
+        line.len = 0;
+        if (tctl_query(t, "tracking", &rep) < 0)
+            ctl_buf_printf(&line, "%s\n", t->err);
+        else if (rep.type == CTL_REPLY_ERROR)
+            ctl_buf_printf(&line, "%s\n", tctl_reply_message(&rep));
+        else
+            done = ctl_render_waitsync(rep.recs, rep.n, v[1], &line);
+        tctl_reply_free(&rep);
+        double waited = (double)(tctl_now_ms() - start) / 1000.0;
+        if (done || (v[0] > 0 && waited >= v[0])) {
+            if (!done)
+                printf("not synchronised after %.0f s: ", waited);
+            return tctl_emit(&line, stdout) || !done;
+        }
+        double nap = v[0] > 0 && v[0] - waited < v[2] ? v[0] - waited : v[2];
+        poll(NULL, 0, (int)(nap * 1000) + 1);
+    }
 }
 
 /* lint's arguments: --ignore CODE (repeatable, known codes only: drop[i]
@@ -664,6 +736,7 @@ static const struct tctl_command {
     {"sources", tctl_cmd_sources},
     {"sourcestats", tctl_cmd_sourcestats},
     {"tracking", tctl_cmd_tracking},
+    {"waitsync", tctl_cmd_waitsync},
 };
 
 /* The socket named in a configuration file, or the default. */

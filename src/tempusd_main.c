@@ -26,20 +26,24 @@ static void usage(FILE *out)
                  "  -V       show the version\n");
 }
 
-/* -n on a valid config: say so, then print what the deployment audit finds
- * (tempusctl lint's findings). Advice only: the exit status stays 0, since
- * the service unit runs -n before every start and a deliberate choice such
- * as a public server's `allow all` must not keep the daemon down; a gate
- * that should fail on findings runs `tempusctl lint`. Output that cannot be
- * written does fail it (1). */
+/* -n: what the daemon would refuse (service_check, the path service_open
+ * takes) fails it with the reasons as file:line (1). A valid config: say
+ * so, then print what the deployment audit finds (tempusctl lint's
+ * findings). Advice only: the exit status stays 0, since the service unit
+ * runs -n before every start and a deliberate choice such as a public
+ * server's `allow all` must not keep the daemon down; a gate that should
+ * fail on findings runs `tempusctl lint`. Output that cannot be written
+ * does fail it (1). */
 static int check_config(const char *path, const struct conf *conf)
 {
     struct lint_report r;
     struct ctl_buf out;
     int rc = 0;
 
-    printf("%s: configuration OK\n", path);
     log_set(LOG_TO_STDERR, LOG_LVL_ERR); /* the key parser's warnings are findings too */
+    if (service_check(conf, stderr) < 0)
+        return 1;
+    printf("%s: configuration OK\n", path);
     lint_report_init(&r, path);
     lint_conf(conf, &r);
     ctl_buf_init(&out, CTL_MAX_REPLY);
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
         conf_free(conf);
         return rc;
     }
+    log_set_timestamps(1); /* the daemon's log lines, in the foreground or not */
     /* Sockets open before the fork so that errors reach the terminal; the
      * resolver threads start after it, since fork keeps only one thread. */
     /* A copy: reload replaces (and frees) the config this came from. */

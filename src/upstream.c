@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "maxima.h"
 #include "mem.h"
 #include "netio.h"
 #include "ntp_wire.h"
@@ -17,7 +18,7 @@
 #include "source.h"
 
 #define UP_MAX_SOURCES SYNC_MAX_SOURCES
-#define UP_MAX_CONF 32
+#define UP_MAX_CONF MAXIMA_SERVER_LINES
 /* Polls without any answer before an address counts as retired. */
 #define UP_RETIRE_POLLS 8
 #define UP_RESOLVE_RETRY 60.0
@@ -450,10 +451,10 @@ static void up_refresh_keys(struct upstream *up)
 
 void upstream_reconfigure(struct upstream *up, const struct conf *conf, const struct keys *keys)
 {
-    unsigned char kept[UP_MAX_CONF] = {0}, taken[64] = {0};
+    unsigned char kept[UP_MAX_CONF] = {0}, taken[UP_MAX_CONF] = {0};
 
     for (int i = 0; i < up->nconf; i++) {
-        for (unsigned j = 0; up->confs[i].used && j < conf->n_servers && j < 64; j++) {
+        for (unsigned j = 0; up->confs[i].used && j < conf->n_servers && j < UP_MAX_CONF; j++) {
             const struct conf_server *cs = &conf->servers[j];
             if (!taken[j] && up_conf_same(&up->confs[i].cs, cs) &&
                 (!cs->key || keys_find(keys, cs->key))) {
@@ -468,7 +469,7 @@ void upstream_reconfigure(struct upstream *up, const struct conf *conf, const st
             up_conf_remove(&up->confs[i]);
     up->keys = keys;
     up_refresh_keys(up);
-    for (unsigned j = 0; j < conf->n_servers && j < 64; j++)
+    for (unsigned j = 0; j < conf->n_servers && j < UP_MAX_CONF; j++)
         if (!taken[j])
             up_conf_add(up, &conf->servers[j]);
 }
@@ -488,6 +489,20 @@ struct upstream *upstream_create(const struct conf *conf, const struct keys *key
         up_conf_add(up, &conf->servers[i]);
     up_tick(up);
     return up;
+}
+
+int upstream_pending(const struct upstream *up, struct upstream_pending *out, int max)
+{
+    int n = 0;
+    for (int i = 0; up && i < up->nconf && n < max; i++) {
+        const struct up_conf *uc = &up->confs[i];
+        if (!uc->used || uc->numeric || uc->members > 0)
+            continue;
+        out[n++] = (struct upstream_pending){.host = uc->cs.host, .port = uc->cs.port,
+                                             .pool = uc->cs.pool, .failed = !uc->resolving,
+                                             .line = uc->cs.line};
+    }
+    return n;
 }
 
 void upstream_destroy(struct upstream *up)

@@ -26,6 +26,17 @@ struct upstream *upstream_create(const struct conf *conf, const struct keys *key
  * their state (with their key material refreshed from keys); removed lines
  * lose theirs; new lines start polling. */
 void upstream_reconfigure(struct upstream *up, const struct conf *conf, const struct keys *keys);
+/* A server or pool line that has no source yet because its name did not
+ * resolve (or is being resolved for the first time). */
+struct upstream_pending {
+    const char *host; /* owned by up: valid until the next reconfigure */
+    uint16_t port;
+    int pool;
+    int failed; /* 1: the lookup failed and is retried; 0: in flight */
+    unsigned line;
+};
+/* Up to max such lines into out, in config order; returns how many. */
+int upstream_pending(const struct upstream *up, struct upstream_pending *out, int max);
 /* Stop polling, close sockets, remove the sources from sync. */
 void upstream_destroy(struct upstream *up);
 

@@ -38,15 +38,43 @@ ok() {
     echo "  ok: $*"
 }
 
-# A free UDP port on 127.0.0.1 (and ::1).
+# A free port on 127.0.0.1 and ::1 (UDP, and TCP for metrics). Under
+# tests/system/run, T_PORT_BLOCK gives this test a block of 400 ports of its
+# own, below the kernel's ephemeral range, handed out in turn: tests that
+# run at the same time never get the same port. Run alone, the kernel picks.
 free_port() {
-    python3 -c 'import socket
-for _ in range(100):
-    s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]
+    local next=$T_WORK/.next_port
+    if [ -n "${T_PORT_BLOCK:-}" ]; then
+        [ -f "$next" ] || echo "$T_PORT_BLOCK" > "$next"
+    fi
+    python3 - "${T_PORT_BLOCK:-0}" "$next" <<'PY'
+import socket, sys
+block, path = int(sys.argv[1]), sys.argv[2]
+def free(p):
     try:
-        t=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM); t.bind(("::1",p)); t.close()
-    except OSError: continue
-    print(p); break'
+        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(fam, kind) as s:
+                    s.bind((host, p))
+        return True
+    except OSError:
+        return False
+if block:
+    p = int(open(path).read())
+    while p < block + 400 and not free(p):
+        p += 1
+    if p >= block + 400:
+        sys.exit("free_port: port block %d used up" % block)
+    open(path, "w").write(str(p + 1))
+    print(p)
+    sys.exit(0)
+for _ in range(100):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]; s.close()
+    if free(p):
+        print(p)
+        break
+PY
 }
 
 # conf_tail NAME FILE: the lines start_tempusd adds to a test's config (a
@@ -70,6 +98,8 @@ start_tempusd() {
     local pre=()
     [ -n "$ns" ] && pre=(ip netns exec "$ns")
     local envs=(${NOTIFY_SOCKET:+NOTIFY_SOCKET=$NOTIFY_SOCKET})
+    # T_ENV: VAR=VALUE words for this daemon (e.g. TEMPUS_SECCOMP_TRAP=1).
+    [ -n "${T_ENV:-}" ] && envs+=(${T_ENV})
     # T_PRELOAD: a shim from tests/shim for this daemon (a sanitizer's
     # runtime then no longer comes first, which is harmless here).
     [ -n "${T_PRELOAD:-}" ] && envs+=("LD_PRELOAD=$T_PRELOAD"
@@ -96,13 +126,13 @@ stop_pid() {
 # stats NAME: ask tempusd NAME to log its counters and print the stats line.
 stats() {
     local name=$1 pidvar="PID_$1" n
-    n=$(grep -c "^tempusd: info: stats:" "$T_WORK/$name.log")
+    n=$(grep -c "tempusd: info: stats:" "$T_WORK/$name.log")
     kill -USR1 "${!pidvar}"
     for _ in $(seq 50); do
-        [ "$(grep -c "^tempusd: info: stats:" "$T_WORK/$name.log")" -gt "$n" ] && break
+        [ "$(grep -c "tempusd: info: stats:" "$T_WORK/$name.log")" -gt "$n" ] && break
         sleep 0.05
     done
-    grep "^tempusd: info: stats:" "$T_WORK/$name.log" | tail -1
+    grep "tempusd: info: stats:" "$T_WORK/$name.log" | tail -1
 }
 
 # counter NAME KEY: one counter from the stats line (e.g. answered_v4).

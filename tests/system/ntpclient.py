@@ -48,11 +48,21 @@ def family_of(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
-def make_sock(server, src):
+def make_sock(server, src, port):
+    """A socket connected to server:port: the kernel then drops every
+    datagram from any other address or port, so a stray reply (another
+    daemon's, another test's) is never taken for the server's."""
     s = socket.socket(family_of(server), socket.SOCK_DGRAM)
     if src:
         s.bind((src, 0))
+    s.connect((server, port))
     return s
+
+
+def tx_of(pkt):
+    """The transmit timestamp a request carries (its reply's origin), or
+    None for a datagram too short to have one."""
+    return struct.unpack("!Q", pkt[40:48])[0] if len(pkt) >= 48 else None
 
 
 def recv_all(s, timeout, stamps=None):
@@ -62,25 +72,62 @@ def recv_all(s, timeout, stamps=None):
         left = end - time.monotonic()
         if left <= 0 or not select.select([s], [], [], left)[0]:
             return out
-        out.append(s.recv(65535))
+        try:
+            out.append(s.recv(65535))
+        except ConnectionRefusedError:  # ICMP port unreachable: nobody there
+            continue
         if stamps is not None:
             stamps.append(time.time())
 
 
+def drain(s):
+    """Every datagram already waiting, without blocking."""
+    out = []
+    while select.select([s], [], [], 0)[0]:
+        try:
+            out.append(s.recv(65535))
+        except ConnectionRefusedError:
+            continue
+    return out
+
+
+def recv_reply(s, tx, timeout):
+    """The reply to the request whose transmit timestamp is tx, as soon as
+    it arrives: (data, arrival time), or (None, None) after timeout. Any
+    other datagram (a late reply to an earlier request, a forged or stray
+    one) is ignored; for a request without a timestamp, the first datagram
+    is the reply."""
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([s], [], [], left)[0]:
+            return None, None
+        try:
+            data = s.recv(65535)
+        except ConnectionRefusedError:  # ICMP port unreachable: nobody there
+            continue
+        if tx is None or decode(data).get("org") == tx:
+            return data, time.time()
+
+
 def cmd_query(a):
-    s = make_sock(a.server, a.src)
+    s = make_sock(a.server, a.src, a.port)
     rc = 1
     for _ in range(a.count):
         tx = random.getrandbits(64)
         t1 = time.time()
         pkt = bytes.fromhex(a.raw) if a.raw else build(a.version, a.mode, tx, extra=b"\0" * a.pad)
-        s.sendto(pkt, (a.server, a.port))
-        stamps = []
-        replies = recv_all(s, a.timeout if a.all else 0, stamps) if a.all else []
-        if not a.all and select.select([s], [], [], a.timeout)[0]:
-            replies, stamps = [s.recv(65535)], [time.time()]
+        tx = tx_of(pkt)
+        s.send(pkt)
+        if a.all:
+            stamps = []
+            replies = recv_all(s, a.timeout, stamps)
+        else:
+            r, t4 = recv_reply(s, tx, a.timeout)
+            replies, stamps = ([r], [t4]) if r is not None else ([], [])
         if not replies:
-            print(json.dumps({"timeout": True}))
+            print(json.dumps({"timeout": True}), flush=True)
+            time.sleep(a.interval)
             continue
         for r, t4 in zip(replies, stamps):
             d = decode(r)
@@ -90,7 +137,7 @@ def cmd_query(a):
                 d["offset"] = ((t2 - t1) + (t3 - t4)) / 2
                 d["delay"] = (t4 - t1) - (t3 - t2)
             d["org_match"] = d.get("org") == tx
-            print(json.dumps(d))
+            print(json.dumps(d), flush=True)
             rc = 0
         time.sleep(a.interval)
     return rc
@@ -120,34 +167,71 @@ def expect_answer(mode, version, pkt):
     return len(pkt) == 48
 
 
+def abuse_check(pkt, mode, version, r):
+    """Violations of one reply r to request pkt (mode/version None: random)."""
+    out, d = [], decode(r)
+    if len(r) > len(pkt):
+        out.append(f"AMPLIFICATION: request {len(pkt)} bytes got {len(r)} bytes: {pkt[:8].hex()}")
+    if d.get("mode") != 4 or d.get("version") != (pkt[0] >> 3) & 7:
+        out.append(f"BAD REPLY mode/version to {pkt[:8].hex()}: {d}")
+    if mode is not None and mode != 3:
+        out.append(f"REPLY TO MODE {mode} v{version} len {len(pkt)}")
+    return out
+
+
 def cmd_abuse(a):
-    seed = a.seed if a.seed is not None else random.randrange(2**32)
-    print(f"abuse: seed {seed}", flush=True)
+    """Every case is sent in bursts without waiting for replies; each reply
+    is matched to its request by the origin timestamp (every request that
+    can be answered carries a distinct transmit timestamp), so the run
+    takes as long as the daemon needs, not a fixed wait per datagram. A
+    reply that matches no request is a violation; after the last request,
+    replies are awaited until every expected one came, plus a short grace
+    for any that should not come at all."""
+    seed = a.seed
+    print(f"abuse: seed {seed} (--seed or TEMPUS_SEED to change)", flush=True)
     rng = random.Random(seed)
-    s = make_sock(a.server, None)
+    s = make_sock(a.server, None, a.port)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-    sent = answered = bad = 0
-    for mode, version, pkt in abuse_cases(rng, a.random):
-        s.sendto(pkt, (a.server, a.port))
-        sent += 1
-        replies = recv_all(s, a.wait)
-        for r in replies:
-            answered += 1
-            d = decode(r)
-            if len(r) > len(pkt):
-                print(f"AMPLIFICATION: request {len(pkt)} bytes got {len(r)} bytes: {pkt[:8].hex()}")
-                bad += 1
-            if d.get("mode") != 4 or d.get("version") != (pkt[0] >> 3) & 7:
-                print(f"BAD REPLY mode/version to {pkt[:8].hex()}: {d}")
-                bad += 1
-        if expect_answer(mode, version, pkt) and len(replies) != 1:
-            print(f"MISSING REPLY to valid v{version} client request of {len(pkt)} bytes")
-            bad += 1
-        if mode is not None and mode != 3 and replies:
-            print(f"REPLY TO MODE {mode} v{version} len {len(pkt)}")
-            bad += 1
-    print(f"abuse: sent {sent} answered {answered} violations {bad}")
-    return 1 if bad or sent == 0 else 0
+    cases = list(abuse_cases(rng, a.random))
+    by_tx, expected, bad = {}, set(), []
+    for i, (mode, version, pkt) in enumerate(cases):
+        tx = tx_of(pkt)
+        if tx is not None:
+            by_tx.setdefault(tx, i)
+        if expect_answer(mode, version, pkt):
+            expected.add(i)
+    got = {}
+
+    def take(r):
+        i = by_tx.get(decode(r).get("org"))
+        if i is None:
+            bad.append(f"REPLY MATCHING NO REQUEST: {r[:16].hex()} ({len(r)} bytes)")
+            return
+        got[i] = got.get(i, 0) + 1
+        bad.extend(abuse_check(cases[i][2], cases[i][0], cases[i][1], r))
+
+    for start in range(0, len(cases), a.burst):
+        for _, _, pkt in cases[start:start + a.burst]:
+            s.send(pkt)
+        for r in drain(s):
+            take(r)
+        time.sleep(a.wait)
+    end = time.monotonic() + a.timeout
+    while time.monotonic() < end and not expected <= got.keys():
+        for r in recv_all(s, 0.05):
+            take(r)
+    for r in recv_all(s, a.grace):
+        take(r)
+    for i in sorted(expected - got.keys()):
+        mode, version, pkt = cases[i]
+        bad.append(f"MISSING REPLY to valid v{version} client request of {len(pkt)} bytes")
+    for i, n in got.items():
+        if n > 1:
+            bad.append(f"{n} REPLIES to one request: {cases[i][2][:8].hex()}")
+    for line in bad[:50]:
+        print(line)
+    print(f"abuse: sent {len(cases)} answered {sum(got.values())} violations {len(bad)}")
+    return 1 if bad or not cases else 0
 
 
 def cmd_spray(a):
@@ -167,20 +251,20 @@ def cmd_spray(a):
 
 
 def cmd_flood(a):
-    s = make_sock(a.server, a.src)
+    s = make_sock(a.server, a.src, a.port)
     s.setblocking(False)
     sent = got = kod = 0
     end = time.monotonic() + a.seconds
     while time.monotonic() < end and sent < a.max:
         try:
-            s.sendto(build(), (a.server, a.port))
+            s.send(build())
             sent += 1
         except BlockingIOError:
             pass
         while True:
             try:
                 r = s.recv(2048)
-            except BlockingIOError:
+            except (BlockingIOError, ConnectionRefusedError):
                 break
             got += 1
             d = decode(r)
@@ -214,9 +298,12 @@ def main():
     q.add_argument("--timeout", type=float, default=1.0)
     q.add_argument("--interval", type=float, default=0.0)
     ab = sub.choices["abuse"]
-    ab.add_argument("--seed", type=int, default=None)
+    ab.add_argument("--seed", type=int, default=int(os.environ.get("TEMPUS_SEED", "20240601")))
     ab.add_argument("--random", type=int, default=2000)
-    ab.add_argument("--wait", type=float, default=0.02)
+    ab.add_argument("--burst", type=int, default=32, help="datagrams sent between reads")
+    ab.add_argument("--wait", type=float, default=0.001, help="pause after each burst (s)")
+    ab.add_argument("--timeout", type=float, default=5.0, help="wait for expected replies (s)")
+    ab.add_argument("--grace", type=float, default=0.3, help="then wait for stray ones (s)")
     sp = sub.choices["spray"]
     sp.add_argument("--sources", type=int, default=1000)
     sp.add_argument("--seconds", type=float, default=60)

@@ -435,7 +435,7 @@ static void test_random_roundtrip(void **state)
 {
     (void)state;
     const char *env = getenv("TEMPUS_SEED");
-    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : 20240601u; /* fixed: CI runs repeat */
     printf("test_random_roundtrip: seed %u (set TEMPUS_SEED to repeat)\n", seed);
     srand(seed);
     for (int i = 0; i < 2000; i++) {

@@ -76,6 +76,28 @@ static void test_server_errors(void **state)
     parse_bad("server h port\n", "t.conf:1: server: option 'port' needs a value\n");
 }
 
+/* Key ids span 1..2^32-1 whatever the size of long: on ILP32 (the -m32
+ * build) main took 4294967295L as a long and refused every key id. */
+static void test_key_ids_full_range(void **state)
+{
+    (void)state;
+    struct conf *c = parse_ok("keyfile /k\ntrustedkeys 1 4294967295 +7\n"
+                              "server h key 4294967295\n");
+    assert_int_equal(c->n_trustedkeys, 3);
+    assert_true(c->trustedkeys[1] == 4294967295u);
+    assert_int_equal(c->trustedkeys[2], 7);
+    assert_true(c->servers[0].key == 4294967295u);
+    conf_free(c);
+    parse_bad("keyfile /k\ntrustedkeys 4294967296\n",
+              "t.conf:2: trustedkeys: 4294967296 is out of range (1..4294967295)\n");
+    parse_bad("keyfile /k\ntrustedkeys -1\n",
+              "t.conf:2: trustedkeys: -1 is out of range (1..4294967295)\n");
+    parse_bad("keyfile /k\ntrustedkeys 18446744073709551617\n",
+              "t.conf:2: trustedkeys: 18446744073709551617 is out of range (1..4294967295)\n");
+    parse_bad("keyfile /k\ntrustedkeys 5x\n", "t.conf:2: trustedkeys: '5x' is not an integer\n");
+    parse_bad("keyfile /k\ntrustedkeys 9 9\n", "t.conf:2: trustedkeys: key 9 listed twice\n");
+}
+
 static void test_too_many_servers(void **state)
 {
     (void)state;
@@ -158,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_server_options),
         cmocka_unit_test(test_server_errors),
+        cmocka_unit_test(test_key_ids_full_range),
         cmocka_unit_test(test_too_many_servers),
         cmocka_unit_test(test_discipline_directives),
         cmocka_unit_test(test_discipline_errors),

@@ -45,11 +45,16 @@ static void fx_end(struct fixture *fx)
     ctl_buf_free(&fx->out);
 }
 
+/* The tracking record's timesource (NULL: none, as an older daemon). */
+static const char *fx_timesource;
+
 static void add_tracking(struct ctl_buf *b, int synced, int local, int stratum, double offset)
 {
     ctl_rec_begin(b, "tracking");
     ctl_rec_int(b, "synced", synced);
     ctl_rec_int(b, "local", local);
+    if (fx_timesource)
+        ctl_rec_str(b, "timesource", fx_timesource);
     ctl_rec_str(b, "outcome", synced ? "ok" : "no majority");
     ctl_rec_str(b, "ref_name", synced ? "ntp1.example.net" : local ? "local" : "");
     ctl_rec_int(b, "refid", 0xc0000201);
@@ -86,6 +91,7 @@ static void add_source(struct ctl_buf *b, const char *name, const char *state, i
     ctl_rec_int(b, "reach", reach);
     ctl_rec_int(b, "reachable", reach != 0);
     ctl_rec_double(b, "age", nsamples ? 12.7 : -1);
+    ctl_rec_double(b, "last_rx", nsamples ? 3.2 : -1); /* LastRx: not the pick's age */
     ctl_rec_double(b, "offset", offset);
     ctl_rec_double(b, "delay", 1.234e-3);
     ctl_rec_double(b, "jitter", 45e-6);
@@ -153,7 +159,7 @@ static void test_tracking_text(void **state)
                                      "Stratum         : 2\n"
                                      "Reference time  : 2024-04-05 19:34:38.250 UTC (12s ago)\n"
                                      "System time     : 3us behind NTP time\n"
-                                     "Last offset     : +12us\n"
+                                     "Last offset     : -12us\n" /* local behind: - */
                                      "RMS offset      : 34us\n"
                                      "Frequency       : -12.346 ppm\n"
                                      "Frequency error : 0.012 ppm\n"
@@ -198,8 +204,8 @@ static void test_sources_text(void **state)
     ctl_render_sources(fx.recs, fx.n, 0, &fx.out);
     const char *table = "S Name/IP address  St Poll Reach LastRx    Offset     Delay    Jitter\n"
                         "=====================================================================\n"
-                        "* ntp1.example.net  2    6   377    12s     +12us   1.234ms      45us\n"
-                        "x 192.0.2.7         2    6   376    12s    -0.25s   1.234ms      45us\n"
+                        "* ntp1.example.net  2    6   377     3s     -12us   1.234ms      45us\n"
+                        "x 192.0.2.7         2    6   376     3s    +0.25s   1.234ms      45us\n"
                         "? ntp3.example.net  -    6     0      -         -         -         -\n";
     assert_string_equal(fx.out.data, table);
 
@@ -256,7 +262,7 @@ static void test_sourcestats_text(void **state)
     assert_string_equal(fx.out.data,
                         "Name/IP address   NP   Span   Frequency       Skew    Offset   Std Dev\n"
                         "======================================================================\n"
-                        "ntp1.example.net   8     7m   +0.123ppm   0.456ppm      -7us      45us\n"
+                        "ntp1.example.net   8     7m   +0.123ppm   0.456ppm      +7us      45us\n"
                         "192.0.2.7          0      -           -          -         -         -\n");
     fx_end(&fx);
 }
@@ -353,6 +359,8 @@ static void test_serverstats_text(void **state)
                                      "Auth dropped            1000            1         1001\n"
                                      "Auth failed                0            0            0\n"
                                      "Auth OK                    0            0            0\n"
+                                     "Empty                      0            0            0\n"
+                                     "Oversized                  0            0            0\n"
                                      "\n"
                                      "Clients tracked : 12 of 1024 (65536 bytes)\n"
                                      "Rate limiting   : on\n"
@@ -466,18 +474,17 @@ static void test_json_views(void **state)
     assert_string_equal(
         fx.out.data,
         "{\"sources\":[{\"index\":0,\"name\":\"s1\",\"state\":\"selected\",\"stratum\":2,"
-        "\"poll\":6,\"reach\":255,\"reachable\":1,\"age\":12.7,\"offset\":0.001,"
+        "\"poll\":6,\"reach\":255,\"reachable\":1,\"age\":12.7,\"last_rx\":3.2,\"offset\":0.001,"
         "\"delay\":0.001234,\"jitter\":4.5e-05,\"nsamples\":8},"
         "{\"index\":0,\"name\":\"s2\",\"state\":\"candidate\",\"stratum\":2,"
-        "\"poll\":6,\"reach\":1,\"reachable\":1,\"age\":12.7,\"offset\":0,"
+        "\"poll\":6,\"reach\":1,\"reachable\":1,\"age\":12.7,\"last_rx\":3.2,\"offset\":0,"
         "\"delay\":0.001234,\"jitter\":4.5e-05,\"nsamples\":1}]}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("sourcestats", fx.recs, fx.n, &fx.out), 0);
     assert_string_equal(fx.out.data, "{\"sourcestats\":[]}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("serverstats", fx.recs, fx.n, &fx.out), 0);
-    assert_string_equal(fx.out.data,
-                        "{\"serverstats\":[],\"serverinfo\":null,\"recent\":null}\n");
+    assert_string_equal(fx.out.data, "{\"serverstats\":[],\"serverinfo\":null,\"recent\":null}\n");
     fx.out.len = 0;
     assert_int_equal(ctl_render_json("nonsense", fx.recs, fx.n, &fx.out), -1);
     assert_int_equal(ctl_render_json("tracking", fx.recs + 1, fx.n - 1, &fx.out), -1);
@@ -522,6 +529,89 @@ static void check_case(const struct ctl_render_check *c, int synced, int local, 
     fx_end(&fx);
 }
 
+/* Orphan, local and holdover are not upstream sync: a state of their own,
+ * WARNING unless the options say otherwise. */
+static void test_check_timesource(void **state)
+{
+    struct ctl_render_check c;
+    enum ctl_render_status lv;
+    (void)state;
+
+    ctl_render_check_defaults(&c);
+    assert_int_equal(c.on_orphan, CTL_RENDER_WARNING);
+    fx_timesource = "orphan";
+    check_case(&c, 1, 0, 11, 12e-6, 2, 2, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: following orphan peer ntp1.example.net stratum 11 offset -12us, "
+               "no upstream, 2/2 sources reachable\n");
+    fx_timesource = "holdover";
+    check_case(&c, 0, 0, 3, 0, 2, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: 0 sources reachable, need 1; holdover, no source for 12s, "
+               "stratum 3, 0/2 sources reachable\n");
+    c.min_sources = 0;
+    check_case(&c, 0, 0, 3, 0, 2, 0, CTL_RENDER_WARNING,
+               "TEMPUS WARNING: holdover, no source for 12s, stratum 3, 0/2 sources reachable\n");
+    assert_int_equal(ctl_render_check_level("critical", &lv), 0);
+    c.on_holdover = lv;
+    check_case(&c, 0, 0, 3, 0, 2, 0, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: holdover, no source for 12s, stratum 3, 0/2 sources reachable\n");
+    assert_int_equal(ctl_render_check_level("ok", &c.on_orphan), 0);
+    fx_timesource = "orphan";
+    check_case(&c, 1, 0, 11, 12e-6, 2, 2, CTL_RENDER_OK,
+               "TEMPUS OK: following orphan peer ntp1.example.net stratum 11 offset -12us, "
+               "no upstream, 2/2 sources reachable\n");
+    fx_timesource = "upstream";
+    check_case(&c, 1, 0, 2, 12e-6, 2, 2, CTL_RENDER_OK,
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -12us, "
+               "2/2 sources reachable\n");
+    fx_timesource = "none";
+    check_case(&c, 0, 0, 0, 0, 2, 2, CTL_RENDER_CRITICAL,
+               "TEMPUS CRITICAL: not synchronised (no majority), 2/2 sources reachable\n");
+    assert_int_equal(ctl_render_check_level("fine", &lv), -1);
+    fx_timesource = NULL;
+}
+
+/* waitsync's verdict on one tracking record. */
+static int waitsync_case(int synced, int local, double offset, double max, const char *line)
+{
+    struct fixture fx;
+    fx_begin(&fx);
+    add_tracking(&fx.wire, synced, local, 2, offset);
+    fx_parse(&fx);
+    int done = ctl_render_waitsync(fx.recs, fx.n, max, &fx.out);
+    assert_string_equal(fx.out.data, line);
+    fx_end(&fx);
+    return done;
+}
+
+static void test_waitsync(void **state)
+{
+    (void)state;
+    assert_true(waitsync_case(1, 0, 12e-6, 0,
+                              "synchronised to ntp1.example.net stratum 2, "
+                              "offset -12us, correction 3us\n"));
+    assert_true(waitsync_case(1, 0, 12e-6, 0.001,
+                              "synchronised to ntp1.example.net stratum 2, "
+                              "offset -12us, correction 3us\n"));
+    assert_false(waitsync_case(1, 0, 0.2, 0.1,
+                               "synchronised, but offset -0.2s, correction 3us: "
+                               "above 0.1 s\n"));
+    assert_false(waitsync_case(0, 0, 0, 0, "not synchronised (no majority)\n"));
+    /* the local reference with upstream sources configured: not yet */
+    assert_false(waitsync_case(0, 1, 0, 0, "not synchronised (local)\n"));
+    fx_timesource = "holdover";
+    assert_false(waitsync_case(0, 0, 0, 0, "not synchronised (holdover)\n"));
+    fx_timesource = "orphan";
+    assert_true(waitsync_case(1, 0, 0, 0,
+                              "synchronised to ntp1.example.net stratum 2, offset +0s, "
+                              "correction 3us\n"));
+    fx_timesource = NULL;
+    struct fixture fx;
+    fx_begin(&fx);
+    assert_false(ctl_render_waitsync(fx.recs, 0, 0, &fx.out));
+    assert_string_equal(fx.out.data, "no tracking record in the reply\n");
+    fx_end(&fx);
+}
+
 static void test_check(void **state)
 {
     struct ctl_render_check c;
@@ -533,18 +623,18 @@ static void test_check(void **state)
     assert_int_equal(c.max_stratum, 15);
 
     check_case(&c, 1, 0, 2, 12e-6, 3, 3, CTL_RENDER_OK,
-               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset +12us, "
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -12us, "
                "3/3 sources reachable\n");
     /* at the threshold is still OK; above it is not */
     check_case(&c, 1, 0, 2, -0.1, 3, 3, CTL_RENDER_OK,
-               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -0.1s, "
+               "TEMPUS OK: synced to ntp1.example.net stratum 2 offset +0.1s, "
                "3/3 sources reachable\n");
     check_case(&c, 1, 0, 2, -0.15, 3, 2, CTL_RENDER_WARNING,
-               "TEMPUS WARNING: offset -0.15s beyond 0.1s; synced to ntp1.example.net "
-               "stratum 2 offset -0.15s, 2/3 sources reachable\n");
+               "TEMPUS WARNING: offset +0.15s beyond 0.1s; synced to ntp1.example.net "
+               "stratum 2 offset +0.15s, 2/3 sources reachable\n");
     check_case(&c, 1, 0, 2, 1.5, 3, 3, CTL_RENDER_CRITICAL,
-               "TEMPUS CRITICAL: offset +1.5s beyond 1s; synced to ntp1.example.net "
-               "stratum 2 offset +1.5s, 3/3 sources reachable\n");
+               "TEMPUS CRITICAL: offset -1.5s beyond 1s; synced to ntp1.example.net "
+               "stratum 2 offset -1.5s, 3/3 sources reachable\n");
     check_case(&c, 0, 0, 16, 0, 3, 0, CTL_RENDER_CRITICAL,
                "TEMPUS CRITICAL: 0 sources reachable, need 1; not synchronised (no majority), "
                "0/3 sources reachable\n");
@@ -564,8 +654,8 @@ static void test_check(void **state)
     c.warn_offset = 1e-3;
     c.crit_offset = 0.5;
     check_case(&c, 1, 0, 4, 2e-3, 3, 2, CTL_RENDER_CRITICAL,
-               "TEMPUS CRITICAL: 2 sources reachable, need 3; stratum 4 above 3; offset +2ms "
-               "beyond 1ms; synced to ntp1.example.net stratum 4 offset +2ms, "
+               "TEMPUS CRITICAL: 2 sources reachable, need 3; stratum 4 above 3; offset -2ms "
+               "beyond 1ms; synced to ntp1.example.net stratum 4 offset -2ms, "
                "2/3 sources reachable\n");
     c.min_sources = 0;
     check_case(&c, 0, 1, 10, 0, 0, 0, CTL_RENDER_CRITICAL,
@@ -595,11 +685,18 @@ static void test_check(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_units),        cmocka_unit_test(test_tracking_text),
-        cmocka_unit_test(test_sources_text), cmocka_unit_test(test_sourcestats_text),
-        cmocka_unit_test(test_clients),      cmocka_unit_test(test_serverstats_text),
-        cmocka_unit_test(test_reload_text),  cmocka_unit_test(test_json_escaping),
-        cmocka_unit_test(test_json_views),   cmocka_unit_test(test_check),
+        cmocka_unit_test(test_units),
+        cmocka_unit_test(test_tracking_text),
+        cmocka_unit_test(test_sources_text),
+        cmocka_unit_test(test_sourcestats_text),
+        cmocka_unit_test(test_clients),
+        cmocka_unit_test(test_serverstats_text),
+        cmocka_unit_test(test_reload_text),
+        cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_json_views),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_timesource),
+        cmocka_unit_test(test_waitsync),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -629,7 +629,7 @@ static void test_clock_refuses(void **state)
 static void setup_seed(void)
 {
     const char *env = getenv("TEMPUS_SEED");
-    seed = env && *env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)clock();
+    seed = env && *env ? strtoull(env, NULL, 0) : 20240601; /* fixed: CI runs repeat */
     printf("test_discipline: seed %" PRIu64 " (set TEMPUS_SEED to repeat)\n", seed);
 }
 

@@ -197,8 +197,14 @@ static void test_source_counts(void **state)
     expect_only("driftfile /d\nserver a.example iburst\n", "single-server", LINT_WARNING, 2, NULL);
     expect_only("driftfile /d\npool p.example maxsources 1\n", "single-source", LINT_WARNING, 2,
                 NULL);
-    expect_only("driftfile /d\nserver a.example\nserver b.example\n", "few-sources", LINT_WARNING,
-                0, NULL);
+    expect_only(SERVER_OK "server a.example\nserver b.example\n", "few-sources", LINT_WARNING, 0,
+                NULL);
+    /* a client of two or three internal servers: the standard design */
+    expect_only("driftfile /d\nserver a.example\nserver b.example\n", NULL, 0, 0, NULL);
+    expect_only("port 0\ndriftfile /d\nserver a\nserver b\nserver c\n", NULL, 0, 0, NULL);
+    /* a primary server: local stratum 1, its clock disciplined outside */
+    expect_only(SERVER_OK "local stratum 1\n", NULL, 0, 0, NULL);
+    expect_only(SERVER_OK "local stratum 1 orphan\n", "no-sources", LINT_WARNING, 0, NULL);
     expect_only(SERVER_OK "server a.example\nserver b.example\nserver c.example\n", "few-sources",
                 LINT_INFO, 0, NULL);
     expect_only(SERVER_OK "server a.example\npool p.example maxsources 2\n", "few-sources",
@@ -416,7 +422,7 @@ static void test_order_and_format(void **state)
     assert_int_equal(r.n, 0);
     assert_int_equal(lint_exit_status(&r), 0);
     lint_report_free(&r);
-    lint_text("port 0\nserver a\nserver b\nserver c\ndriftfile /d\n", &r);
+    lint_text(SERVER_OK "server a\nserver b\nserver c\n", &r);
     assert_int_equal(lint_exit_status(&r), 0); /* info only */
     assert_int_equal(r.n, 1);
     lint_report_free(&r);
@@ -436,7 +442,7 @@ static void test_json(void **state)
     assert_string_equal(out.data, "{\"findings\":[]}\n");
     ctl_buf_free(&out);
     lint_report_free(&reps[0]);
-    lint_text("port 0\nserver a\nserver b\nserver c\n", &reps[0]);
+    lint_text("bindaddress 10.1.2.3\nallow 10.1.2.0/24\nserver a\nserver b\nserver c\n", &reps[0]);
     reps[0].file = "a\"b.conf";
     ctl_buf_init(&out, 1 << 16);
     lint_format_json(reps, 2, &out);
@@ -448,7 +454,7 @@ static void test_json(void **state)
                         "unreachable\",\"fix\":\"use at least 4 independent sources, server "
                         "lines or a pool, so that one wrong source is outvoted even with "
                         "another one down\"},{\"file\":\"a\\\"b.conf\",\"line\":0,\"severity\":"
-                        "\"info\",\"code\":\"no-driftfile\",\"message\":\"no driftfile: after "
+                        "\"warning\",\"code\":\"no-driftfile\",\"message\":\"no driftfile: after "
                         "every restart the frequency is learnt again, with larger offsets "
                         "meanwhile\",\"fix\":\"add driftfile /var/lib/tempus/drift\"}]}\n");
     ctl_buf_free(&out);
@@ -530,8 +536,9 @@ static void test_live_sources(void **state)
     add_source(&b, "flaky.example:123", "unreachable", 0, 500, 300);
     add_source(&b, "new.example:123", "unreachable", 0, 7, 0); /* too early to tell */
     add_source(&b, "deny.example:123", "denied", 0, 500, 10);
+    add_source(&b, "ntp1.invalid", "unresolved", 0, 0, 0);
     lint_records(&b, &r);
-    assert_int_equal(r.n, 3);
+    assert_int_equal(r.n, 4);
     assert_string_equal(r.f[0].code, "source-unreachable");
     assert_int_equal(r.f[0].severity, LINT_WARNING);
     assert_int_equal(r.f[0].line, 0);
@@ -540,6 +547,17 @@ static void test_live_sources(void **state)
     assert_string_equal(r.f[1].message, "flaky.example:123 answered none of the last 8 polls "
                                         "(300 of 500 since start)");
     assert_string_equal(r.f[2].code, "source-denied");
+    assert_string_equal(r.f[3].code, "source-unresolved");
+    assert_int_equal(r.f[3].severity, LINT_WARNING);
+    assert_string_equal(r.f[3].message, "ntp1.invalid (line 0) does not resolve: it is no source, "
+                                        "and the daemon keeps trying");
+    lint_report_free(&r);
+
+    /* only an unresolved name: nothing is reachable, an error */
+    ctl_buf_init(&b, 1 << 16);
+    add_source(&b, "ntp1.invalid", "unresolved", 0, 0, 0);
+    lint_records(&b, &r);
+    assert_int_equal(count(&r, "source-unresolved", LINT_ERROR, 0), 1);
     lint_report_free(&r);
 
     /* none reachable at all: the daemon runs free, an error */
@@ -703,7 +721,8 @@ static int golden_one(const char *conf_path, char *seen, size_t seen_size)
     struct ctl_buf out;
 
     snprintf(out_path, sizeof(out_path), "%.*s.out", (int)(strlen(conf_path) - 5), conf_path);
-    int clean = strstr(conf_path, "clean.conf") != NULL;
+    const char *base = strrchr(conf_path, '/');
+    int clean = strncmp(base ? base + 1 : conf_path, "clean", 5) == 0;
     char *text = read_file(conf_path), *t = subst(text);
     char *raw = clean ? NULL : read_file(out_path);
     char *want = subst(raw ? raw : "");
@@ -732,12 +751,13 @@ static int golden_one(const char *conf_path, char *seen, size_t seen_size)
     return bad;
 }
 
-/* Every tests/lint/bad-NN.conf gives exactly bad-NN.out; clean.conf gives
+/* Every tests/lint/bad-NN.conf gives exactly bad-NN.out; clean*.conf give
  * nothing; every finding about a file shows up in some golden file. */
 static void test_golden(void **state)
 {
-    static const char *const live[] = {"source-unreachable", "source-denied", "peer-flapping",
-                                       "clock-steps", "denied-traffic"};
+    static const char *const live[] = {"source-unreachable", "source-denied",
+                                       "source-unresolved",  "peer-flapping",
+                                       "clock-steps",        "denied-traffic"};
     static char seen[1 << 16];
     glob_t g;
     int failed = 0;

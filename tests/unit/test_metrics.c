@@ -138,7 +138,8 @@ static const char golden_metrics[] =
     "# TYPE tempus_source_selected gauge\n"
     "tempus_source_selected{source=\"ntp1.example:123\"} 1\n"
     "tempus_source_selected{source=\"ntp2.example:123\"} 0\n"
-    "# HELP tempus_source_reachable 1 if the source answered one of the last 8 polls.\n"
+    "# HELP tempus_source_reachable 1 if the source answered one of the last 3 polls "
+    "(tempusctl(8), REACHABILITY).\n"
     "# TYPE tempus_source_reachable gauge\n"
     "tempus_source_reachable{source=\"ntp1.example:123\"} 1\n"
     "tempus_source_reachable{source=\"ntp2.example:123\"} 0\n"
@@ -346,7 +347,8 @@ static void test_escaping(void **state)
     (void)state;
     /* quotes and backslashes as the control protocol carries them */
     expect("record=\"source\"\nname=\"a\\\"b\\\\c\"\nreachable=1\n\n",
-           "# HELP tempus_source_reachable 1 if the source answered one of the last 8 polls.\n"
+           "# HELP tempus_source_reachable 1 if the source answered one of the last 3 polls "
+    "(tempusctl(8), REACHABILITY).\n"
            "# TYPE tempus_source_reachable gauge\n"
            "tempus_source_reachable{source=\"a\\\"b\\\\c\"} 1\n");
 

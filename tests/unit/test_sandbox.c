@@ -31,8 +31,13 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "ctl_proto.h"
 #include "driftfile.h"
+#include "keys.h"
+#include "mem.h"
 #include "netio.h"
+#include "ratelimit.h"
+#include "report.h"
 #include "sandbox.h"
 
 /* A sanitizer's runtime makes calls of its own (gettid, sigaltstack at
@@ -182,6 +187,109 @@ static void test_clock_adjtime_only_for_system_clock(void **state)
     assert_killed_by_sigsys(run_confined(0, call_adjtime_read));
     skip_if_sanitized();
     assert_exit_ok(run_confined(SANDBOX_CLOCK_ADJUST, call_adjtime_read));
+}
+
+/* The test mode: the forbidden call fails with ENOSYS instead of killing,
+ * is recorded by number and named on stderr (the child's stderr is a pipe
+ * the parent reads). */
+static int call_trapped(void)
+{
+    int nrs[4];
+    long rc = syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL);
+    if (rc != -1 || errno != ENOSYS)
+        return 1;
+    syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL); /* a repeat is not listed again */
+    if (sandbox_trapped(nrs, 4) != 1 || nrs[0] != SYS_ptrace)
+        return 2;
+    return 0;
+}
+
+static void test_trap_mode_names_the_call(void **state)
+{
+    int fds[2], status;
+    char buf[512] = "", want[64];
+    (void)state;
+    skip_if_sanitized();
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (dup2(fds[1], STDERR_FILENO) < 0 || sandbox_install(SANDBOX_TRAP) <= 0)
+            _exit(100);
+        _exit(call_trapped());
+    }
+    close(fds[1]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    ssize_t n = read(fds[0], buf, sizeof(buf) - 1);
+    close(fds[0]);
+    buf[n > 0 ? n : 0] = '\0';
+    assert_exit_ok(status);
+    snprintf(want, sizeof(want), "system call ptrace (%d) is not allowed", SYS_ptrace);
+    if (!strstr(buf, want))
+        fail_msg("stderr of the trapped child: '%s', wanted '%s'", buf, want);
+    assert_null(strstr(strstr(buf, want) + 1, want));
+}
+
+/* Work the daemon does after the filter is on, at sizes past glibc's
+ * thresholds: a `clients` reply over thousands of clients (a sort of far
+ * more than 1 KiB: glibc's qsort would ask sysinfo), a key file of
+ * hundreds of keys (sorted when loaded on reload), a config list grown
+ * past 128 KiB (realloc of an mmapped block: mremap), a reply buffer of
+ * 1 MiB. Each step that fails returns its number. */
+static char big_keyfile[64];
+
+static int big_workload(void)
+{
+    struct ratelimit_params rp = {.enabled = 1, .interval = 3, .burst = 8,
+                                  .memory_limit = 1 << 20};
+    struct ratelimit *rl = ratelimit_create(&rp, 42);
+    struct ctl_buf b;
+    struct keys *ks;
+
+    for (unsigned i = 0; i < 5000; i++) {
+        struct netaddr a = {.family = AF_INET, .bytes = {10, (uint8_t)(i >> 16),
+                                                         (uint8_t)(i >> 8), (uint8_t)i}};
+        for (unsigned k = 0; k <= i % 3; k++)
+            ratelimit_charge(rl, &a, (int64_t)i * 1000);
+    }
+    if (ratelimit_count(rl) < 1000)
+        return 1;
+    ctl_buf_init(&b, CTL_MAX_REPLY);
+    report_clients(&b, rl, 1000000000, 100000);
+    if (b.len < 100000 || !strstr(b.data, "requests"))
+        return 2;
+    ctl_buf_free(&b);
+    ratelimit_destroy(rl);
+    if (keys_load(big_keyfile, stderr, &ks) < 0 || keys_count(ks) != 600)
+        return 3;
+    keys_destroy(ks);
+    char (*list)[64] = NULL;
+    for (size_t i = 0; i < 8000; i++) {
+        list = mem_append(list, i, sizeof(*list));
+        memset(list[i], (int)(i & 0x7f), sizeof(*list));
+    }
+    if (list[7999][0] != (char)(7999 & 0x7f))
+        return 4;
+    free(list);
+    return 0;
+}
+
+static void test_big_workloads_survive(void **state)
+{
+    (void)state;
+    skip_if_sanitized();
+    snprintf(big_keyfile, sizeof(big_keyfile), "/tmp/tempus-sandbox-keys-XXXXXX");
+    int fd = mkstemp(big_keyfile);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    /* Written in descending order, so the sort has work to do. */
+    for (unsigned id = 600; id >= 1; id--)
+        fprintf(f, "%u AES128 HEX:%08x%08x%08x%08x\n", id, id, id, id, id);
+    fclose(f);
+    int status = run_confined(0, big_workload);
+    unlink(big_keyfile);
+    assert_exit_ok(status);
 }
 
 /* Whether this kernel stamps datagrams on loopback, as learnt by the
@@ -404,6 +512,8 @@ int main(void)
         cmocka_unit_test(test_allowed_calls_survive),
         cmocka_unit_test(test_stop_and_continue_survive),
         cmocka_unit_test(test_apply_follows_config),
+        cmocka_unit_test(test_trap_mode_names_the_call),
+        cmocka_unit_test(test_big_workloads_survive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

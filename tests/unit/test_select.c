@@ -877,7 +877,7 @@ static void setup_seed(void)
 {
     const char *env = getenv("TEMPUS_SEED");
 
-    seed = env && *env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ (uint64_t)clock();
+    seed = env && *env ? strtoull(env, NULL, 0) : 20240601; /* fixed: CI runs repeat */
     printf("test_select: seed %" PRIu64 " (set TEMPUS_SEED to repeat)\n", seed);
 }
 

@@ -627,7 +627,10 @@ static void test_reach_register(void **state)
         reach = ((reach << 1) | (unsigned)answered[i]) & 0xffu;
         struct source_estimate e = estimate(src, &t);
         assert_int_equal(e.reach, reach);
-        assert_int_equal(e.reachable, reach != 0);
+        assert_int_equal(e.reachable, (reach & 7u) != 0);
+        /* answered 4 polls ago, not since: no longer reachable */
+        if (i == 6)
+            assert_true(e.reach == 0x58 && !e.reachable);
     }
     source_destroy(src);
 }
@@ -877,7 +880,7 @@ static uint64_t seed_from_env(void)
     if (s && *s)
         seed = strtoull(s, NULL, 0);
     else
-        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        seed = 20240601; /* fixed, so that CI runs are repeatable; printed */
     return seed != 0 ? seed : 1;
 }
 

@@ -40,7 +40,7 @@ static uint64_t seed_from_env(void)
     if (s != NULL && *s != '\0')
         seed = strtoull(s, NULL, 0);
     else
-        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        seed = 20240601; /* fixed, so that CI runs are repeatable; printed */
     return seed != 0 ? seed : 1;
 }
 
