@@ -478,7 +478,8 @@ struct service *service_open(struct conf *conf, int foreground)
     if (service_prepare(conf, stderr, &sv->acl, &sv->metrics_acl, &sv->keys) < 0)
         fatalx("%s: configuration refused: see the errors above", conf->path);
     if (service_leaps(conf, sv->clk, stderr, &sv->leaps) < 0)
-        fatalx("%s: configuration refused: see the errors above", conf->path);    sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
+        fatalx("%s: configuration refused: see the errors above", conf->path);
+    sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
     sched_init();
