@@ -91,6 +91,7 @@ struct sync {
     int64_t leap_due_mono; /* the coming UTC midnight on the monotonic clock */
     struct timespec leap_pre_clock; /* both clocks at the last tick before it */
     int64_t leap_pre_mono;
+    int64_t leap_quiet_mono; /* no new leap scheduled before this */
     unsigned nleaps;
     int wait_logged;
 };
@@ -218,6 +219,10 @@ static void sync_leap_schedule(struct sync *sy, const struct timespec *now, int6
     time_t t = now->tv_sec;
     double left = (double)(86400 - t % 86400) - (double)now->tv_nsec * 1e-9;
 
+    /* Past the midnight (on the monotonic clock) the leap is handled at
+     * the next tick; the second just repeated still reads as the old day. */
+    if (mono_ns < sy->leap_quiet_mono || (sy->leap_due_mono && mono_ns >= sy->leap_due_mono))
+        return;
     if (sy->leap_pending) {
         sy->leap_due = sy->leap_pending;
         sy->leap_due_kernel = sy->leap_armed;
@@ -261,6 +266,7 @@ static void sync_leap_passed(struct sync *sy, const struct timespec *now, int64_
         return;
     sy->leap_due_mono = 0;
     sy->leap_due = 0;
+    sy->leap_quiet_mono = mono_ns + 3000000000LL;
     enum sync_leapmode mode = sy->p.leapmode;
     if (mode == SYNC_LEAP_SYSTEM && sy->leap_due_kernel) {
         double dm = (double)(mono_ns - sy->leap_pre_mono) * 1e-9;
@@ -756,8 +762,8 @@ static int sync_detect_jump(struct sync *sy, const struct timespec *now, int64_t
 {
     int jumped = 0;
     if (sy->tick_mono != 0) {
-        double dm = (double)(mono_ns - sy->leap_pre_mono) * 1e-9;
-        double dc = timefmt_timespec_diff(now, &sy->leap_pre_clock);
+        double dm = (double)(mono_ns - sy->tick_mono) * 1e-9;
+        double dc = timefmt_timespec_diff(now, &sy->tick_clock) - sy->stepped_since_tick;
         double allowed = sy->p.jump_threshold + dm * (sy->p.disc.max_slew_ppm +
                                                       sy->p.disc.max_freq_ppm) * 1e-6;
         if (fabs(dc - dm) > allowed) {

@@ -500,7 +500,7 @@ static void watch_leap(struct sim_world *w, void *arg)
  * IERS does (SHA-1 over the update time, expiry and entries). */
 static void write_leapfile(struct sim_world *w, int sign, char *path, size_t cap)
 {
-    const long long ntp = 2208988800LL, updated = 3900000000LL, expiry = 3990000000LL;
+    const long long ntp = 2208988800LL, updated = 3900000000LL, expiry = 4100000000LL;
     const long long at = (long long)(SIM_T0 + SIM_MIDNIGHT) + ntp;
     char digits[256];
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -549,7 +549,8 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
     w->ccfg.extra = extra;
     int before = sim_world_window(w, SIM_MIDNIGHT - HOUR, SIM_MIDNIGHT - 2.0, 1 * MS);
     int rec = sim_world_window(w, SIM_MIDNIGHT + 1.0, SIM_MIDNIGHT + 2 * HOUR, 1 * MS);
-    int late = sim_world_window(w, SIM_MIDNIGHT + 600.0, SIM_MIDNIGHT + 2 * HOUR, 1 * MS);
+    int late = sim_world_window(w, SIM_MIDNIGHT + recover_bound + 600.0, SIM_MIDNIGHT + 2 * HOUR,
+                                1 * MS);
     w->on_tick = watch_leap;
     w->tick_arg = &lw;
     sim_world_start(w);
@@ -592,7 +593,7 @@ static void leap_delete_slew(uint64_t seed, struct sim_result *res)
 
 static void leap_insert_ignore(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "ignore", 1, 600.0);
+    leap(seed, res, 1, "ignore", 1, 3600.0);
 }
 
 static void leap_file_only(uint64_t seed, struct sim_result *res)

@@ -337,11 +337,12 @@ static void ev_kernel_leap(struct sim_world *w, const struct sim_event *ev)
     if (!sign || k->leap_target <= 0.0)
         return;
     double real = sim_kernel_real(w);
-    if (real < k->leap_target - 1e-9) {
-        double rate = (double)k->tick / 10000.0 + (double)k->freq / 65536e6;
-        /* halfway each time: the rate may change (a slew) meanwhile */
-        double d = (k->leap_target - real) / rate;
-        push(w, w->now + (d > 0.01 ? d / 2 : d), ev_kernel_leap, 0, 0, NULL, 0);
+    double rate = (double)k->tick / 10000.0 + (double)k->freq / 65536e6;
+    /* halfway each time while far: the rate may change (a slew) meanwhile */
+    double d = (k->leap_target - real) / rate;
+    double at = w->now + (d > 0.01 ? d / 2 : d);
+    if (d > 1e-7 && at > w->now) {
+        push(w, at, ev_kernel_leap, 0, 0, NULL, 0);
         return;
     }
     sim_kernel_rebase(w);
