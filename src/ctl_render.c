@@ -198,6 +198,12 @@ static void ctl_render_tracking_clock(const struct ctl_record *r, struct ctl_buf
     ctl_render_line(out, "Update interval",
                     ctl_render_interval(ctl_render_num(r, "update_interval"), a, 32));
     ctl_render_line(out, "Leap status", ctl_render_leap(ctl_render_num(r, "leap")));
+    double pending = ctl_render_num(r, "leap_pending");
+    if (pending != 0) {
+        snprintf(v, sizeof(v), "%s at the end of the day (from the %s)",
+                 pending > 0 ? "inserted" : "deleted", ctl_render_str(r, "leap_source"));
+        ctl_render_line(out, "Leap second", v);
+    }
     snprintf(v, sizeof(v), "%.0f in agreement of %.0f", ctl_render_num(r, "ntruechimers"),
              ctl_render_num(r, "nsources"));
     ctl_render_line(out, "Sources", v);

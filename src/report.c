@@ -72,6 +72,9 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     report_tracking_peer(b, sy, &st, now);
     ctl_rec_int(b, "stratum", st.stratum);
     ctl_rec_int(b, "leap", st.leap);
+    ctl_rec_int(b, "leap_pending", st.leap_pending);
+    ctl_rec_str(b, "leap_source", st.leap_source);
+    ctl_rec_int(b, "leaps", st.leaps);
     ctl_rec_double(b, "offset", st.offset);
     ctl_rec_double(b, "rms_offset", st.disc.rms_offset);
     ctl_rec_double(b, "freq_ppm", st.disc.freq_ppm);

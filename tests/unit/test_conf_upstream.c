@@ -112,7 +112,12 @@ static void test_discipline_directives(void **state)
     (void)state;
     struct conf *c = parse_ok("minsources 2\nmakestep 0.5 -1\nmaxchange 1000\n"
                               "maxslewrate 83333\nmaxdistance 3\ndriftfile /var/lib/tempus/drift\n"
-                              "local stratum 10 delay 3600\n");
+                              "local stratum 10 delay 3600\n"
+                              "leapfile /usr/share/zoneinfo/leap-seconds.list\nleapmode slew\n");
+    assert_string_equal(c->leapfile, "/usr/share/zoneinfo/leap-seconds.list");
+    assert_int_equal(c->leapfile_line, 8);
+    assert_int_equal(c->leapmode, CONF_LEAP_SLEW);
+    assert_int_equal(c->leapmode_line, 9);
     assert_int_equal(c->minsources, 2);
     assert_int_equal(c->minsources_line, 1);
     assert_true(c->makestep_threshold == 0.5);
@@ -138,6 +143,9 @@ static void test_discipline_errors(void **state)
     parse_bad("maxslewrate 0\n", "t.conf:1: maxslewrate: 0 is out of range (1..100000)\n");
     parse_bad("maxdistance 20\n", "t.conf:1: maxdistance: 20 is out of range (0.001..16)\n");
     parse_bad("driftfile drift\n", "t.conf:1: driftfile: 'drift' is not an absolute path\n");
+    parse_bad("leapfile leap-seconds.list\n",
+              "t.conf:1: leapfile: 'leap-seconds.list' is not an absolute path\n");
+    parse_bad("leapmode smear\n", "t.conf:1: leapmode: unknown value 'smear' (expected system, step, slew or ignore)\n");
     parse_bad("driftfile /a\ndriftfile /b\n", "t.conf:2: driftfile: already set at line 1\n");
     parse_bad("local stratum 10 delay\n", "t.conf:1: local: option 'delay' needs a value\n");
     parse_bad("local stratum 10 wait 5\n",
