@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
+#include "firewall_live.h"
 #include "lint.h"
 #include "log.h"
 #include "mem.h"
@@ -62,7 +63,9 @@ static void tctl_usage(FILE *out)
             "  reload                    reload the configuration\n"
             "  metrics                   Prometheus metrics\n"
             "  lint [--ignore CODE]... [FILE]\n"
-            "                            audit FILE, or the running daemon (exit 0-3)\n",
+            "                            audit FILE, or the running daemon (exit 0-3)\n"
+            "  firewall [--check] [FILE] nftables ruleset FILE implies; --check: compare\n"
+            "                            it with the live table (exit 0-3)\n",
             TCTL_CLIENTS_DEFAULT);
 }
 
@@ -651,12 +654,18 @@ static int tctl_cmd_lint(struct tctl *t, int argc, char **argv)
     return tctl_lint_print(t, reps, n, drop, sizeof(drop));
 }
 
+static int tctl_cmd_firewall(struct tctl *t, int argc, char **argv)
+{
+    return firewall_live_command(argc, argv, t->config, t->json);
+}
+
 static const struct tctl_command {
     const char *name;
     int (*fn)(struct tctl *t, int argc, char **argv);
 } tctl_commands[] = {
     {"check", tctl_cmd_check},
     {"clients", tctl_cmd_clients},
+    {"firewall", tctl_cmd_firewall},
     {"lint", tctl_cmd_lint},
     {"metrics", tctl_cmd_metrics},
     {"reload", tctl_cmd_reload},
