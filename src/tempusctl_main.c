@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_net.h"
 #include "conf.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
@@ -64,6 +65,9 @@ static void tctl_usage(FILE *out)
             "  metrics                   Prometheus metrics\n"
             "  lint [--ignore CODE]... [FILE]\n"
             "                            audit FILE, or the running daemon (exit 0-3)\n"
+            "  audit [--count N] [--interval S] [--timeout S] [--outlier S]\n"
+            "        [--crit-outlier S] [--expect-refid REFID]... HOST[:PORT]|[ADDR]:PORT|@FILE...\n"
+            "                            ask each server over NTP, judge the fleet (exit 0-3)\n"
             "  firewall [--check] [FILE] nftables ruleset FILE implies; --check: compare\n"
             "                            it with the live table (exit 0-3)\n",
             TCTL_CLIENTS_DEFAULT);
@@ -654,6 +658,11 @@ static int tctl_cmd_lint(struct tctl *t, int argc, char **argv)
     return tctl_lint_print(t, reps, n, drop, sizeof(drop));
 }
 
+static int tctl_cmd_audit(struct tctl *t, int argc, char **argv)
+{
+    return audit_command(argc, argv, t->json);
+}
+
 static int tctl_cmd_firewall(struct tctl *t, int argc, char **argv)
 {
     return firewall_live_command(argc, argv, t->config, t->json);
@@ -663,6 +672,7 @@ static const struct tctl_command {
     const char *name;
     int (*fn)(struct tctl *t, int argc, char **argv);
 } tctl_commands[] = {
+    {"audit", tctl_cmd_audit},
     {"check", tctl_cmd_check},
     {"clients", tctl_cmd_clients},
     {"firewall", tctl_cmd_firewall},
