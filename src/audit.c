@@ -109,14 +109,18 @@ int audit_answer(struct audit_server *s, const uint8_t *buf, size_t len, uint64_
     if (ntp_wire_decode_header(buf, len, &h) < 0 || h.mode != NTP_MODE_SERVER || h.org_ts != cookie ||
         h.tx_ts == 0)
         return -1;
-    if (h.stratum == 0) {
-        for (int i = 0; i < 4; i++) {
-            char c = (char)(h.refid >> (24 - 8 * i));
-            s->kod[i] = isprint((unsigned char)c) ? c : '?';
-        }
-        s->kod[4] = '\0';
-        return 0;
+    /* A kiss is stratum 0 with an ASCII code; stratum 0 with another refid
+     * (tempusd: 0, leap 3) is an unsynchronised server's answer. */
+    int kiss = h.stratum == 0;
+    for (int i = 0; i < 4; i++) {
+        char c = (char)(h.refid >> (24 - 8 * i));
+        kiss &= c >= 'A' && c <= 'Z';
+        s->kod[i] = c;
     }
+    s->kod[4] = '\0';
+    if (kiss)
+        return 0;
+    s->kod[0] = '\0';
     ntp_ts_t t1n = timefmt_ts_from_timespec(t1), t4n = timefmt_ts_from_timespec(t4);
     double offset = (timefmt_ts_diff(h.rx_ts, t1n) + timefmt_ts_diff(h.tx_ts, t4n)) / 2;
     double delay = timefmt_ts_diff(t4n, t1n) - timefmt_ts_diff(h.tx_ts, h.rx_ts);
@@ -238,7 +242,7 @@ const char *audit_refid_text(const struct audit_server *s, char *buf, size_t siz
                 c[i] = c[i] ? '?' : '\0';
         }
         c[4] = '\0';
-        snprintf(buf, size, "%s", c);
+        snprintf(buf, size, "%s", c[0] ? c : "-");
     } else {
         snprintf(buf, size, "%u.%u.%u.%u", r >> 24, (r >> 16) & 255, (r >> 8) & 255, r & 255);
     }

@@ -118,6 +118,20 @@ static void test_answers(void **state)
     assert_int_equal(audit_answer(&s, buf, n, 46, &t1, &t4), 0);
     assert_string_equal(s.kod, "RATE");
     assert_int_equal(s.answers, 2);
+    /* stratum 0, refid 0, leap 3: an unsynchronised server, no kiss */
+    struct audit_server u;
+    struct audit_params p;
+    memset(&u, 0, sizeof(u));
+    n = reply(buf, 47, &t1, 0.5, 0.5, 0, 0);
+    buf[0] |= 0xc0;
+    assert_int_equal(audit_answer(&u, buf, n, 47, &t1, &t4), 1);
+    assert_string_equal(u.kod, "");
+    assert_int_equal(u.leap, 3);
+    audit_params_defaults(&p);
+    assert_int_equal(audit_evaluate(&u, 1, &p), 2);
+    assert_int_equal(u.flags, AUDIT_UNSYNCED);
+    char rb[16];
+    assert_string_equal(audit_refid_text(&u, rb, sizeof(rb)), "-");
 }
 
 /* A usable server: stratum 2 following refid, at offset. */
