@@ -10,16 +10,14 @@
  * while mute > 0 it only reads. */
 struct fwj {
     const char *p, *end;
-    struct ctl_buf *out;
+    struct ctl_buf out;
     int mute, depth;
 };
-
-static int fwj_value(struct fwj *j);
 
 static void fwj_put(struct fwj *j, const char *s, size_t n)
 {
     if (!j->mute)
-        ctl_buf_append(j->out, s, n);
+        ctl_buf_append(&j->out, s, n);
 }
 
 static void fwj_ws(struct fwj *j)
@@ -38,11 +36,9 @@ static int fwj_peek(struct fwj *j)
  * into key when key is not NULL (cut to keysize - 1). */
 static int fwj_string(struct fwj *j, char *key, size_t keysize)
 {
-    const char *start = j->p;
-
     if (fwj_peek(j) != '"')
         return -1;
-    start = j->p++;
+    const char *start = j->p++;
     while (j->p < j->end && *j->p != '"') {
         if ((unsigned char)*j->p < 0x20)
             return -1;
@@ -91,85 +87,115 @@ static int fwj_scalar(struct fwj *j)
     return 0;
 }
 
-/* One "key": value member. Handles are dropped, counter values zeroed. */
-static int fwj_member(struct fwj *j, int *first)
+/* An open object or array while a value is read. */
+struct fwj_frame {
+    char close; /* '}' or ']' */
+    int first;  /* nothing written inside yet */
+    int muted;  /* the current member's value is muted (dropped or zeroed) */
+    int zero;   /* ... and "0" is written in its place */
+};
+
+/* The key of the next member and its ':'. Handles are dropped, counter
+ * values zeroed: both mute the value that follows. */
+static int fwj_key(struct fwj *j, struct fwj_frame *f)
 {
     char key[32];
-    struct ctl_buf scratch;
-    struct ctl_buf *keep = j->out;
 
-    /* the key goes to a scratch buffer until we know the member stays */
-    ctl_buf_init(&scratch, 1024);
-    j->out = &scratch;
+    /* read the key silently; it is copied from the input if it stays */
+    fwj_ws(j);
+    const char *kstart = j->p;
+    j->mute++;
     int r = fwj_string(j, key, sizeof(key));
-    j->out = keep;
-    if (r < 0 || fwj_peek(j) != ':') {
-        ctl_buf_free(&scratch);
+    j->mute--;
+    const char *kend = j->p;
+    if (r < 0 || fwj_peek(j) != ':')
         return -1;
-    }
     j->p++;
     int drop = strcmp(key, "handle") == 0;
-    int zero = strcmp(key, "packets") == 0 || strcmp(key, "bytes") == 0;
+    f->zero = strcmp(key, "packets") == 0 || strcmp(key, "bytes") == 0;
     if (!drop) {
-        fwj_put(j, *first ? "" : ",", *first ? 0 : 1);
-        fwj_put(j, scratch.data, scratch.len);
+        fwj_put(j, ",", f->first ? 0 : 1);
+        fwj_put(j, kstart, (size_t)(kend - kstart));
         fwj_put(j, ":", 1);
-        *first = 0;
+        f->first = 0;
     }
-    ctl_buf_free(&scratch);
-    if (drop || zero)
-        j->mute++;
-    r = fwj_value(j);
-    if (drop || zero)
-        j->mute--;
-    if (zero)
-        fwj_put(j, "0", 1);
-    return r;
-}
-
-/* An object or an array (open is '{' or '['). */
-static int fwj_container(struct fwj *j, char open)
-{
-    char close = open == '{' ? '}' : ']';
-    int first = 1;
-
-    if (++j->depth > FWJSON_MAX_DEPTH)
-        return -1;
-    j->p++;
-    fwj_put(j, &open, 1);
-    if (fwj_peek(j) == close) {
-        j->p++;
-    } else {
-        for (;;) {
-            int r;
-            if (open == '{') {
-                r = fwj_member(j, &first);
-            } else {
-                fwj_put(j, first ? "" : ",", first ? 0 : 1);
-                first = 0;
-                r = fwj_value(j);
-            }
-            int c = fwj_peek(j);
-            if (r < 0 || (c != ',' && c != close))
-                return -1;
-            j->p++;
-            if (c == close)
-                break;
-        }
-    }
-    fwj_put(j, &close, 1);
-    j->depth--;
+    f->muted = drop || f->zero;
+    j->mute += f->muted;
     return 0;
 }
 
+/* Open a container at j->p ('{' or '['); 1 if it was empty (and is closed
+ * again), 0 if a value (after a key in an object) comes next, -1 error. */
+static int fwj_open(struct fwj *j, struct fwj_frame *f)
+{
+    char open = *j->p++;
+    f->close = open == '{' ? '}' : ']';
+    f->first = 1;
+    f->muted = f->zero = 0;
+    fwj_put(j, &open, 1);
+    if (fwj_peek(j) == f->close) {
+        j->p++;
+        fwj_put(j, &f->close, 1);
+        return 1;
+    }
+    if (f->close == '}')
+        return fwj_key(j, f);
+    f->first = 0;
+    return 0;
+}
+
+/* After a value inside f: ',' and the next key (0: a value comes next), or
+ * the close (1), or -1. */
+static int fwj_next(struct fwj *j, struct fwj_frame *f)
+{
+    if (f->muted) {
+        j->mute--;
+        f->muted = 0;
+        fwj_put(j, "0", f->zero ? 1 : 0);
+    }
+    int c = fwj_peek(j);
+    j->p++;
+    if (c == f->close) {
+        fwj_put(j, &f->close, 1);
+        return 1;
+    }
+    if (c != ',')
+        return -1;
+    if (f->close == '}')
+        return fwj_key(j, f);
+    fwj_put(j, ",", 1);
+    return 0;
+}
+
+/* One whole value, iteratively (an explicit stack of open containers, at
+ * most FWJSON_MAX_DEPTH deep). */
 static int fwj_value(struct fwj *j)
 {
-    int c = fwj_peek(j);
-    if (c == '{' || c == '[')
-        return fwj_container(j, (char)c);
-    if (c == '"')
-        return fwj_string(j, NULL, 0);
-    return c < 0 ? -1 : fwj_scalar(j);
+    struct fwj_frame st[FWJSON_MAX_DEPTH];
+    int depth = 0;
+
+    for (;;) {
+        int c = fwj_peek(j), r = 0;
+        if (c == '{' || c == '[') {
+            if (depth == FWJSON_MAX_DEPTH)
+                return -1;
+            r = fwj_open(j, &st[depth++]);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                continue;
+            depth--; /* empty: a complete value */
+        } else if ((c == '"' ? fwj_string(j, NULL, 0) : c < 0 ? -1 : fwj_scalar(j)) < 0) {
+            return -1;
+        }
+        /* a value is complete: close every container it completes */
+        while (depth > 0 && (r = fwj_next(j, &st[depth - 1])) == 1)
+            depth--;
+        if (r < 0)
+            return -1;
+        if (depth == 0)
+            return 0;
+    }
 }
 
 /* The elements of the "nftables" array, j->p just past its '['. */
@@ -180,19 +206,18 @@ static int fwj_elements(struct fwj *j, struct fwjson_list *l)
         return 0;
     }
     for (;;) {
-        struct ctl_buf b;
-        ctl_buf_init(&b, FWJSON_MAX_OBJECT);
-        j->out = &b;
+        ctl_buf_init(&j->out, FWJSON_MAX_OBJECT);
         int r = fwj_value(j);
-        ctl_buf_append(&b, "", 1);
-        if (r < 0 || b.overflow || l->n == FWJSON_MAX_OBJECTS) {
-            ctl_buf_free(&b);
+        ctl_buf_append(&j->out, "", 1);
+        if (r < 0 || j->out.overflow || l->n == FWJSON_MAX_OBJECTS) {
+            ctl_buf_free(&j->out);
             return -1;
         }
-        if (strncmp(b.data, "{\"metainfo\":", 12) == 0)
-            ctl_buf_free(&b);
+        if (strncmp(j->out.data, "{\"metainfo\":", 12) == 0)
+            ctl_buf_free(&j->out);
         else
-            l->obj[l->n++] = b.data;
+            l->obj[l->n++] = j->out.data;
+        memset(&j->out, 0, sizeof(j->out));
         int c = fwj_peek(j);
         if (c != ',' && c != ']')
             return -1;

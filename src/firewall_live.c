@@ -98,7 +98,7 @@ static int fwl_exec(char *const argv[], int newnet, const char *input, struct fw
     int in[2], out[2], err[2];
 
     ctl_buf_init(&r->out, FWL_OUTPUT_MAX);
-    ctl_buf_init(&r->err, 64 * 1024);
+    ctl_buf_init(&r->err, (size_t)64 * 1024);
     r->status = -1;
     if (pipe2(in, O_CLOEXEC) < 0)
         goto fail;
@@ -176,9 +176,9 @@ static int fwl_verdict(int json, enum ctl_render_status status, const char *file
         p += n + (nl != NULL);
     }
     ctl_buf_printf(&out, "]}\n");
-    fwrite(out.data, 1, out.len, stdout);
+    int rc = fwrite(out.data, 1, out.len, stdout) == out.len ? (int)status : CTL_RENDER_UNKNOWN;
     ctl_buf_free(&out);
-    return (int)status;
+    return rc;
 }
 
 /* List table inet tempus as JSON, in this namespace or (with ruleset) in a
