@@ -101,6 +101,32 @@ void audit_request(uint8_t req[48], uint64_t cookie)
     ntp_wire_encode_header(&h, req, 48);
 }
 
+size_t audit_probe_mode6(uint8_t *buf)
+{
+    /* version 2, mode 6, opcode 1 (read status), sequence 1, no data */
+    memset(buf, 0, 12);
+    buf[0] = 2 << 3 | NTP_MODE_CONTROL;
+    buf[1] = 1;
+    buf[3] = 1;
+    return 12;
+}
+
+size_t audit_probe_mode7(uint8_t *buf)
+{
+    /* version 2, mode 7, implementation 3 (xntpd), request 42 (monlist),
+     * padded to the 48 bytes ntpdc sends */
+    memset(buf, 0, AUDIT_PROBE_LEN);
+    buf[0] = 2 << 3 | NTP_MODE_PRIVATE;
+    buf[2] = 3;
+    buf[3] = 42;
+    return AUDIT_PROBE_LEN;
+}
+
+int audit_packet_mode(const uint8_t *buf, size_t len)
+{
+    return len ? buf[0] & 7 : -1;
+}
+
 int audit_answer(struct audit_server *s, const uint8_t *buf, size_t len, uint64_t cookie,
                  const struct timespec *t1, const struct timespec *t4)
 {
@@ -222,7 +248,9 @@ int audit_evaluate(struct audit_server *s, size_t n, const struct audit_params *
             if (p->n_expect && !audit_refid_expected(s, n, i, p))
                 v->flags |= AUDIT_REFID;
         }
-        unsigned crit = AUDIT_UNREACHABLE | AUDIT_UNSYNCED | AUDIT_KOD_DENY | AUDIT_OUTLIER_CRIT;
+        v->flags |= (v->mode6_bytes ? AUDIT_MODE6 : 0) | (v->mode7_bytes ? AUDIT_MODE7 : 0);
+        unsigned crit = AUDIT_UNREACHABLE | AUDIT_UNSYNCED | AUDIT_KOD_DENY | AUDIT_OUTLIER_CRIT |
+                        AUDIT_MODE7;
         int st = v->flags & crit ? 2 : v->flags ? 1 : 0;
         status = st > status ? st : status;
     }
@@ -251,7 +279,7 @@ const char *audit_refid_text(const struct audit_server *s, char *buf, size_t siz
 
 static const char *const audit_flag_names[] = {"unreachable", "unsynchronised", "denied",
                                                "rate-kod", "outlier", "outlier-critical",
-                                               "unexpected-refid"};
+                                               "unexpected-refid", "mode6", "mode7"};
 #define AUDIT_NFLAGS (sizeof(audit_flag_names) / sizeof(audit_flag_names[0]))
 
 static void audit_flags_text(unsigned flags, char *buf, size_t size)
@@ -317,9 +345,13 @@ void audit_render_table(const struct audit_server *s, size_t n, int status, stru
         else
             snprintf(med, sizeof(med), "-");
         ctl_render_interval(v->delay, dl, sizeof(dl));
-        ctl_buf_printf(out, "%-28s %-20s %2d %-15s %-6s %9s %9s %9s %9s %s%s\n", v->name, addr,
+        ctl_buf_printf(out, "%-28s %-20s %2d %-15s %-6s %9s %9s %9s %9s %s%s", v->name, addr,
                        v->stratum, refid, audit_leap_names[v->leap & 3], rd, off, med, dl, flags,
                        v->lone ? " (refid known to no other server)" : "");
+        if (v->mode6_bytes || v->mode7_bytes)
+            ctl_buf_printf(out, " (mode 6: %zu bytes for 12, mode 7: %zu bytes for %d)",
+                           v->mode6_bytes, v->mode7_bytes, AUDIT_PROBE_LEN);
+        ctl_buf_printf(out, "\n");
     }
 }
 
@@ -342,6 +374,9 @@ static void audit_json_server(const struct audit_server *v, struct ctl_buf *out)
                        v->stratum, audit_refid_text(v, refid, sizeof(refid)),
                        audit_leap_names[v->leap & 3], v->root_delay / 2 + v->root_dispersion,
                        v->offset, v->vs_median, v->delay, v->lone ? "true" : "false");
+    if (v->probed)
+        ctl_buf_printf(out, ",\"mode6_bytes\":%zu,\"mode7_bytes\":%zu", v->mode6_bytes,
+                       v->mode7_bytes);
     ctl_buf_printf(out, ",\"kod\":");
     ctl_render_json_string(out, v->kod);
     ctl_buf_printf(out, ",\"flags\":[");

@@ -27,6 +27,8 @@ enum audit_flag {
     AUDIT_OUTLIER = 1 << 4,      /* offset from the fleet median beyond --outlier (warning) */
     AUDIT_OUTLIER_CRIT = 1 << 5, /* ... beyond --crit-outlier (critical) */
     AUDIT_REFID = 1 << 6,        /* refid not among --expect-refid (warning) */
+    AUDIT_MODE6 = 1 << 7,        /* answered a mode 6 probe (warning) */
+    AUDIT_MODE7 = 1 << 8,        /* answered a mode 7 probe: monlist amplification (critical) */
 };
 
 struct audit_server {
@@ -41,6 +43,8 @@ struct audit_server {
     double root_delay, root_dispersion; /* s */
     double offset, delay;               /* s; offset > 0: the server is ahead */
     char kod[5];                        /* kiss code of the last KoD, "" none */
+    int probed;                         /* --probe-control: the two below are set */
+    size_t mode6_bytes, mode7_bytes;    /* bytes answered to the one-packet probes */
     /* from audit_evaluate */
     double vs_median; /* offset - fleet median (0 without a median) */
     int lone;         /* refid known to no other server of the fleet */
@@ -67,6 +71,14 @@ uint32_t audit_addr_refid(const struct netaddr *addr);
 /* Fill req (48 bytes) with a client request whose transmit timestamp is
  * cookie (a random value, not the clock: RFC 9109 section 5). */
 void audit_request(uint8_t req[48], uint64_t cookie);
+/* The one-packet probes of --probe-control: a mode 6 READSTAT and a mode 7
+ * MON_GETLIST_1 request into buf (at least AUDIT_PROBE_LEN bytes); each
+ * returns its length. */
+#define AUDIT_PROBE_LEN 48
+size_t audit_probe_mode6(uint8_t *buf);
+size_t audit_probe_mode7(uint8_t *buf);
+/* The mode (0-7) of a datagram, or -1 if it is empty. */
+int audit_packet_mode(const uint8_t *buf, size_t len);
 /* Take an answer from s: buf[0..len) arrived at t4 to the request with
  * cookie sent at t1. 1 if it was a usable answer (kept when its delay is
  * the smallest so far), 0 a kiss-o'-death (kod set), -1 not an answer to

@@ -23,7 +23,7 @@ struct audit_run {
     struct audit_params p;
     long count;
     double interval, timeout;
-    int json;
+    int json, probe;
 };
 
 /* Every target of an @FILE: one per line, '#' starts a comment. */
@@ -93,6 +93,8 @@ static int audit_args(struct audit_run *r, int argc, char **argv)
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {
             r->json = 1;
+        } else if (strcmp(a, "--probe-control") == 0) {
+            r->probe = 1;
         } else if (strncmp(a, "--", 2) == 0) {
             if (audit_option(r, a, i + 1 < argc ? argv[i + 1] : NULL) < 0) {
                 printf("TEMPUS UNKNOWN: audit: bad option '%s%s%s'\n", a, i + 1 < argc ? " " : "",
@@ -189,6 +191,44 @@ static void audit_round(struct audit_run *r, const int *fd, int *stopped)
     free(p);
 }
 
+/* --probe-control: one packet of the given mode to every server that has
+ * a socket, then every datagram of that mode back within the timeout is
+ * counted into mode6_bytes or mode7_bytes. */
+static void audit_probe(struct audit_run *r, const int *fd, int mode)
+{
+    struct pollfd *p = mem_calloc(r->n, sizeof(*p));
+    uint8_t req[AUDIT_PROBE_LEN];
+    size_t len = mode == 6 ? audit_probe_mode6(req) : audit_probe_mode7(req);
+
+    for (size_t i = 0; i < r->n; i++) {
+        p[i].fd = -1;
+        if (fd[i] >= 0 && send(fd[i], req, len, 0) == (ssize_t)len) {
+            r->s[i].probed = 1;
+            p[i] = (struct pollfd){.fd = fd[i], .events = POLLIN};
+        }
+    }
+    double end = audit_now() + r->timeout;
+    for (double left; (left = end - audit_now()) > 0;) {
+        if (poll(p, r->n, (int)(left * 1000) + 1) <= 0)
+            continue;
+        for (size_t i = 0; i < r->n; i++) {
+            uint8_t buf[2048];
+            if (p[i].fd < 0 || !p[i].revents)
+                continue;
+            ssize_t got = recv(fd[i], buf, sizeof(buf), 0);
+            if (got < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (got < 0) {
+                p[i].fd = -1;
+                continue;
+            }
+            if (audit_packet_mode(buf, (size_t)got) == mode)
+                *(mode == 6 ? &r->s[i].mode6_bytes : &r->s[i].mode7_bytes) += (size_t)got;
+        }
+    }
+    free(p);
+}
+
 static void audit_query_all(struct audit_run *r)
 {
     int *fd = mem_calloc(r->n, sizeof(*fd)), *stopped = mem_calloc(r->n, sizeof(*stopped));
@@ -202,6 +242,10 @@ static void audit_query_all(struct audit_run *r)
         double left = start + r->interval - audit_now();
         if (round + 1 < r->count && left > 0)
             poll(NULL, 0, (int)(left * 1000));
+    }
+    if (r->probe) {
+        audit_probe(r, fd, 6);
+        audit_probe(r, fd, 7);
     }
     for (size_t i = 0; i < r->n; i++)
         if (fd[i] >= 0)

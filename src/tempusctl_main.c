@@ -66,7 +66,8 @@ static void tctl_usage(FILE *out)
             "  lint [--ignore CODE]... [FILE]\n"
             "                            audit FILE, or the running daemon (exit 0-3)\n"
             "  audit [--count N] [--interval S] [--timeout S] [--outlier S]\n"
-            "        [--crit-outlier S] [--expect-refid REFID]... HOST[:PORT]|[ADDR]:PORT|@FILE...\n"
+            "        [--crit-outlier S] [--expect-refid REFID]... [--probe-control]\n"
+            "        HOST[:PORT]|[ADDR]:PORT|@FILE...\n"
             "                            ask each server over NTP, judge the fleet (exit 0-3)\n"
             "  firewall [--check] [FILE] nftables ruleset FILE implies; --check: compare\n"
             "                            it with the live table (exit 0-3)\n",

@@ -245,11 +245,49 @@ static void test_render(void **state)
     ctl_buf_free(&out);
 }
 
+/* The probes of --probe-control, and what answering them means. */
+static void test_probes(void **state)
+{
+    uint8_t b[AUDIT_PROBE_LEN];
+    struct audit_server f;
+    struct audit_params p;
+    (void)state;
+
+    assert_int_equal(audit_probe_mode6(b), 12);
+    assert_int_equal(b[0], 0x16); /* version 2, mode 6 */
+    assert_int_equal(b[1], 1);    /* read status */
+    assert_int_equal(audit_packet_mode(b, 12), 6);
+    assert_int_equal(audit_probe_mode7(b), 48);
+    assert_int_equal(b[0], 0x17);
+    assert_int_equal(b[2], 3);
+    assert_int_equal(b[3], 42); /* MON_GETLIST_1 */
+    assert_int_equal(audit_packet_mode(b, 48), 7);
+    assert_int_equal(audit_packet_mode(b, 0), -1);
+
+    audit_params_defaults(&p);
+    server(&f, "192.0.2.1", 0, 1);
+    f.probed = 1;
+    assert_int_equal(audit_evaluate(&f, 1, &p), 0);
+    f.mode6_bytes = 468;
+    assert_int_equal(audit_evaluate(&f, 1, &p), 1);
+    assert_int_equal(f.flags, AUDIT_MODE6);
+    f.mode7_bytes = 4400;
+    assert_int_equal(audit_evaluate(&f, 1, &p), 2);
+    assert_int_equal(f.flags, AUDIT_MODE6 | AUDIT_MODE7);
+    struct ctl_buf out;
+    ctl_buf_init(&out, 1 << 16);
+    audit_render_json(&f, 1, 2, &out);
+    ctl_buf_append(&out, "", 1);
+    assert_non_null(strstr(out.data, "\"mode6_bytes\":468,\"mode7_bytes\":4400,"));
+    assert_non_null(strstr(out.data, "\"flags\":[\"mode6\",\"mode7\"]"));
+    ctl_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets), cmocka_unit_test(test_refids), cmocka_unit_test(test_answers),
-        cmocka_unit_test(test_fleet),   cmocka_unit_test(test_render),
+        cmocka_unit_test(test_fleet),   cmocka_unit_test(test_render), cmocka_unit_test(test_probes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
