@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include "firewall_json.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,8 +44,17 @@ static int fwj_string(struct fwj *j, char *key, size_t keysize)
         if ((unsigned char)*j->p < 0x20)
             return -1;
         if (*j->p == '\\') {
-            if (j->end - j->p < 2)
+            /* only JSON's escapes; \uXXXX with four hex digits */
+            if (j->end - j->p < 2 || !strchr("\"\\/bfnrtu", j->p[1]) || !j->p[1])
                 return -1;
+            if (j->p[1] == 'u') {
+                if (j->end - j->p < 6)
+                    return -1;
+                for (int i = 2; i < 6; i++)
+                    if (!isxdigit((unsigned char)j->p[i]))
+                        return -1;
+                j->p += 4;
+            }
             j->p++;
         }
         j->p++;

@@ -318,6 +318,9 @@ static void test_json_refused(void **state)
         "{\"nftables\": [\"unterminated]}",
         "{\"nftables\": [{\"a\": tru}]}",
         "{\"nftables\": [{\"a\": \"\x01\"}]}",
+        "{\"nftables\": [{\"a\": \"\\x\"}]}",
+        "{\"nftables\": [{\"a\": \"\\u12g4\"}]}",
+        "{\"nftables\": [{\"a\": \"\\u12\"}]}",
     };
     struct fwjson_list l;
     char deep[4 * FWJSON_MAX_DEPTH + 64];
@@ -328,6 +331,11 @@ static void test_json_refused(void **state)
             fail_msg("accepted: %s", bad[i]);
         assert_int_equal(l.n, 0);
     }
+    /* the escapes JSON has are kept as written */
+    static const char esc[] = "{\"nftables\": [{\"a\": \"q\\\"\\\\\\/\\n\\u00e9\"}]}";
+    assert_int_equal(fwjson_parse(esc, strlen(esc), &l), 0);
+    assert_string_equal(l.obj[0], "{\"a\":\"q\\\"\\\\\\/\\n\\u00e9\"}");
+    fwjson_free(&l);
     /* nesting beyond the limit */
     size_t n = (size_t)snprintf(deep, sizeof(deep), "{\"nftables\": [");
     for (int i = 0; i < FWJSON_MAX_DEPTH + 1; i++)
