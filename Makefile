@@ -38,7 +38,7 @@ SIM_BIN  = $(if $(SIM_SRC),$(BUILD)/tests/sim)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check unit unit32 sim system asan analyze deps demo bench fuzz install clean
+.PHONY: all check unit unit32 sim system asan analyze deps demo lab bench fuzz install clean
 all: $(PROGS:%=$(BUILD)/%)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -126,6 +126,10 @@ check: deps
 
 demo: deps all
 	@scripts/demo.sh
+
+# The deployment in network namespaces (root): see scripts/lab.sh.
+lab: deps all
+	@scripts/lab.sh
 
 bench: deps all $(BENCH_BIN)
 	@bench/run
