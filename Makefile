@@ -13,7 +13,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -iquote src
 ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
-LDLIBS   += -lcrypto -lseccomp -lpthread -lm
+LDLIBS   += -lssl -lcrypto -lseccomp -lpthread -lm
 
 ifeq ($(SAN),1)
 ALLCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
