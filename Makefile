@@ -29,6 +29,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SIM_SRC  = $(wildcard tests/sim/*.c)
 SIM_BIN  = $(if $(SIM_SRC),$(BUILD)/tests/sim)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -53,6 +55,11 @@ $(BUILD)/tests/sim: $(SIM_SRC) $(BUILD)/libtempus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -iquote tests/sim -o $@ $(SIM_SRC) $(BUILD)/libtempus.a $(LDLIBS)
 
+# Helper programs of the system tests, linked with the library.
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libtempus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtempus.a $(LDLIBS)
+
 # LD_PRELOAD shims that system tests use to stand in for other kernels.
 $(BUILD)/tests/%.so: tests/shim/%.c
 	@mkdir -p $(dir $@)
@@ -74,13 +81,13 @@ sim: $(SIM_BIN)
 
 SHIM_BIN = $(patsubst tests/shim/%.c,$(BUILD)/tests/%.so,$(wildcard tests/shim/*.c))
 
-system: all $(BENCH_BIN) $(SHIM_BIN)
+system: all $(BENCH_BIN) $(SHIM_BIN) $(TOOL_BIN)
 	@tests/system/run
 
 # The sanitizer build lives in its own tree so it never mixes objects; it
 # runs the unit and simulator suites and the system tests against sanitized
 # daemons (any sanitizer report fails the test that triggered it).
-asan: $(SHIM_BIN)
+asan: $(SHIM_BIN) $(TOOL_BIN)
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
 	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run
 
@@ -88,7 +95,7 @@ asan: $(SHIM_BIN)
 # and the build's own flags, over every source; any finding fails.
 analyze:
 	@cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr --quiet \
-	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim bench fuzz
+	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim tests/tools bench fuzz
 	@echo "analyze: cppcheck clean"
 	@scripts/tidy.sh -std=c11 $(WARN) $(CPPFLAGS)
 
