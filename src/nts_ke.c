@@ -52,9 +52,8 @@ long nts_ke_message_length(const uint8_t *buf, size_t len)
 {
     size_t off = 0;
     struct nts_ke_record rec;
-    int r;
 
-    while ((r = nts_ke_record_next(buf, len, &off, &rec)) == 1) {
+    while (nts_ke_record_next(buf, len, &off, &rec) == 1) {
         if (off > NTS_KE_MSG_MAX)
             return -1;
         if (rec.type == NTS_KE_REC_END)
@@ -74,7 +73,7 @@ static int put_u16_list(uint8_t *buf, size_t cap, size_t *off, uint16_t type,
     if (n > NTS_KE_AEADS_MAX)
         return -1;
     for (unsigned i = 0; i < n; i++)
-        put_be16(body + 2 * i, vals[i]);
+        put_be16(body + 2 * (size_t)i, vals[i]);
     return nts_ke_record_put(buf, cap, off, type, 1, body, 2 * (size_t)n);
 }
 
@@ -223,11 +222,10 @@ static int walk_records(const uint8_t *msg, size_t len, struct ke_seen *seen,
 {
     size_t off = 0;
     struct nts_ke_record rec;
-    int r;
 
     if (len > NTS_KE_MSG_MAX)
         return NTS_KE_E_MALFORMED;
-    while (!seen->end && (r = nts_ke_record_next(msg, len, &off, &rec)) == 1) {
+    while (!seen->end && nts_ke_record_next(msg, len, &off, &rec) == 1) {
         int st = handle(&rec, seen, arg);
         if (st != NTS_KE_OK)
             return st;

@@ -78,8 +78,12 @@ static int ssl_step(SSL *ssl, int fd, long long deadline, int *timed_out,
         if (r > 0)
             return r;
         int e = SSL_get_error(ssl, r);
-        short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
-        if (ev == 0)
+        short ev;
+        if (e == SSL_ERROR_WANT_READ)
+            ev = POLLIN;
+        else if (e == SSL_ERROR_WANT_WRITE)
+            ev = POLLOUT;
+        else
             return r;
         if (wait_fd(fd, ev, deadline) < 0) {
             *timed_out = 1;
@@ -160,9 +164,7 @@ static int connect_to(const struct sockaddr *sa, socklen_t salen, long long dead
         return fd;
     if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) < 0)
         soerr = ETIMEDOUT;
-    else if (errno != EINPROGRESS)
-        soerr = errno;
-    else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+    else if (errno != EINPROGRESS || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
         soerr = errno;
     if (soerr == 0)
         return fd;
