@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "nts_client.h"
 #include "nts_ef.h"
 #include "nts_tls.h"
 #include "ntp_wire.h"
@@ -73,30 +74,6 @@ static ntp_ts_t now_ts(void)
     return timefmt_ts_from_timespec(&ts);
 }
 
-/* A FIFO of cookies, as a client keeps them. */
-struct jar {
-    unsigned n;
-    uint16_t len[NTS_COOKIES_MAX];
-    uint8_t c[NTS_COOKIES_MAX][NTS_COOKIE_MAX];
-};
-
-static void jar_put(struct jar *j, const uint8_t *c, size_t len)
-{
-    if (j->n == NTS_COOKIES_MAX)
-        return;
-    memcpy(j->c[j->n], c, len);
-    j->len[j->n++] = (uint16_t)len;
-}
-
-static void jar_take(struct jar *j, uint8_t *c, size_t *len)
-{
-    *len = j->len[0];
-    memcpy(c, j->c[0], *len);
-    memmove(j->c[0], j->c[1], sizeof(j->c[0]) * (j->n - 1));
-    memmove(j->len, j->len + 1, sizeof(j->len[0]) * (j->n - 1));
-    j->n--;
-}
-
 /* A copy of the reply with one random bit flipped must fail the check
  * (the reply itself is then checked as usual). */
 static int tamper_check(const uint8_t *r, size_t n, const uint8_t *uid,
@@ -115,27 +92,21 @@ static int tamper_check(const uint8_t *r, size_t n, const uint8_t *uid,
     return st < 0 ? 0 : -1;
 }
 
-/* One poll: returns 0 when an authenticated reply came back. */
-static int poll_once(int fd, const struct nts_ke_result *ke, struct jar *jar, int tamper)
+/* One poll through nts_client: returns 0 when an authenticated reply
+ * came back. */
+static int poll_once(int fd, struct nts_client *c, const struct nts_ke_result *ke, int tamper)
 {
-    uint8_t q[1500], r[1500], uid[NTS_UID_LEN], nonce[NTS_NONCE_LEN], cookie[NTS_COOKIE_MAX];
-    static struct nts_ef_cookies got;
+    uint8_t q[1500], r[1500], uid[NTS_UID_LEN], nonce[NTS_NONCE_LEN];
     struct ntp_header h = {.version = 4, .mode = 3, .poll = 6};
-    size_t clen;
+    struct nts_client_info before, after;
 
-    if (jar->n == 0) {
-        printf("ntp: FAIL no cookies left\n");
-        return -1;
-    }
     if (RAND_bytes(uid, sizeof(uid)) != 1 || RAND_bytes(nonce, sizeof(nonce)) != 1)
         return -1;
-    jar_take(jar, cookie, &clen);
     h.tx_ts = now_ts();
-    struct nts_ef_client_req cr = {uid, cookie, clen, NTS_COOKIES_MAX - 1 - jar->n, ke->c2s,
-                                   nonce};
-    size_t qlen = nts_ef_client_request(q, ntp_wire_encode_header(&h, q, sizeof(q)), sizeof(q), &cr);
+    size_t qlen = nts_client_request(c, q, ntp_wire_encode_header(&h, q, sizeof(q)), sizeof(q),
+                                     uid, nonce);
     if (qlen == 0 || send(fd, q, qlen, 0) != (ssize_t)qlen) {
-        printf("ntp: FAIL send\n");
+        printf("ntp: FAIL %s\n", qlen ? "send" : "no cookies or keys");
         return -1;
     }
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -149,24 +120,23 @@ static int poll_once(int fd, const struct nts_ke_result *ke, struct jar *jar, in
     }
     if (tamper && tamper_check(r, (size_t)n, uid, ke) < 0)
         return -1;
-    int st = nts_ef_client_reply(r, (size_t)n, uid, ke->s2c, &got);
+    nts_client_get_info(c, &before);
+    int st = nts_client_reply(c, r, (size_t)n);
+    nts_client_get_info(c, &after);
     if (st != NTS_EF_OK) {
         printf("ntp: %s status=%d bytes=%zd request=%zu\n", st == NTS_EF_NAK ? "NAK" : "REJECTED",
                st, n, qlen);
         return -1;
     }
-    for (unsigned i = 0; i < got.n; i++)
-        jar_put(jar, got.cookie[i], got.len[i]);
     double off = (timefmt_ts_diff(rh.rx_ts, h.tx_ts) + timefmt_ts_diff(rh.tx_ts, t4)) / 2;
     printf("ntp: ok stratum=%u bytes=%zd request=%zu cookies_back=%u jar=%u offset=%.6f\n",
-           rh.stratum, n, qlen, got.n, jar->n, off);
+           rh.stratum, n, qlen, after.cookies - before.cookies, after.cookies, off);
     return 0;
 }
 
 static int run_client(const struct opts *o)
 {
     static struct nts_ke_result ke;
-    static struct jar jar;
     struct sockaddr_in sa;
     char err[256];
     int failed = 0;
@@ -182,9 +152,11 @@ static int run_client(const struct opts *o)
     printf("ke: ok aead=%u cookies=%u cookie_len=%u server=%s port=%u\n", ke.resp.aead,
            ke.resp.n_cookies, ke.resp.cookie_len[0], ke.resp.server[0] ? ke.resp.server : "-",
            ke.resp.port);
+    struct nts_client *c = nts_client_new();
     /* --drop: cookies lost as if their replies never came back. */
-    for (unsigned i = 0; i + (unsigned)o->drop < ke.resp.n_cookies; i++)
-        jar_put(&jar, ke.resp.cookies[i], ke.resp.cookie_len[i]);
+    unsigned drop = (unsigned)o->drop;
+    ke.resp.n_cookies = ke.resp.n_cookies > drop ? ke.resp.n_cookies - drop : 0;
+    nts_client_ke_done(c, &ke, 0);
     sa.sin_port = htons((uint16_t)(o->ntp_port ? o->ntp_port : ke.resp.port ? ke.resp.port : 123));
     if (ke.resp.server[0] && inet_pton(AF_INET, ke.resp.server, &sa.sin_addr) != 1)
         return 1;
@@ -192,10 +164,11 @@ static int run_client(const struct opts *o)
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return 1;
     for (int i = 0; i < o->polls; i++) {
-        failed += poll_once(fd, &ke, &jar, o->tamper) < 0;
+        failed += poll_once(fd, c, &ke, o->tamper) < 0;
         usleep(100000);
     }
     close(fd);
+    nts_client_free(c);
     printf("client: polls=%d failed=%d\n", o->polls, failed);
     return failed != 0;
 }
