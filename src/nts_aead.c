@@ -6,6 +6,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -16,6 +18,57 @@
 static EVP_CIPHER *nts_siv;
 static EVP_MAC *nts_cmac;
 
+/* Contexts kept per thread: creating them (and looking up the CMAC
+ * cipher by name) costs more than the AES work of a short NTS message.
+ * Freed when the thread ends, or by nts_aead_fini for the caller's. */
+struct nts_tl {
+    EVP_CIPHER_CTX *cipher;
+    EVP_MAC_CTX *mac; /* CMAC with AES-128-CBC set */
+};
+static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tl_key;
+
+static void tl_free(void *p)
+{
+    struct nts_tl *t = p;
+
+    if (!t)
+        return;
+    EVP_CIPHER_CTX_free(t->cipher);
+    EVP_MAC_CTX_free(t->mac);
+    free(t);
+}
+
+static void tl_make_key(void)
+{
+    if (pthread_key_create(&tl_key, tl_free) != 0)
+        abort();
+}
+
+/* This thread's contexts, made on first use; NULL if OpenSSL fails. */
+static struct nts_tl *tl_get(void)
+{
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0),
+        OSSL_PARAM_construct_end(),
+    };
+
+    pthread_once(&tl_once, tl_make_key);
+    struct nts_tl *t = pthread_getspecific(tl_key);
+    if (t)
+        return t;
+    if (!nts_cmac || !(t = calloc(1, sizeof(*t))))
+        return NULL;
+    t->cipher = EVP_CIPHER_CTX_new();
+    t->mac = EVP_MAC_CTX_new(nts_cmac);
+    if (!t->cipher || !t->mac || EVP_MAC_CTX_set_params(t->mac, params) != 1 ||
+        pthread_setspecific(tl_key, t) != 0) {
+        tl_free(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* OpenSSL 3.0's SIV computes the tag only inside a plaintext step with at
  * least one byte, so an empty plaintext (every NTS client request) gets
  * its tag from S2V (RFC 5297 section 2.4) computed here with CMAC under
@@ -25,13 +78,9 @@ static EVP_MAC *nts_cmac;
 static int cmac2(EVP_MAC_CTX *ctx, const uint8_t *key, const uint8_t *p, size_t len,
                  const uint8_t *q, size_t qlen, uint8_t out[BLK])
 {
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-128-CBC", 0),
-        OSSL_PARAM_construct_end(),
-    };
     size_t n = 0;
 
-    return EVP_MAC_init(ctx, key, BLK, params) == 1 && EVP_MAC_update(ctx, p, len) == 1 &&
+    return EVP_MAC_init(ctx, key, BLK, NULL) == 1 && EVP_MAC_update(ctx, p, len) == 1 &&
                    (qlen == 0 || EVP_MAC_update(ctx, q, qlen) == 1) &&
                    EVP_MAC_final(ctx, out, &n, BLK) == 1 && n == BLK
                ? 0
@@ -61,7 +110,8 @@ static int s2v(const uint8_t *key, const struct nts_aead_ad *ad, unsigned n_ad,
     uint8_t d[BLK], t[BLK];
     int r = -1;
 
-    EVP_MAC_CTX *ctx = nts_cmac ? EVP_MAC_CTX_new(nts_cmac) : NULL;
+    struct nts_tl *tl = tl_get();
+    EVP_MAC_CTX *ctx = tl ? tl->mac : NULL;
     if (!ctx || cmac(ctx, key, zero, BLK, d) < 0)
         goto out;
     for (unsigned i = 0; i < n_ad; i++) {
@@ -87,7 +137,6 @@ static int s2v(const uint8_t *key, const struct nts_aead_ad *ad, unsigned n_ad,
         t[j] ^= d[j];
     r = cmac(ctx, key, t, BLK, v);
 out:
-    EVP_MAC_CTX_free(ctx);
     OPENSSL_cleanse(d, sizeof(d));
     return r;
 }
@@ -138,7 +187,8 @@ size_t nts_aead_seal(const uint8_t key[NTS_AEAD_KEY_LEN], const struct nts_aead_
         return 0;
     if (pt_len == 0)
         return siv_empty_tag(key, ad, n_ad, out) == 0 ? NTS_AEAD_TAG_LEN : 0;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    struct nts_tl *tl = tl_get();
+    EVP_CIPHER_CTX *ctx = tl ? tl->cipher : NULL;
     if (!ctx)
         return 0;
     if (siv_start(ctx, 1, key, NULL, ad, n_ad) == 0 &&
@@ -147,7 +197,6 @@ size_t nts_aead_seal(const uint8_t key[NTS_AEAD_KEY_LEN], const struct nts_aead_
         EVP_CipherFinal_ex(ctx, out + NTS_AEAD_TAG_LEN + outl, &fin) == 1 && fin == 0 &&
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, NTS_AEAD_TAG_LEN, out) == 1)
         n = NTS_AEAD_TAG_LEN + pt_len;
-    EVP_CIPHER_CTX_free(ctx);
     if (n == 0)
         log_warnx("nts: AES-SIV seal failed");
     return n;
@@ -169,14 +218,14 @@ long nts_aead_open(const uint8_t key[NTS_AEAD_KEY_LEN], const struct nts_aead_ad
                    ? 0
                    : -1;
     }
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    struct nts_tl *tl = tl_get();
+    EVP_CIPHER_CTX *ctx = tl ? tl->cipher : NULL;
     if (!ctx)
         return -1;
     if (siv_start(ctx, 0, key, ct, ad, n_ad) == 0 &&
         EVP_CipherUpdate(ctx, out, &outl, ct + NTS_AEAD_TAG_LEN, (int)len) == 1 &&
         (size_t)outl == len && EVP_CipherFinal_ex(ctx, out + outl, &fin) == 1 && fin == 0)
         n = (long)len;
-    EVP_CIPHER_CTX_free(ctx);
     if (n < 0 && cap > 0)
         OPENSSL_cleanse(out, len < cap ? len : cap);
     return n;
@@ -258,6 +307,11 @@ int nts_aead_init(void)
 
 void nts_aead_fini(void)
 {
+    if (nts_siv) {
+        pthread_once(&tl_once, tl_make_key);
+        tl_free(pthread_getspecific(tl_key));
+        pthread_setspecific(tl_key, NULL);
+    }
     EVP_CIPHER_free(nts_siv);
     nts_siv = NULL;
     EVP_MAC_free(nts_cmac);
