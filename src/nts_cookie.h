@@ -8,17 +8,20 @@
 #include "nts_aead.h"
 
 /* NTS cookies of an NTS server (RFC 8915 section 6 leaves the format to
- * the server). Ours is 104 bytes:
- *   key id (4) | nonce (16) | AES-SIV(server key, AD = {key id, nonce},
+ * the server). Ours is 100 bytes, as long as chrony's, so that a reply to
+ * a chrony client is never longer than its request:
+ *   key id (4) | nonce (12) | AES-SIV(server key, AD = {key id, nonce},
  *       AEAD id (2) | zero (2) | C2S key (32) | S2C key (32))   (16 + 68)
+ * SIV needs no unique nonce for its security (a repeated one only shows
+ * that two cookies hold the same keys), so 96 random bits are plenty.
  * A keyring holds the current server key and the one before it, so a
  * client's cookies survive one rotation. Keys and nonces come from the
  * caller (pure code: the daemon draws them from getrandom, tests choose
  * them). A keyring is a plain value: copy it, wipe it with
  * nts_cookie_ring_clear. */
 
-#define NTS_COOKIE_LEN 104
-#define NTS_COOKIE_NONCE_LEN 16
+#define NTS_COOKIE_LEN 100
+#define NTS_COOKIE_NONCE_LEN 12
 #define NTS_COOKIE_RING 2 /* the current key and the previous one */
 
 struct nts_cookie_key {

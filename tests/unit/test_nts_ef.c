@@ -90,19 +90,19 @@ static void test_request_layout(void **state)
     uint8_t pkt[1024];
     size_t n = make_request(pkt, sizeof(pkt), 2);
 
-    /* 48 + UID 36 + cookie 108 + 2 placeholders + authenticator of a
+    /* 48 + UID 36 + cookie 104 + 2 placeholders + authenticator of a
      * 16-byte nonce and a bare 16-byte tag (4 + 4 + 16 + 16). */
-    assert_int_equal(n, 48 + 36 + 3 * 108 + 40);
+    assert_int_equal(n, 48 + 36 + 3 * 104 + 40);
     assert_int_equal(pkt[48], 0x01);
     assert_int_equal(pkt[49], 0x04);
     assert_int_equal(pkt[51], 36);
     assert_memory_equal(pkt + 52, uid, 32);
     assert_int_equal(pkt[84], 0x02);
-    assert_int_equal(pkt[87], 108);
+    assert_int_equal(pkt[87], 104);
     assert_memory_equal(pkt + 88, cookie, sizeof(cookie));
-    assert_int_equal(pkt[192], 0x03);
-    assert_int_equal(pkt[300], 0x03);
-    size_t a = 48 + 36 + 3 * 108;
+    assert_int_equal(pkt[188], 0x03);
+    assert_int_equal(pkt[292], 0x03);
+    size_t a = 48 + 36 + 3 * 104;
     static const uint8_t auth_hdr[] = {0x04, 0x04, 0x00, 40, 0x00, 16, 0x00, 16};
     assert_memory_equal(pkt + a, auth_hdr, sizeof(auth_hdr));
     assert_memory_equal(pkt + a + 8, nonce, 16);
@@ -261,7 +261,7 @@ static void test_placement(void **state)
         unsigned uids, cookies, ph;
         size_t ph_len, uid_len;
     } bad[] = {{0, 1, 0, 0, 32}, {2, 1, 0, 0, 32}, {1, 0, 0, 0, 32},
-               {1, 2, 0, 0, 32}, {1, 1, 1, 100, 32}, {1, 1, 1, 108, 32},
+               {1, 2, 0, 0, 32}, {1, 1, 1, 96, 32}, {1, 1, 1, 104, 32},
                {1, 1, 0, 0, 28}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         off = header(p, 3);
