@@ -218,6 +218,7 @@ int nts_ef_server_request(const uint8_t *pkt, size_t len, const struct nts_cooki
         return NTS_EF_E_MALFORMED;
     out->uid = f.uid.value;
     out->uid_len = f.uid.value_len;
+    out->req_len = len;
     out->cookie = f.cookie.value;
     out->cookie_len = f.cookie.value_len;
     out->n_placeholders =
@@ -240,11 +241,27 @@ size_t nts_ef_server_reply(uint8_t *pkt, size_t len, size_t cap, const struct nt
     if (len < NTP_HEADER_LEN || n > 1 + req->n_placeholders || n > NTS_COOKIES_MAX ||
         req->uid_len < NTS_UID_LEN)
         return 0;
-    for (unsigned i = 0; i < n; i++)
-        if (cookie_len[i] < 4 || cookie_len[i] > NTS_COOKIE_MAX || cookie_len[i] % 4 != 0 ||
-            ntp_wire_ext_append(plain, sizeof(plain), &plen, NTS_EF_COOKIE, cookies[i],
+    /* Room for cookies: what the request's length leaves after the header,
+     * the UID and an authenticator with a 16-byte nonce around them. */
+    size_t fixed = len + EF_HDR + pad4(req->uid_len) + EF_HDR + AUTH_FIXED + NTS_NONCE_LEN +
+                   NTS_AEAD_TAG_LEN;
+    if (req->req_len < fixed)
+        return 0;
+    size_t room = req->req_len - fixed;
+    if (cap < room + fixed)
+        room = cap > fixed ? cap - fixed : 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (cookie_len[i] < 4 || cookie_len[i] > NTS_COOKIE_MAX || cookie_len[i] % 4 != 0)
+            return 0;
+        size_t flen = EF_HDR + cookie_len[i];
+        if (flen < NTP_EXT_MIN_LEN)
+            flen = NTP_EXT_MIN_LEN;
+        if (plen + flen > room)
+            break; /* the rest would make the reply longer than the request */
+        if (ntp_wire_ext_append(plain, sizeof(plain), &plen, NTS_EF_COOKIE, cookies[i],
                                 cookie_len[i]) < 0)
             return 0;
+    }
     if (ntp_wire_ext_append(pkt, cap, &off, NTS_EF_UID, req->uid, req->uid_len) < 0 ||
         put_auth(pkt, &off, cap, req->keys.s2c, nonce, plen ? plain : NULL, plen) < 0)
         return 0;

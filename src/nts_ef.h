@@ -61,6 +61,7 @@ struct nts_ef_server_req {
     const uint8_t *cookie;
     size_t cookie_len;
     unsigned n_placeholders;
+    size_t req_len;              /* the request's length: the most a reply may take */
     struct nts_cookie_data keys; /* from the cookie, valid for NTS_EF_OK and NTS_EF_E_AUTH */
 };
 
@@ -89,8 +90,11 @@ int nts_ef_server_request(const uint8_t *pkt, size_t len, const struct nts_cooki
                           struct nts_ef_server_req *out);
 /* Append to the reply header in pkt[0..len) the request's UID and an
  * authenticator under req->keys.s2c with nonce, whose encrypted part holds
- * the n cookies (n at most 1 + req->n_placeholders, so a reply is never
- * much larger than the request that asked). Returns the new length, or 0. */
+ * the first of the n cookies (n at most 1 + req->n_placeholders) that fit
+ * in req->req_len bytes: a reply is never longer than its request, even
+ * when our cookies are longer than the client's. Returns the new length,
+ * or 0 (n too large, a cookie of a bad length, or no room even for no
+ * cookie). */
 size_t nts_ef_server_reply(uint8_t *pkt, size_t len, size_t cap, const struct nts_ef_server_req *req,
                            const uint8_t *const *cookies, const size_t *cookie_len, unsigned n,
                            const uint8_t nonce[NTS_NONCE_LEN]);

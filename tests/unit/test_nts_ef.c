@@ -142,6 +142,31 @@ static void test_exchange(void **state)
         assert_int_equal(got.len[i], NTS_COOKIE_LEN);
         assert_memory_equal(got.cookie[i], fresh[i], NTS_COOKIE_LEN);
     }
+    /* Cookies longer than the client's: only as many as keep the reply
+     * within the request's length (2 of 3 here). */
+    static uint8_t longer[3][NTS_COOKIE_LEN + 8];
+    const uint8_t *lp[3] = {longer[0], longer[1], longer[2]};
+    size_t ll[3] = {NTS_COOKIE_LEN + 8, NTS_COOKIE_LEN + 8, NTS_COOKIE_LEN + 8};
+    memset(longer, 0x77, sizeof(longer));
+    uint8_t rep2[1024];
+    size_t r2 = nts_ef_server_reply(rep2, header(rep2, 4), sizeof(rep2), &sreq, lp, ll, 3, snonce);
+    assert_true(r2 > 0 && r2 <= qlen);
+    assert_int_equal(nts_ef_client_reply(rep2, r2, uid, assoc.s2c, &got), NTS_EF_OK);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.len[1], NTS_COOKIE_LEN + 8);
+    /* A request too short to hold even the bare reply gets none. */
+    struct nts_ef_server_req tiny = sreq;
+    tiny.req_len = 48 + 36 + 39;
+    assert_int_equal(nts_ef_server_reply(rep2, header(rep2, 4), sizeof(rep2), &tiny, lp, ll, 0,
+                                         snonce),
+                     0);
+    tiny.req_len = 48 + 36 + 40;
+    assert_int_equal(nts_ef_server_reply(rep2, header(rep2, 4), sizeof(rep2), &tiny, lp, ll, 3,
+                                         snonce),
+                     48 + 36 + 40);
+    assert_int_equal(nts_ef_client_reply(rep2, 48 + 36 + 40, uid, assoc.s2c, &got), NTS_EF_OK);
+    assert_int_equal(got.n, 0);
+    assert_int_equal(nts_ef_client_reply(rep, rlen, uid, assoc.s2c, &got), NTS_EF_OK);
     /* The cookies travel encrypted. */
     for (size_t i = 0; i + 16 <= rlen; i++)
         assert_true(memcmp(rep + i, fresh[1], 16) != 0);
