@@ -419,6 +419,29 @@ static void test_request_parse(void **state)
     assert_int_equal(nts_ke_parse_request(m.b, m.n, &q), NTS_KE_E_BAD_RECORD);
 }
 
+/* A client offering only AEAD 30 to a server with only 15: the server's
+ * answer is an empty AEAD record and no cookies, as chrony's is. */
+static void test_no_common_aead(void **state)
+{
+    (void)state;
+    static const uint16_t only30[] = {NTS_AEAD_AES_128_GCM_SIV};
+    static const uint8_t want[] = {0x80, 0x01, 0x00, 0x02, 0x00, 0x00, 0x80,
+                                   0x04, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00};
+    static struct nts_ke_response r;
+    struct nts_ke_request q;
+    uint8_t buf[64];
+
+    size_t n = nts_ke_build_request(only30, 1, NULL, 0, buf, sizeof(buf));
+    assert_int_equal(nts_ke_parse_request(buf, n, &q), NTS_KE_OK);
+    uint16_t chosen = nts_ke_choose_aead(&q, aead15, 1);
+    assert_int_equal(chosen, NTS_KE_AEAD_NONE);
+    struct nts_ke_reply rep = {.aead = chosen};
+    n = nts_ke_build_response(&rep, buf, sizeof(buf));
+    assert_int_equal(n, sizeof(want));
+    assert_memory_equal(buf, want, sizeof(want));
+    assert_int_equal(nts_ke_parse_response(buf, n, only30, 1, &r), NTS_KE_E_AEAD);
+}
+
 static void test_error_response(void **state)
 {
     (void)state;
@@ -452,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_response_unknown_and_framing),
         cmocka_unit_test(test_response_server_port),
         cmocka_unit_test(test_request_parse),
+        cmocka_unit_test(test_no_common_aead),
         cmocka_unit_test(test_error_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
