@@ -80,7 +80,8 @@ static int cmac2(EVP_MAC_CTX *ctx, const uint8_t *key, const uint8_t *p, size_t 
 {
     size_t n = 0;
 
-    return EVP_MAC_init(ctx, key, BLK, NULL) == 1 && EVP_MAC_update(ctx, p, len) == 1 &&
+    /* A NULL key restarts the MAC with the key already set. */
+    return EVP_MAC_init(ctx, key, key ? BLK : 0, NULL) == 1 && EVP_MAC_update(ctx, p, len) == 1 &&
                    (qlen == 0 || EVP_MAC_update(ctx, q, qlen) == 1) &&
                    EVP_MAC_final(ctx, out, &n, BLK) == 1 && n == BLK
                ? 0
@@ -115,7 +116,7 @@ static int s2v(const uint8_t *key, const struct nts_aead_ad *ad, unsigned n_ad,
     if (!ctx || cmac(ctx, key, zero, BLK, d) < 0)
         goto out;
     for (unsigned i = 0; i < n_ad; i++) {
-        if (cmac(ctx, key, ad[i].p, ad[i].len, t) < 0)
+        if (cmac(ctx, NULL, ad[i].p, ad[i].len, t) < 0)
             goto out;
         dbl(d);
         for (int j = 0; j < BLK; j++)
@@ -125,7 +126,7 @@ static int s2v(const uint8_t *key, const struct nts_aead_ad *ad, unsigned n_ad,
         /* xorend: D into the last 16 bytes, then a MAC of the whole. */
         for (int j = 0; j < BLK; j++)
             t[j] = last[len - BLK + (size_t)j] ^ d[j];
-        r = cmac2(ctx, key, last, len - BLK, t, BLK, v);
+        r = cmac2(ctx, NULL, last, len - BLK, t, BLK, v);
         goto out;
     }
     dbl(d);
@@ -135,7 +136,7 @@ static int s2v(const uint8_t *key, const struct nts_aead_ad *ad, unsigned n_ad,
     t[len] = 0x80;
     for (int j = 0; j < BLK; j++)
         t[j] ^= d[j];
-    r = cmac(ctx, key, t, BLK, v);
+    r = cmac(ctx, NULL, t, BLK, v);
 out:
     OPENSSL_cleanse(d, sizeof(d));
     return r;
