@@ -19,7 +19,7 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -iquote src
 ALLCFLAGS = -std=c11 $(WARN) $(CPPFLAGS) $(CFLAGS)
-LDLIBS   += -lcrypto -lseccomp -lpthread -lm
+LDLIBS   += -lssl -lcrypto -lseccomp -lpthread -lm
 
 ifeq ($(SAN),1)
 ALLCFLAGS += -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
@@ -35,10 +35,12 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 SIM_SRC  = $(wildcard tests/sim/*.c)
 SIM_BIN  = $(if $(SIM_SRC),$(BUILD)/tests/sim)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check unit unit32 sim system asan analyze deps demo bench fuzz install clean
+.PHONY: all check unit unit32 sim system asan analyze deps demo lab bench fuzz install clean
 all: $(PROGS:%=$(BUILD)/%)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -58,6 +60,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtempus.a
 $(BUILD)/tests/sim: $(SIM_SRC) $(BUILD)/libtempus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -iquote tests/sim -o $@ $(SIM_SRC) $(BUILD)/libtempus.a $(LDLIBS)
+
+# Helper programs of the system tests, linked with the library.
+$(BUILD)/tests/tools/%: tests/tools/%.c $(BUILD)/libtempus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtempus.a $(LDLIBS)
 
 # LD_PRELOAD shims that system tests use to stand in for other kernels.
 $(BUILD)/tests/%.so: tests/shim/%.c
@@ -90,13 +97,13 @@ sim: $(SIM_BIN)
 
 SHIM_BIN = $(patsubst tests/shim/%.c,$(BUILD)/tests/%.so,$(wildcard tests/shim/*.c))
 
-system: all $(BENCH_BIN) $(SHIM_BIN)
+system: all $(BENCH_BIN) $(SHIM_BIN) $(TOOL_BIN)
 	@tests/system/run -j $(SYSTEM_JOBS)
 
 # The sanitizer build lives in its own tree so it never mixes objects; it
 # runs the unit and simulator suites and the system tests against sanitized
 # daemons (any sanitizer report fails the test that triggered it).
-asan: $(SHIM_BIN)
+asan: $(SHIM_BIN) $(TOOL_BIN)
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit sim
 	@TEMPUS_SANITIZED=1 TEMPUSD=$(CURDIR)/build/asan/tempusd tests/system/run -j $(SYSTEM_JOBS)
 
@@ -104,7 +111,7 @@ asan: $(SHIM_BIN)
 # and the build's own flags, over every source; any finding fails.
 analyze:
 	@cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr --quiet \
-	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim bench fuzz
+	    -D_GNU_SOURCE -I src --error-exitcode=1 src tests/unit tests/sim tests/shim tests/tools bench fuzz
 	@echo "analyze: cppcheck clean"
 	@! grep -nE '\<(strtok|localtime|gmtime|ctime|asctime)[[:space:]]*\(' src/*.c || \
 	    { echo "analyze: calls with static state in a threaded daemon: use the _r forms"; exit 1; }
@@ -126,6 +133,10 @@ check: deps
 
 demo: deps all
 	@scripts/demo.sh
+
+# The deployment in network namespaces (root): see scripts/lab.sh.
+lab: deps all
+	@scripts/lab.sh
 
 bench: deps all $(BENCH_BIN)
 	@bench/run

@@ -28,6 +28,7 @@ ntpsec-ntpdig:ntpdig
 sntp:sntp
 nmap:nmap
 iproute2:ip
+nftables:nft
 procps:pgrep
 systemd:systemd-analyze
 prometheus:promtool

@@ -32,7 +32,7 @@ if ! command -v "$TIDY" >/dev/null 2>&1; then
 fi
 
 # shellcheck disable=SC2206 # a list of paths, no spaces
-files=(${TIDY_FILES:-src/*.c tests/unit/*.c tests/sim/*.c tests/shim/*.c bench/*.c fuzz/*.c})
+files=(${TIDY_FILES:-src/*.c tests/unit/*.c tests/sim/*.c tests/shim/*.c tests/tools/*.c bench/*.c fuzz/*.c})
 # Logs in a directory of this run's own: runs may overlap.
 TIDY_OUT=$(mktemp -d "${TMPDIR:-/tmp}/tempus-tidy.XXXXXX") || exit 1
 export TIDY_OUT

@@ -13,9 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_net.h"
 #include "conf.h"
 #include "ctl_proto.h"
 #include "ctl_render.h"
+#include "firewall_live.h"
 #include "lint.h"
 #include "log.h"
 #include "mem.h"
@@ -65,7 +67,13 @@ static void tctl_usage(FILE *out)
             "                            wait until synchronised (exit 0; 1 on timeout)\n"
             "  metrics                   Prometheus metrics\n"
             "  lint [--ignore CODE]... [FILE]\n"
-            "                            audit FILE, or the running daemon (exit 0-3)\n",
+            "                            audit FILE, or the running daemon (exit 0-3)\n"
+            "  audit [--count N] [--interval S] [--timeout S] [--outlier S]\n"
+            "        [--crit-outlier S] [--expect-refid REFID]... [--probe-control]\n"
+            "        HOST[:PORT]|[ADDR]:PORT|@FILE...\n"
+            "                            ask each server over NTP, judge the fleet (exit 0-3)\n"
+            "  firewall [--check] [FILE] nftables ruleset FILE implies; --check: compare\n"
+            "                            it with the live table (exit 0-3)\n",
             TCTL_CLIENTS_DEFAULT);
 }
 
@@ -723,12 +731,24 @@ static int tctl_cmd_lint(struct tctl *t, int argc, char **argv)
     return tctl_lint_print(t, reps, n, drop, sizeof(drop));
 }
 
+static int tctl_cmd_audit(struct tctl *t, int argc, char **argv)
+{
+    return audit_command(argc, argv, t->json);
+}
+
+static int tctl_cmd_firewall(struct tctl *t, int argc, char **argv)
+{
+    return firewall_live_command(argc, argv, t->config, t->json);
+}
+
 static const struct tctl_command {
     const char *name;
     int (*fn)(struct tctl *t, int argc, char **argv);
 } tctl_commands[] = {
+    {"audit", tctl_cmd_audit},
     {"check", tctl_cmd_check},
     {"clients", tctl_cmd_clients},
+    {"firewall", tctl_cmd_firewall},
     {"lint", tctl_cmd_lint},
     {"metrics", tctl_cmd_metrics},
     {"reload", tctl_cmd_reload},
