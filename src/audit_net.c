@@ -38,11 +38,12 @@ static int audit_read_file(struct audit_run *r, const char *path)
         return -1;
     }
     while (fgets(line, sizeof(line), f)) {
-        char *hash = strchr(line, '#'), *tok;
+        char *hash = strchr(line, '#'), *tok, *save = NULL;
         lineno++;
         if (hash)
             *hash = '\0';
-        for (tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+        for (tok = strtok_r(line, " \t\r\n", &save); tok;
+             tok = strtok_r(NULL, " \t\r\n", &save)) {
             if (r->n == AUDIT_MAX_SERVERS || audit_parse_target(tok, &r->s[r->n]) < 0) {
                 printf("TEMPUS UNKNOWN: audit: %s:%u: bad target '%s'\n", path, lineno, tok);
                 fclose(f);
