@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,4 +166,16 @@ const char *addr_format(const struct netaddr *addr, char *buf, size_t size)
     if (!inet_ntop(addr->family, addr->bytes, buf, (socklen_t)size))
         snprintf(buf, size, "?");
     return buf;
+}
+
+uint32_t addr_refid(const struct netaddr *a)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    const uint8_t *b = a->bytes;
+
+    if (a->family == AF_INET6 && EVP_Digest(a->bytes, 16, md, &mdlen, EVP_md5(), NULL) == 1 &&
+        mdlen >= 4)
+        b = md;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }

@@ -37,6 +37,10 @@ int addr_in_subnet(const struct netaddr *addr, const struct netsubnet *subnet);
 /* Whether addr is a loopback address (127.0.0.0/8 or ::1), which every
  * process on the host shares. */
 int addr_is_loopback(const struct netaddr *addr);
+/* The reference id that names addr as an upstream (RFC 5905): the IPv4
+ * address, or the first four bytes of the MD5 of the IPv6 address (for
+ * loop detection and audits only, not for security). */
+uint32_t addr_refid(const struct netaddr *addr);
 /* Whether two addresses are equal. */
 int addr_equal(const struct netaddr *a, const struct netaddr *b);
 /* Format addr into buf (size >= ADDR_STRLEN); returns buf. */

@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,27 +61,13 @@ int audit_parse_target(const char *arg, struct audit_server *s)
     return 0;
 }
 
-uint32_t audit_addr_refid(const struct netaddr *a)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    const uint8_t *b = a->bytes;
-
-    /* RFC 5905: an IPv6 upstream is named by the first four bytes of the
-     * MD5 of its address, as tempusd (upstream.c) and ntpd do */
-    if (a->family == AF_INET6 && EVP_Digest(a->bytes, 16, md, &mdlen, EVP_md5(), NULL) == 1 &&
-        mdlen >= 4)
-        b = md;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 int audit_parse_refid(const char *arg, uint32_t *out)
 {
     struct netaddr a;
     size_t len = strlen(arg);
 
     if (addr_parse(arg, &a) == 0) {
-        *out = audit_addr_refid(&a);
+        *out = addr_refid(&a);
         return 0;
     }
     if (len == 0 || len > 4)
@@ -200,7 +186,7 @@ static int audit_refid_known(const struct audit_server *s, size_t n, size_t i)
         if (k == i)
             continue;
         if ((audit_usable(&s[k]) && s[k].refid == s[i].refid) ||
-            (s[k].addr.family && audit_addr_refid(&s[k].addr) == s[i].refid))
+            (s[k].addr.family && addr_refid(&s[k].addr) == s[i].refid))
             return 1;
     }
     return 0;
@@ -214,7 +200,7 @@ static int audit_refid_expected(const struct audit_server *s, size_t n, size_t i
             return 1;
     /* following another server of the fleet (a pair that peers) is fine */
     for (size_t k = 0; k < n; k++)
-        if (k != i && s[k].addr.family && audit_addr_refid(&s[k].addr) == s[i].refid)
+        if (k != i && s[k].addr.family && addr_refid(&s[k].addr) == s[i].refid)
             return 1;
     return 0;
 }

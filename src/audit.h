@@ -66,8 +66,6 @@ int audit_parse_target(const char *arg, struct audit_server *s);
 /* A refid for --expect-refid: an IPv4 address, an IPv6 address (its MD5
  * refid, RFC 5905), or 1-4 printable characters ("GPS", "LOCL"). 0, or -1. */
 int audit_parse_refid(const char *arg, uint32_t *out);
-/* The refid of addr as a server following it shows it. */
-uint32_t audit_addr_refid(const struct netaddr *addr);
 /* Fill req (48 bytes) with a client request whose transmit timestamp is
  * cookie (a random value, not the clock: RFC 9109 section 5). */
 void audit_request(uint8_t req[48], uint64_t cookie);

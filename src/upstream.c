@@ -2,7 +2,6 @@
 #include "upstream.h"
 
 #include <netinet/in.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,21 +65,6 @@ static void up_poll(void *arg);
 static void up_arm_slew(struct upstream *up);
 static void up_rearm(struct upstream *up, const struct timespec *now);
 static void up_resolve(struct up_conf *uc);
-
-/* Reference id of a source as RFC 5905 defines it for a stratum > 1 server:
- * the IPv4 address, or the first four bytes of the MD5 digest of the IPv6
- * address (used for loop detection only, not for security). */
-static uint32_t up_refid(const struct netaddr *a)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    const uint8_t *b = a->bytes;
-
-    if (a->family == AF_INET6 && EVP_Digest(a->bytes, 16, md, &mdlen, EVP_md5(), NULL) == 1 &&
-        mdlen >= 4)
-        b = md;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 static uint64_t up_next_seed(struct upstream *up)
 {
@@ -195,9 +179,9 @@ static int up_open(struct upstream *up, const struct netaddr *a, uint16_t port, 
 
     *own_id = 0;
     if (bind->family)
-        *own_id = up_refid(bind);
+        *own_id = addr_refid(bind);
     else if (netio_source_addr(a, port, &from) == 0 && !addr_is_loopback(&from))
-        *own_id = up_refid(&from);
+        *own_id = addr_refid(&from);
     return fd;
 }
 
@@ -244,7 +228,7 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
         snprintf(us->name, sizeof(us->name), "%s (%s)", uc->cs.host, where);
     us->src = source_create(&sp, up_next_seed(up));
     source_set_key(us->src, key);
-    us->sync_idx = sync_add_source(up->sy, us->src, us->name, up_refid(a));
+    us->sync_idx = sync_add_source(up->sy, us->src, us->name, addr_refid(a));
     sync_set_source_own_id(up->sy, us->sync_idx, own_id);
     if (us->sync_idx < 0 || sched_add_fd(fd, up_readable, us) < 0) {
         log_warnx("no room for source %s", us->name);

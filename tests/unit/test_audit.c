@@ -60,7 +60,7 @@ static void test_refids(void **state)
     assert_int_equal(r, ntp_wire_refid_ascii("GPS"));
     assert_int_equal(audit_parse_refid("2001:db8::1", &r), 0);
     assert_int_equal(addr_parse("2001:db8::1", &a), 0);
-    assert_int_equal(r, audit_addr_refid(&a));
+    assert_int_equal(r, addr_refid(&a));
     assert_int_not_equal(r, 0x20010db8u); /* the MD5 refid, not the first bytes */
     assert_int_equal(audit_parse_refid("TOOLONG", &r), -1);
     assert_int_equal(audit_parse_refid("", &r), -1);
