@@ -187,11 +187,12 @@ served() {
     $NTPCLIENT query --port "$1" | python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$2'])"
 }
 
-# offset_at PORT: the offset of the least delayed of 5 queries to
-# 127.0.0.1:PORT, so that a query held up on a busy machine is not taken
-# for the server's error.
+# offset_at PORT [ADDR]: the offset of the least delayed of 5 queries to
+# ADDR:PORT (default 127.0.0.1), so that a query held up on a busy machine
+# is not taken for the server's error.
 offset_at() {
-    $NTPCLIENT query --port "$1" --count 5 --interval 0.05 | python3 -c '
+    $NTPCLIENT query --server "${2:-127.0.0.1}" --port "$1" --count 5 --interval 0.05 |
+        python3 -c '
 import json, sys
 r = [d for d in map(json.loads, sys.stdin) if "offset" in d]
 print(min(r, key=lambda d: d["delay"])["offset"] if r else "nan")'
