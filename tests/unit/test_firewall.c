@@ -199,7 +199,7 @@ static void test_same_as_acl(void **state)
 {
     static const uint8_t base4[16] = {10, 0, 0, 0}, base6[16] = {0x20, 0x01, 0x0d, 0xb8};
     const char *env = getenv("TEMPUS_SEED");
-    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    unsigned seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : 1u; /* fixed, printed */
     (void)state;
 
     printf("test_same_as_acl: seed %u (TEMPUS_SEED=%u repeats it)\n", seed, seed);
