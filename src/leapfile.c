@@ -144,8 +144,8 @@ static void leap_check_hash(struct leap_parse *p)
         return;
     }
     for (int i = 0; i < 5; i++) {
-        uint32_t w = (uint32_t)md[4 * i] << 24 | (uint32_t)md[4 * i + 1] << 16 |
-                     (uint32_t)md[4 * i + 2] << 8 | md[4 * i + 3];
+        const unsigned char *q = md + 4 * (size_t)i;
+        uint32_t w = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
         if (w != p->hash[i]) {
             leap_err(p, "the #h hash does not match the contents: damaged or edited");
             return;

@@ -11,7 +11,7 @@
  * and every entry, which must match. Pure parsing plus lookups; no clock. */
 
 #define LEAPFILE_MAX_ENTRIES 256
-#define LEAPFILE_MAX_BYTES (256 * 1024)
+#define LEAPFILE_MAX_BYTES (256L * 1024)
 
 struct leap_table;
 

@@ -515,9 +515,10 @@ static void write_leapfile(struct sim_world *w, int sign, char *path, size_t cap
         return;
     fprintf(f, "#$\t%lld\n#@\t%lld\n3692217600\t37\n%lld\t%d\n#h\t", updated, expiry, at,
             37 + sign);
-    for (int i = 0; i < 5; i++)
-        fprintf(f, "%x ", (unsigned)md[4 * i] << 24 | (unsigned)md[4 * i + 1] << 16 |
-                              (unsigned)md[4 * i + 2] << 8 | md[4 * i + 3]);
+    for (size_t i = 0; i < 5; i++) {
+        const unsigned char *q = md + 4 * i;
+        fprintf(f, "%x ", (unsigned)q[0] << 24 | (unsigned)q[1] << 16 | (unsigned)q[2] << 8 | q[3]);
+    }
     fprintf(f, "\n");
     fclose(f);
 }

@@ -57,10 +57,12 @@ static size_t make_list(char *buf, size_t cap, const long long (*e)[2], int n, i
     if (break_hash)
         md[7] ^= 1;
     len += (size_t)snprintf(buf + len, cap - len, "#h\t");
-    for (int i = 0; i < 5; i++)
+    for (size_t i = 0; i < 5; i++) {
+        const unsigned char *q = md + 4 * i;
         len += (size_t)snprintf(buf + len, cap - len, "%x ",
-                                (unsigned)md[4 * i] << 24 | (unsigned)md[4 * i + 1] << 16 |
-                                    (unsigned)md[4 * i + 2] << 8 | md[4 * i + 3]);
+                                (unsigned)q[0] << 24 | (unsigned)q[1] << 16 |
+                                    (unsigned)q[2] << 8 | q[3]);
+    }
     len += (size_t)snprintf(buf + len, cap - len, "\n");
     return len;
 }
