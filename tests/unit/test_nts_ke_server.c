@@ -23,6 +23,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "nts_test.h"
+
 #include "nts_ke_server.h"
 #include "nts_tls.h"
 
@@ -56,16 +58,7 @@ static void make_cert(void)
     assert_int_equal(X509_add_ext(x, e, -1), 1);
     X509_EXTENSION_free(e);
     assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-    FILE *f = fopen(cert, "w");
-    assert_non_null(f);
-    assert_int_equal(PEM_write_X509(f, x), 1);
-    assert_int_equal(fclose(f), 0);
-    f = fopen(key, "w");
-    assert_non_null(f);
-    assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
-    assert_int_equal(fclose(f), 0);
-    X509_free(x);
-    EVP_PKEY_free(pk);
+    nts_test_write_pem(x, pk, cert, key);
 }
 
 static int setup(void **state)

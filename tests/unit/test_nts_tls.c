@@ -26,6 +26,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "nts_test.h"
+
 #include "nts_ef.h"
 #include "nts_tls.h"
 #include "ntp_wire.h"
@@ -66,16 +68,7 @@ static void make_cert(const char *crt_path, const char *key_path, const char *sa
     add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
     add_ext(x, NID_subject_alt_name, san);
     assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-    FILE *f = fopen(crt_path, "w");
-    assert_non_null(f);
-    assert_int_equal(PEM_write_X509(f, x), 1);
-    assert_int_equal(fclose(f), 0);
-    f = fopen(key_path, "w");
-    assert_non_null(f);
-    assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
-    assert_int_equal(fclose(f), 0);
-    X509_free(x);
-    EVP_PKEY_free(pk);
+    nts_test_write_pem(x, pk, crt_path, key_path);
 }
 
 static int setup(void **state)
