@@ -244,6 +244,35 @@ static int fwl_check(const char *file, const char *ruleset, int json)
     return rc;
 }
 
+int firewall_live_compare(const struct conf *conf, const char *file, size_t *missing,
+                          size_t *unexpected)
+{
+    struct fwjson_list want, got;
+    struct ctl_buf rules, diff;
+    char msg[256];
+    int rc;
+
+    *missing = *unexpected = 0;
+    rc = fwl_list(NULL, &got, msg, sizeof(msg));
+    if (rc != 0)
+        return rc > 0 ? 2 : -1;
+    ctl_buf_init(&rules, FWL_OUTPUT_MAX);
+    firewall_render(conf, file, &rules);
+    ctl_buf_append(&rules, "", 1);
+    rc = rules.overflow ? -1 : fwl_list(rules.data, &want, msg, sizeof(msg));
+    ctl_buf_free(&rules);
+    if (rc != 0) {
+        fwjson_free(&got);
+        return -1;
+    }
+    ctl_buf_init(&diff, FWL_OUTPUT_MAX);
+    rc = fwjson_diff(&want, &got, &diff, missing, unexpected) ? 1 : 0;
+    ctl_buf_free(&diff);
+    fwjson_free(&want);
+    fwjson_free(&got);
+    return rc;
+}
+
 int firewall_live_command(int argc, char **argv, const char *config, int json)
 {
     const char *file = NULL;

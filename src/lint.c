@@ -51,6 +51,7 @@ enum lint_code_id {
     L_PEER_FLAPPING,
     L_CLOCK_STEPS,
     L_DENIED_TRAFFIC,
+    L_FIREWALL_DRIFT,
     L_NCODES
 };
 
@@ -82,6 +83,7 @@ static const char *const lint_codes[L_NCODES] = {
     [L_PEER_FLAPPING] = "peer-flapping",
     [L_CLOCK_STEPS] = "clock-steps",
     [L_DENIED_TRAFFIC] = "denied-traffic",
+    [L_FIREWALL_DRIFT] = "firewall-drift",
 };
 
 static const char *const lint_family[2] = {"IPv4", "IPv6"};
@@ -808,4 +810,17 @@ void lint_format_json(const struct lint_report *reps, size_t n, struct ctl_buf *
         }
     }
     ctl_buf_append(out, "]}\n", 3);
+}
+
+void lint_firewall_drift(struct lint_report *r, size_t missing, size_t unexpected)
+{
+    if (missing + unexpected == 0)
+        return;
+    lint_add(r, LINT_WARNING, 0, L_FIREWALL_DRIFT,
+             "tempusctl firewall --check FILE names each difference; reload the table with "
+             "tempusctl firewall FILE > F && nft -f F",
+             "the live nftables table inet tempus disagrees with this configuration: "
+             "%zu rule(s) missing, %zu unexpected",
+             missing, unexpected);
+    lint_sort(r, 0);
 }

@@ -57,6 +57,12 @@ void lint_conf(const struct conf *conf, struct lint_report *r);
  * Appends to r (every finding on line 0). */
 void lint_live(const struct ctl_record *recs, size_t n, struct lint_report *r);
 
+/* The live firewall (table inet tempus, compared by firewall_live.h) has
+ * missing rules the config implies and unexpected ones it does not: a
+ * warning on line 0 unless both are 0. The comparison is the caller's,
+ * so that this module stays free of I/O. */
+void lint_firewall_drift(struct lint_report *r, size_t missing, size_t unexpected);
+
 /* Remove the findings with code; returns how many were removed. */
 size_t lint_drop(struct lint_report *r, const char *code);
 /* Every known code, in table order: the i-th, or NULL past the end. */

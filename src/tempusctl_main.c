@@ -664,6 +664,11 @@ static int tctl_lint_file(struct tctl *t, const char *path, struct lint_report *
         return -1;
     lint_report_init(r, path);
     lint_conf(conf, r);
+    /* Only a table that is loaded can drift; without nft, the permission
+     * to list or a table at all there is no finding. */
+    size_t missing, unexpected;
+    if (firewall_live_compare(conf, path, &missing, &unexpected) == 1)
+        lint_firewall_drift(r, missing, unexpected);
     conf_free(conf);
     return 0;
 }

@@ -635,6 +635,33 @@ static void test_live_denied(void **state)
     lint_report_free(&r);
 }
 
+/* The firewall comparison's counts become one whole-file warning, sorted
+ * ahead of the line findings; matching tables give none. */
+static void test_firewall_drift(void **state)
+{
+    struct lint_report r;
+    (void)state;
+
+    lint_report_init(&r, "t.conf");
+    lint_firewall_drift(&r, 0, 0);
+    assert_int_equal(r.n, 0);
+    lint_report_init(&r, "t.conf");
+    r.f = calloc(4, sizeof(*r.f));
+    r.cap = 4;
+    r.n = 1;
+    r.f[0].line = 7;
+    r.f[0].code = "ipv4-open";
+    lint_firewall_drift(&r, 2, 1);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.f[0].code, "firewall-drift");
+    assert_int_equal(r.f[0].line, 0);
+    assert_int_equal(r.f[0].severity, LINT_WARNING);
+    assert_non_null(strstr(r.f[0].message, "2 rule(s) missing, 1 unexpected"));
+    assert_string_equal(r.f[1].code, "ipv4-open");
+    assert_int_equal(lint_exit_status(&r), 1);
+    lint_report_free(&r);
+}
+
 /* With 10 minutes or more of recent history, flapping and denied traffic
  * are judged on it, not on the totals since start. */
 static void test_live_recent(void **state)
@@ -757,7 +784,8 @@ static void test_golden(void **state)
 {
     static const char *const live[] = {"source-unreachable", "source-denied",
                                        "source-unresolved",  "peer-flapping",
-                                       "clock-steps",        "denied-traffic"};
+                                       "clock-steps",        "denied-traffic",
+                                       "firewall-drift"};
     static char seen[1 << 16];
     glob_t g;
     int failed = 0;
@@ -798,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_order_and_format),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_live_sources),
+        cmocka_unit_test(test_firewall_drift),
         cmocka_unit_test(test_live_tracking),
         cmocka_unit_test(test_live_denied),
         cmocka_unit_test(test_live_recent),
