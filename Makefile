@@ -54,6 +54,10 @@ $(BUILD)/obj/%.o: src/%.c
 $(BUILD)/libtempus.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
+# The main objects are kept: as intermediates make would delete them after
+# the first link, and relink the programs on the next run (under system
+# tests that are running them: 145-install runs make install).
+.SECONDARY: $(PROG_SRC:src/%.c=$(BUILD)/obj/%.o)
 $(BUILD)/%: $(BUILD)/obj/%_main.o $(BUILD)/libtempus.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

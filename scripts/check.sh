@@ -36,7 +36,7 @@ stage() {
 mk() { $MAKE --no-print-directory "$@"; }
 asan() { mk BUILD=build/asan SAN=1 "$@"; }
 # The CPU-bound suites yield to the system tests' daemons.
-low() { nice -n 19 "$@"; }
+low() { (renice -n 19 -p "$BASHPID" > /dev/null && "$@"); }
 
 echo "check: building the plain and the sanitized trees ($ncpu jobs)"
 order+=(build)
