@@ -102,6 +102,10 @@ void nts_ke_worker_init(const struct conf *conf)
     if (nts_ke_worker_needed(conf) || conf->n_ntstrustedcerts) {
         if (!(ke_ctx = ke_load(conf, msg, sizeof(msg))))
             fatalx("%s", msg);
+        /* The cipher is fetched now: OpenSSL may read its configuration
+         * and load a provider, which the sandbox would not allow later. */
+        if (nts_aead_init() < 0)
+            fatalx("NTS: AEAD_AES_SIV_CMAC_256 is not available in this OpenSSL");
     }
     if (pipe2(ke_pipe, O_CLOEXEC) < 0)
         fatal("pipe");
@@ -155,6 +159,8 @@ void nts_ke_worker_fini(void)
         close(ke_pipe[0]);
         ke_pipe[0] = -1;
     }
+    if (ke_ctx)
+        nts_aead_fini();
     SSL_CTX_free(ke_ctx); /* threads hold references of their own */
     ke_ctx = NULL;
 }

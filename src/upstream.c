@@ -221,9 +221,11 @@ static void up_ke_done(void *arg, int status, const struct nts_ke_result *r, con
     us->last_ke = now;
     us->ke_err[0] = '\0';
     up_nts_peer(us, &r->resp);
-    log_info("%s: NTS key exchange done: AEAD %u, %u cookies, NTP %s%s port %u", us->name,
-             r->resp.aead, r->resp.n_cookies, r->resp.server[0] ? "server " : "at the KE server",
-             r->resp.server, us->port);
+    char where[ADDR_STRLEN];
+    addr_format(&us->addr, where, sizeof(where));
+    log_info("%s: NTS key exchange done: AEAD %u, %u cookies, NTP server %s port %u", us->name,
+             r->resp.aead, r->resp.n_cookies,
+             us->ntp_resolving ? r->resp.server : where, us->port);
     up_nts_rearm(us, 0.1);
 }
 
