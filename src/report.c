@@ -217,6 +217,7 @@ void report_authdata(struct ctl_buf *b, const struct upstream *up)
         ctl_rec_int(b, "index", a[i].sync_idx);
         ctl_rec_str(b, "name", a[i].name);
         ctl_rec_str(b, "mode", a[i].nts ? "NTS" : a[i].key ? "key" : "none");
+        ctl_rec_int(b, "nts", a[i].nts);
         ctl_rec_int(b, "keyid", a[i].key);
         ctl_rec_str(b, "keytype", a[i].nts ? "AEAD" : a[i].key_type ? a[i].key_type : "-");
         ctl_rec_int(b, "keybits", a[i].key_bits);
