@@ -347,7 +347,7 @@ void ctl_render_sources(const struct ctl_record *recs, size_t n, int verbose, st
     }
 }
 
-#define CTL_RENDER_AUTH_FMT "%-*s %4s %5s %4s %4s %6s %4s %6s %4s %4s %7s %6s\n"
+#define CTL_RENDER_AUTH_FMT "%-*s %4s %5s %6s %4s %6s %4s %6s %4s %4s %7s %6s\n"
 
 static void ctl_render_auth_row(const struct ctl_record *r, int w, struct ctl_buf *out)
 {
@@ -388,7 +388,7 @@ void ctl_render_authdata(const struct ctl_record *recs, size_t n, struct ctl_buf
 
     ctl_buf_printf(out, CTL_RENDER_AUTH_FMT, w, "Name/IP address", "Mode", "KeyID", "Type",
                    "KLen", "LastKE", "KEs", "KEfail", "NAK", "Cook", "RepOK", "RepBad");
-    ctl_render_rule(out, w + 67);
+    ctl_render_rule(out, w + 69);
     for (size_t i = 0; i < n; i++)
         if (ctl_render_is(&recs[i], "authdata"))
             ctl_render_auth_row(&recs[i], w, out);
@@ -803,6 +803,30 @@ static void ctl_render_reason(struct ctl_buf *reasons, enum ctl_render_status *s
         *st = level;
 }
 
+/* NTS sources that cannot re-key (their last key exchanges failed) or
+ * hold no cookie (their polls cannot be sent): WARNING each. */
+static void ctl_render_check_nts(const struct ctl_record *recs, size_t n, struct ctl_buf *reasons,
+                                 enum ctl_render_status *st)
+{
+    char text[200];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct ctl_record *r = &recs[i];
+        if (!ctl_render_is(r, "authdata") || strcmp(ctl_render_str(r, "mode"), "NTS") != 0)
+            continue;
+        double failing = ctl_render_num(r, "ke_failing"), cookies = ctl_render_num(r, "cookies");
+        if (failing > 0)
+            snprintf(text, sizeof(text), "NTS source %s cannot re-key (%.0f failures in a row: %s)",
+                     ctl_render_str(r, "name"), failing, ctl_render_str(r, "ke_error"));
+        else if (cookies < 1 && ctl_render_num(r, "ke_inflight") == 0)
+            snprintf(text, sizeof(text), "NTS source %s has no cookies",
+                     ctl_render_str(r, "name"));
+        else
+            continue;
+        ctl_render_reason(reasons, st, CTL_RENDER_WARNING, text);
+    }
+}
+
 enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,
                                              const struct ctl_render_check *c, struct ctl_buf *out)
 {
@@ -841,6 +865,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
                  ctl_render_interval(crit ? c->crit_offset : c->warn_offset, b, sizeof(b)));
         ctl_render_reason(&reasons, &st, crit ? CTL_RENDER_CRITICAL : CTL_RENDER_WARNING, text);
     }
+    ctl_render_check_nts(recs, n, &reasons, &st);
     ctl_buf_printf(out, "TEMPUS %s: %s%s, %d/%d sources reachable\n", names[st], reasons.data,
                    summary, reach, total);
     ctl_buf_free(&reasons);
