@@ -15,9 +15,10 @@
 #include "sched.h"
 
 /* One exchange: filled by the loop, run and answered by its thread, read
- * back and freed by the loop. The thread writes only the job's address to
- * the pipe (atomic), never the result itself. */
+ * back and freed by the loop. The thread writes only the job's id to the
+ * pipe (atomic), never the result itself, and then leaves the job alone. */
 struct ke_job {
+    uint64_t id;
     SSL_CTX *ctx; /* a reference of the job's own */
     char name[256];
     struct sockaddr_storage sa;
@@ -28,6 +29,7 @@ struct ke_job {
 };
 
 struct ke_pending {
+    uint64_t id;
     struct ke_job *job; /* NULL: free slot */
     nts_ke_worker_fn fn; /* NULL: cancelled, the answer is dropped */
     void *arg;
@@ -36,6 +38,7 @@ struct ke_pending {
 static SSL_CTX *ke_ctx;
 static int ke_pipe[2] = {-1, -1};
 static struct ke_pending ke_pending[NTS_KE_WORKER_MAX];
+static uint64_t ke_next_id = 1;
 
 int nts_ke_worker_needed(const struct conf *conf)
 {
@@ -77,14 +80,15 @@ int nts_ke_worker_check(const struct conf *conf, FILE *errs)
 
 static void ke_readable(int fd, void *arg)
 {
-    struct ke_job *job;
+    uint64_t id;
 
     (void)arg;
-    while (read(fd, &job, sizeof(job)) == (ssize_t)sizeof(job)) {
+    while (read(fd, &id, sizeof(id)) == (ssize_t)sizeof(id)) {
         for (int i = 0; i < NTS_KE_WORKER_MAX; i++) {
-            if (ke_pending[i].job != job)
+            if (!ke_pending[i].job || ke_pending[i].id != id)
                 continue;
             struct ke_pending p = ke_pending[i];
+            struct ke_job *job = p.job;
             ke_pending[i].job = NULL;
             if (p.fn)
                 p.fn(p.arg, job->status, job->status == NTS_KE_OK ? &job->res : NULL, job->err);
@@ -172,9 +176,11 @@ static void *ke_thread(void *p)
     job->status = nts_tls_client_run(job->ctx, job->name, (const struct sockaddr *)&job->sa,
                                      job->salen, NTS_KE_WORKER_TIMEOUT_MS, &job->res, job->err,
                                      sizeof(job->err));
+    uint64_t id = job->id;
     SSL_CTX_free(job->ctx);
     job->ctx = NULL;
-    if (write(ke_pipe[1], &job, sizeof(job)) != (ssize_t)sizeof(job)) {
+    /* After this write the loop owns the job again (and may free it). */
+    if (write(ke_pipe[1], &id, sizeof(id)) != (ssize_t)sizeof(id)) {
         /* The loop is gone (shutdown): nobody waits for the answer. */
     }
     return NULL;
@@ -194,12 +200,13 @@ int nts_ke_worker_start(const char *name, const struct netaddr *a, uint16_t port
         return -1;
     }
     struct ke_job *job = mem_zalloc(sizeof(*job));
+    job->id = ke_next_id++;
     snprintf(job->name, sizeof(job->name), "%s", name);
     job->salen = addr_to_sockaddr(a, port, &job->sa);
     SSL_CTX_up_ref(ke_ctx);
     job->ctx = ke_ctx;
     /* Pending before the thread exists: the answer may come at once. */
-    ke_pending[slot] = (struct ke_pending){job, fn, arg};
+    ke_pending[slot] = (struct ke_pending){job->id, job, fn, arg};
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
