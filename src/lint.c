@@ -14,6 +14,7 @@
 #include "ctl_render.h"
 #include "keys.h"
 #include "mem.h"
+#include "nts_ke_worker.h"
 
 /* "Beyond one subnet": allowed addresses spread over more than one /24
  * (IPv4) or /64 (IPv6). "Wide": a public range shorter than /16 or /32. */
@@ -31,6 +32,7 @@ enum lint_code_id {
     L_MINSOURCES,
     L_DUPLICATE_SOURCE,
     L_NTS_IP_LITERAL,
+    L_NTS_TRUST_INVALID,
     L_ALLOW_ALL,
     L_IPV4_OPEN,
     L_IPV6_OPEN,
@@ -63,6 +65,7 @@ static const char *const lint_codes[L_NCODES] = {
     [L_MINSOURCES] = "minsources-too-high",
     [L_DUPLICATE_SOURCE] = "duplicate-source",
     [L_NTS_IP_LITERAL] = "nts-ip-literal",
+    [L_NTS_TRUST_INVALID] = "ntstrustedcerts-invalid",
     [L_ALLOW_ALL] = "allow-all",
     [L_IPV4_OPEN] = "ipv4-open",
     [L_IPV6_OPEN] = "ipv6-open",
@@ -616,6 +619,24 @@ static void lint_keys(const struct conf *c, struct lint_report *r)
 static void lint_nts(const struct conf *c, struct lint_report *r)
 {
     struct netaddr a;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    /* The trust store as tempusd reads it at start (tempusd -n too). */
+    if (f && nts_ke_worker_check(c, f) < 0) {
+        fclose(f);
+        f = NULL;
+        const char *msg = strstr(text, ": ntstrustedcerts: ");
+        msg = msg ? msg + strlen(": ntstrustedcerts: ") : text;
+        text[strcspn(text, "\n")] = '\0';
+        lint_add(r, LINT_ERROR, c->ntstrustedcerts_line, L_NTS_TRUST_INVALID,
+                 "point ntstrustedcerts at PEM CA certificates",
+                 "the NTS trust store cannot be read: %s", msg);
+    }
+    if (f)
+        fclose(f);
+    free(text);
 
     for (unsigned i = 0; i < c->n_servers; i++) {
         const struct conf_server *s = &c->servers[i];
