@@ -33,8 +33,8 @@ static int conf_poll_opt(struct conf_parser *p, const char *what, const char *v,
 
 /* nts [ntsport N]: at[0] is nts, at[1] ntsport. NTS and a symmetric key
  * are two ways to authenticate the same source: one or the other. */
-static int conf_parse_nts_opts(struct conf_parser *p, const char *what, char **argv,
-                               const int *at, struct conf_server *s)
+static int conf_parse_nts_opts(struct conf_parser *p, const char *what, char **argv, const int *at,
+                               struct conf_server *s)
 {
     long v;
 
@@ -49,8 +49,7 @@ static int conf_parse_nts_opts(struct conf_parser *p, const char *what, char **a
         s->ntsport = (uint16_t)v;
     }
     if (s->nts && s->key) {
-        conf_err(p, "%s: nts and key exclude each other (one way to authenticate a source)",
-                 what);
+        conf_err(p, "%s: nts and key exclude each other (one way to authenticate a source)", what);
         return -1;
     }
     return 0;
@@ -59,15 +58,18 @@ static int conf_parse_nts_opts(struct conf_parser *p, const char *what, char **a
 /* Options shared by server and pool; pool adds maxsources. */
 static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, int pool)
 {
-    static const struct conf_opt opts[] = {{"port", 1},    {"iburst", 0},  {"minpoll", 1},
-                                           {"maxpoll", 1}, {"prefer", 0},  {"noselect", 0},
-                                           {"key", 1},     {"nts", 0},     {"ntsport", 1},
-                                           {"maxsources", 1}};
+    static const struct conf_opt opts[] = {
+        {"port", 1},     {"iburst", 0}, {"minpoll", 1}, {"maxpoll", 1}, {"prefer", 0},
+        {"noselect", 0}, {"key", 1},    {"nts", 0},     {"ntsport", 1}, {"maxsources", 1}};
     const char *what = pool ? "pool" : "server";
     struct conf *c = p->conf;
-    struct conf_server s = {.port = 123, .pool = pool, .maxsources = pool ? 4 : 1,
-                            .minpoll = SOURCE_MINPOLL_DEFAULT, .maxpoll = SOURCE_MAXPOLL_DEFAULT,
-                            .ntsport = CONF_NTSPORT_DEFAULT, .line = p->line};
+    struct conf_server s = {.port = 123,
+                            .pool = pool,
+                            .maxsources = pool ? 4 : 1,
+                            .minpoll = SOURCE_MINPOLL_DEFAULT,
+                            .maxpoll = SOURCE_MAXPOLL_DEFAULT,
+                            .ntsport = CONF_NTSPORT_DEFAULT,
+                            .line = p->line};
     int at[10];
     long v;
 
@@ -246,8 +248,7 @@ void conf_parse_ntstrustedcerts(struct conf_parser *p, int argc, char **argv)
         return;
     }
     if (stat(argv[0], &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
-        conf_err(p, "ntstrustedcerts: '%s' is not a file or directory that can be read",
-                 argv[0]);
+        conf_err(p, "ntstrustedcerts: '%s' is not a file or directory that can be read", argv[0]);
         return;
     }
     if (c->n_ntstrustedcerts == CONF_NTSTRUSTED_MAX) {

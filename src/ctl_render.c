@@ -386,15 +386,15 @@ void ctl_render_authdata(const struct ctl_record *recs, size_t n, struct ctl_buf
 {
     int w = ctl_render_name_width(recs, n, "authdata", "name");
 
-    ctl_buf_printf(out, CTL_RENDER_AUTH_FMT, w, "Name/IP address", "Mode", "KeyID", "Type",
-                   "KLen", "LastKE", "KEs", "KEfail", "NAK", "Cook", "RepOK", "RepBad");
+    ctl_buf_printf(out, CTL_RENDER_AUTH_FMT, w, "Name/IP address", "Mode", "KeyID", "Type", "KLen",
+                   "LastKE", "KEs", "KEfail", "NAK", "Cook", "RepOK", "RepBad");
     ctl_render_rule(out, w + 69);
     for (size_t i = 0; i < n; i++)
         if (ctl_render_is(&recs[i], "authdata"))
             ctl_render_auth_row(&recs[i], w, out);
     for (size_t i = 0; i < n; i++) {
-        const char *e = ctl_render_is(&recs[i], "authdata") ? ctl_render_str(&recs[i], "ke_error")
-                                                            : "";
+        const char *e =
+            ctl_render_is(&recs[i], "authdata") ? ctl_render_str(&recs[i], "ke_error") : "";
         if (e[0])
             ctl_buf_printf(out, "%s: last key exchange failed: %s\n",
                            ctl_render_str(&recs[i], "name"), e);
@@ -819,8 +819,7 @@ static void ctl_render_check_nts(const struct ctl_record *recs, size_t n, struct
             snprintf(text, sizeof(text), "NTS source %s cannot re-key (%.0f failures in a row: %s)",
                      ctl_render_str(r, "name"), failing, ctl_render_str(r, "ke_error"));
         else if (cookies < 1 && ctl_render_num(r, "ke_inflight") == 0)
-            snprintf(text, sizeof(text), "NTS source %s has no cookies",
-                     ctl_render_str(r, "name"));
+            snprintf(text, sizeof(text), "NTS source %s has no cookies", ctl_render_str(r, "name"));
         else
             continue;
         ctl_render_reason(reasons, st, CTL_RENDER_WARNING, text);

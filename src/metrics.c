@@ -133,8 +133,8 @@ static const struct metrics_family metrics_families[] = {
      "Good NTS key exchanges with the source."},
     {"authdata", "ke_failures", "tempus_source_nts_key_exchange_failures_total", "counter",
      METRICS_PLAIN, "Failed NTS key exchanges with the source."},
-    {"authdata", "last_ke", "tempus_source_nts_last_key_exchange_age_seconds", "gauge",
-     METRICS_AGE, "Seconds since the last good NTS key exchange."},
+    {"authdata", "last_ke", "tempus_source_nts_last_key_exchange_age_seconds", "gauge", METRICS_AGE,
+     "Seconds since the last good NTS key exchange."},
     {"authdata", "naks", "tempus_source_nts_naks_total", "counter", METRICS_PLAIN,
      "NTS NAKs received from the source (each starts a new key exchange)."},
     {"authdata", "replies_ok", "tempus_source_nts_replies_ok_total", "counter", METRICS_PLAIN,
@@ -203,8 +203,8 @@ static const struct {
 } metrics_kinds[] = {
     {"tracking", NULL, NULL},          {"source", "source", "name"},
     {"sourcestats", "source", "name"}, {"serverstats", "family", "family"},
-    {"authdata", "source", "name"},
-    {"serverinfo", NULL, NULL},        {"recent", NULL, NULL},
+    {"authdata", "source", "name"},    {"serverinfo", NULL, NULL},
+    {"recent", NULL, NULL},
 };
 
 #define METRICS_NKINDS (sizeof(metrics_kinds) / sizeof(metrics_kinds[0]))

@@ -30,7 +30,7 @@ struct ke_job {
 
 struct ke_pending {
     uint64_t id;
-    struct ke_job *job; /* NULL: free slot */
+    struct ke_job *job;  /* NULL: free slot */
     nts_ke_worker_fn fn; /* NULL: cancelled, the answer is dropped */
     void *arg;
 };
@@ -131,8 +131,8 @@ static int ke_same_list(const struct conf *a, const struct conf *b)
 
 int nts_ke_worker_reload_check(const struct conf *old, const struct conf *next, FILE *errs)
 {
-    unsigned line = next->ntstrustedcerts_line ? next->ntstrustedcerts_line
-                                               : old->ntstrustedcerts_line;
+    unsigned line =
+        next->ntstrustedcerts_line ? next->ntstrustedcerts_line : old->ntstrustedcerts_line;
 
     if (!ke_same_list(old, next)) {
         fprintf(errs, "%s:%u: ntstrustedcerts cannot change on reload; restart tempusd\n",
@@ -173,9 +173,9 @@ static void *ke_thread(void *p)
 {
     struct ke_job *job = p;
 
-    job->status = nts_tls_client_run(job->ctx, job->name, (const struct sockaddr *)&job->sa,
-                                     job->salen, NTS_KE_WORKER_TIMEOUT_MS, &job->res, job->err,
-                                     sizeof(job->err));
+    job->status =
+        nts_tls_client_run(job->ctx, job->name, (const struct sockaddr *)&job->sa, job->salen,
+                           NTS_KE_WORKER_TIMEOUT_MS, &job->res, job->err, sizeof(job->err));
     uint64_t id = job->id;
     SSL_CTX_free(job->ctx);
     job->ctx = NULL;

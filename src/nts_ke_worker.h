@@ -15,7 +15,7 @@
  * nothing but its own source, and the result comes back through a pipe
  * that the loop (sched) reads: the callback runs in the loop. */
 
-#define NTS_KE_WORKER_MAX 16        /* exchanges in flight at once */
+#define NTS_KE_WORKER_MAX 16          /* exchanges in flight at once */
 #define NTS_KE_WORKER_TIMEOUT_MS 8000 /* each, connect to keys */
 
 /* status: NTS_KE_OK (r holds keys and cookies, valid during the call) or

@@ -224,8 +224,7 @@ static void up_ke_done(void *arg, int status, const struct nts_ke_result *r, con
     char where[ADDR_STRLEN];
     addr_format(&us->addr, where, sizeof(where));
     log_info("%s: NTS key exchange done: AEAD %u, %u cookies, NTP server %s port %u", us->name,
-             r->resp.aead, r->resp.n_cookies,
-             us->ntp_resolving ? r->resp.server : where, us->port);
+             r->resp.aead, r->resp.n_cookies, us->ntp_resolving ? r->resp.server : where, us->port);
     up_nts_rearm(us, 0.1);
 }
 
