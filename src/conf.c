@@ -17,7 +17,7 @@
 /* A line holds at most CONF_LINE_MAX characters before its newline. */
 #define CONF_LINE_MAX 1024
 /* Arguments after the directive name; no directive takes more. */
-#define CONF_ARGS_MAX 16
+#define CONF_ARGS_MAX 20
 /* After this many errors the rest of the file is not worth reading. */
 #define CONF_ERRORS_MAX 100
 #define CONF_BINDADDRS_MAX MAXIMA_BINDADDRS
@@ -482,17 +482,19 @@ static const struct directive directives[] = {
     {"metrics", conf_parse_metrics, 1, 1, 0, "metrics ADDR:PORT"},
     {"metricsallow", conf_parse_metricsallow, 1, 1, 1, "metricsallow all|ADDR|ADDR/PREFIX"},
     {"minsources", conf_parse_minsources, 1, 1, 0, "minsources N"},
+    {"ntstrustedcerts", conf_parse_ntstrustedcerts, 1, 1, 1, "ntstrustedcerts FILE|DIR"},
     {"pidfile", parse_pidfile, 1, 1, 0, "pidfile PATH"},
-    {"pool", conf_parse_pool, 1, 14, 1,
+    {"pool", conf_parse_pool, 1, 17, 1,
      "pool NAME [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID] "
-     "[maxsources N]"},
+     "[maxsources N] [nts [ntsport N]]"},
     {"port", parse_port, 1, 1, 0, "port N"},
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
     {"readiness", conf_parse_readiness, 1, 1, 0, "readiness start|sync"},
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
-    {"server", conf_parse_server, 1, 12, 1,
-     "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},
+    {"server", conf_parse_server, 1, 15, 1,
+     "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID] "
+     "[nts [ntsport N]]"},
     {"serverbatch", parse_serverbatch, 1, 1, 0, "serverbatch N"},
     {"trustedkeys", conf_parse_trustedkeys, 1, 16, 1, "trustedkeys ID [ID ...]"},
     {"user", parse_user, 1, 1, 0, "user NAME"},
@@ -764,6 +766,9 @@ void conf_free(struct conf *conf)
     free(conf->servers);
     free(conf->keyfile);
     free(conf->trustedkeys);
+    for (unsigned i = 0; i < conf->n_ntstrustedcerts; i++)
+        free(conf->ntstrustedcerts[i]);
+    free(conf->ntstrustedcerts);
     free(conf->controlsocket);
     free(conf->controlgroup);
     free(conf->metricsallow);

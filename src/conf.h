@@ -44,8 +44,13 @@ struct conf_server {
     int iburst, prefer, noselect;
     int minpoll, maxpoll; /* log2 s */
     uint32_t key;         /* symmetric key id to authenticate with; 0 = none */
+    int nts;              /* 1: NTS (RFC 8915): key exchange with host, then NTS polls */
+    uint16_t ntsport;     /* NTS-KE port, default 4460 */
     unsigned line;
 };
+
+#define CONF_NTSPORT_DEFAULT 4460
+#define CONF_NTSTRUSTED_MAX 16
 
 /* Requests a server socket takes per call unless serverbatch says: 1, the
  * portable recvmsg/sendmsg path (batches measured no cheaper on loopback,
@@ -119,6 +124,9 @@ struct conf {
     uint32_t *trustedkeys; /* key ids a client may authenticate with */
     unsigned n_trustedkeys;
     unsigned trustedkeys_line;
+    char **ntstrustedcerts; /* CA files or directories for NTS-KE; none: system store */
+    unsigned n_ntstrustedcerts;
+    unsigned ntstrustedcerts_line; /* the first */
     int seccomp; /* 1 (default): confine the daemon with a syscall filter */
     unsigned seccomp_line;
     int ready_at_sync; /* readiness sync: sd_notify READY=1 at the first sync */

@@ -62,6 +62,7 @@ void conf_parse_maxdistance(struct conf_parser *p, int argc, char **argv);
 void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv);
 void conf_parse_leapfile(struct conf_parser *p, int argc, char **argv);
 void conf_parse_leapmode(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntstrustedcerts(struct conf_parser *p, int argc, char **argv);
 
 /* Directive parsers living in conf_ctl.c. */
 void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv);

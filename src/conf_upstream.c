@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "addr.h"
 #include "conf_impl.h"
@@ -30,18 +31,46 @@ static int conf_poll_opt(struct conf_parser *p, const char *what, const char *v,
     return 0;
 }
 
+/* nts [ntsport N]: at[0] is nts, at[1] ntsport. NTS and a symmetric key
+ * are two ways to authenticate the same source: one or the other. */
+static int conf_parse_nts_opts(struct conf_parser *p, const char *what, char **argv, const int *at,
+                               struct conf_server *s)
+{
+    long v;
+
+    s->nts = at[0] >= 0;
+    if (at[1] >= 0 && !s->nts) {
+        conf_err(p, "%s: ntsport without nts", what);
+        return -1;
+    }
+    if (at[1] >= 0) {
+        if (conf_long(p, "ntsport", argv[1 + at[1]], 1, 65535, &v) < 0)
+            return -1;
+        s->ntsport = (uint16_t)v;
+    }
+    if (s->nts && s->key) {
+        conf_err(p, "%s: nts and key exclude each other (one way to authenticate a source)", what);
+        return -1;
+    }
+    return 0;
+}
+
 /* Options shared by server and pool; pool adds maxsources. */
 static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, int pool)
 {
-    static const struct conf_opt opts[] = {{"port", 1},     {"iburst", 0},  {"minpoll", 1},
-                                           {"maxpoll", 1},  {"prefer", 0},  {"noselect", 0},
-                                           {"key", 1},      {"maxsources", 1}};
+    static const struct conf_opt opts[] = {
+        {"port", 1},     {"iburst", 0}, {"minpoll", 1}, {"maxpoll", 1}, {"prefer", 0},
+        {"noselect", 0}, {"key", 1},    {"nts", 0},     {"ntsport", 1}, {"maxsources", 1}};
     const char *what = pool ? "pool" : "server";
     struct conf *c = p->conf;
-    struct conf_server s = {.port = 123, .pool = pool, .maxsources = pool ? 4 : 1,
-                            .minpoll = SOURCE_MINPOLL_DEFAULT, .maxpoll = SOURCE_MAXPOLL_DEFAULT,
+    struct conf_server s = {.port = 123,
+                            .pool = pool,
+                            .maxsources = pool ? 4 : 1,
+                            .minpoll = SOURCE_MINPOLL_DEFAULT,
+                            .maxpoll = SOURCE_MAXPOLL_DEFAULT,
+                            .ntsport = CONF_NTSPORT_DEFAULT,
                             .line = p->line};
-    int at[8];
+    int at[10];
     long v;
 
     if (!conf_host_ok(argv[0])) {
@@ -49,7 +78,7 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         return;
     }
     snprintf(s.host, sizeof(s.host), "%s", argv[0]);
-    if (conf_opts(p, what, opts, pool ? 8 : 7, argc - 1, argv + 1, at) < 0)
+    if (conf_opts(p, what, opts, pool ? 10 : 9, argc - 1, argv + 1, at) < 0)
         return;
     if (at[0] >= 0) {
         if (conf_long(p, "port", argv[1 + at[0]], 1, 65535, &v) < 0)
@@ -70,8 +99,10 @@ static void conf_parse_upstream(struct conf_parser *p, int argc, char **argv, in
         if (conf_u32(p, "key", argv[1 + at[6]], 1, &s.key) < 0)
             return;
     }
-    if (pool && at[7] >= 0) {
-        if (conf_long(p, "maxsources", argv[1 + at[7]], 1, 16, &v) < 0)
+    if (conf_parse_nts_opts(p, what, argv, at + 7, &s) < 0)
+        return;
+    if (pool && at[9] >= 0) {
+        if (conf_long(p, "maxsources", argv[1 + at[9]], 1, 16, &v) < 0)
             return;
         s.maxsources = (int)v;
     }
@@ -201,4 +232,31 @@ void conf_parse_leapmode(struct conf_parser *p, int argc, char **argv)
         return;
     p->conf->leapmode = (enum conf_leapmode)i;
     p->conf->leapmode_line = p->line;
+}
+
+/* ntstrustedcerts FILE|DIR: an absolute path to a PEM file of CA
+ * certificates or a directory of them, read at start (before privileges
+ * are dropped); each line adds one. */
+void conf_parse_ntstrustedcerts(struct conf_parser *p, int argc, char **argv)
+{
+    struct conf *c = p->conf;
+    struct stat st;
+
+    (void)argc;
+    if (argv[0][0] != '/') {
+        conf_err(p, "ntstrustedcerts: '%s' is not an absolute path", argv[0]);
+        return;
+    }
+    if (stat(argv[0], &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        conf_err(p, "ntstrustedcerts: '%s' is not a file or directory that can be read", argv[0]);
+        return;
+    }
+    if (c->n_ntstrustedcerts == CONF_NTSTRUSTED_MAX) {
+        conf_err(p, "ntstrustedcerts: too many (at most %d)", CONF_NTSTRUSTED_MAX);
+        return;
+    }
+    if (c->n_ntstrustedcerts == 0)
+        c->ntstrustedcerts_line = p->line;
+    c->ntstrustedcerts = mem_append(c->ntstrustedcerts, c->n_ntstrustedcerts, sizeof(char *));
+    c->ntstrustedcerts[c->n_ntstrustedcerts++] = mem_strdup(argv[0]);
 }

@@ -281,7 +281,8 @@ static const char ctl_render_legend[] =
 
 #define CTL_RENDER_SOURCE_FMT "%s %-*s %2s %4s %5s %6s %9s %9s %9s\n"
 
-static void ctl_render_source_row(const struct ctl_record *r, int w, struct ctl_buf *out)
+static void ctl_render_source_row(const struct ctl_record *r, const char *name, int w,
+                                  struct ctl_buf *out)
 {
     char sym[2], st[16], poll[16], reach[16], age[16], off[32], del[32], jit[32];
     int have = ctl_rec_num(r, "nsamples", 1) > 0;
@@ -303,22 +304,101 @@ static void ctl_render_source_row(const struct ctl_record *r, int w, struct ctl_
         strcpy(del, "-");
         strcpy(jit, "-");
     }
-    ctl_buf_printf(out, CTL_RENDER_SOURCE_FMT, sym, w, ctl_render_str(r, "name"), st, poll, reach,
-                   age, off, del, jit);
+    ctl_buf_printf(out, CTL_RENDER_SOURCE_FMT, sym, w, name, st, poll, reach, age, off, del, jit);
 }
+
+/* 1 if the reply's authdata record for the source at index says NTS. */
+static int ctl_render_is_nts(const struct ctl_record *recs, size_t n, double index)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ctl_render_is(&recs[i], "authdata") && ctl_render_num(&recs[i], "index") == index)
+            return strcmp(ctl_render_str(&recs[i], "mode"), "NTS") == 0;
+    return 0;
+}
+
+#define CTL_RENDER_NTS_MARK " [NTS]"
 
 void ctl_render_sources(const struct ctl_record *recs, size_t n, int verbose, struct ctl_buf *out)
 {
     int w = ctl_render_name_width(recs, n, "source", "name");
+    char name[320];
+
+    /* NTS sources carry a mark after the name: room for it. */
+    for (size_t i = 0; i < n; i++) {
+        if (!ctl_render_is(&recs[i], "source") ||
+            !ctl_render_is_nts(recs, n, ctl_render_num(&recs[i], "index")))
+            continue;
+        int len = (int)(strlen(ctl_render_str(&recs[i], "name")) + strlen(CTL_RENDER_NTS_MARK));
+        w = len > w && len < CTL_RENDER_NAME_MAX ? len : w;
+    }
 
     if (verbose)
         ctl_buf_append(out, ctl_render_legend, sizeof(ctl_render_legend) - 1);
     ctl_buf_printf(out, CTL_RENDER_SOURCE_FMT, "S", w, "Name/IP address", "St", "Poll", "Reach",
                    "LastRx", "Offset", "Delay", "Jitter");
     ctl_render_rule(out, w + 53);
+    for (size_t i = 0; i < n; i++) {
+        if (!ctl_render_is(&recs[i], "source"))
+            continue;
+        int nts = ctl_render_is_nts(recs, n, ctl_render_num(&recs[i], "index"));
+        snprintf(name, sizeof(name), "%s%s", ctl_render_str(&recs[i], "name"),
+                 nts ? CTL_RENDER_NTS_MARK : "");
+        ctl_render_source_row(&recs[i], name, w, out);
+    }
+}
+
+#define CTL_RENDER_AUTH_FMT "%-*s %4s %5s %6s %4s %6s %4s %6s %4s %4s %7s %6s\n"
+
+static void ctl_render_auth_row(const struct ctl_record *r, int w, struct ctl_buf *out)
+{
+    char keyid[16], klen[16], last[16], kes[16], kef[16], naks[16], cook[16], okc[24], bad[16];
+    int nts = strcmp(ctl_render_str(r, "mode"), "NTS") == 0;
+
+    snprintf(keyid, sizeof(keyid), "%.0f", ctl_render_num(r, "keyid"));
+    snprintf(klen, sizeof(klen), "%.0f", ctl_render_num(r, "keybits"));
+    if (nts) {
+        ctl_render_age(ctl_rec_num(r, "last_ke", -1), last, sizeof(last));
+        snprintf(kes, sizeof(kes), "%.0f", ctl_render_num(r, "kes"));
+        snprintf(kef, sizeof(kef), "%.0f", ctl_render_num(r, "ke_failures"));
+        snprintf(naks, sizeof(naks), "%.0f", ctl_render_num(r, "naks"));
+        snprintf(cook, sizeof(cook), "%.0f", ctl_render_num(r, "cookies"));
+        snprintf(okc, sizeof(okc), "%.0f", ctl_render_num(r, "replies_ok"));
+        snprintf(bad, sizeof(bad), "%.0f", ctl_render_num(r, "replies_bad"));
+    } else {
+        strcpy(last, "-");
+        strcpy(kes, "-");
+        strcpy(kef, "-");
+        strcpy(naks, "-");
+        strcpy(cook, "-");
+        strcpy(okc, "-");
+        strcpy(bad, "-");
+    }
+    char aead[16];
+    snprintf(aead, sizeof(aead), ctl_render_num(r, "aead") > 0 ? "%.0f" : "-",
+             ctl_render_num(r, "aead"));
+    const char *type = nts ? aead : ctl_render_str(r, "keytype");
+    ctl_buf_printf(out, CTL_RENDER_AUTH_FMT, w, ctl_render_str(r, "name"),
+                   ctl_render_str(r, "mode"), nts ? "-" : keyid, type, klen, last, kes, kef, naks,
+                   cook, okc, bad);
+}
+
+void ctl_render_authdata(const struct ctl_record *recs, size_t n, struct ctl_buf *out)
+{
+    int w = ctl_render_name_width(recs, n, "authdata", "name");
+
+    ctl_buf_printf(out, CTL_RENDER_AUTH_FMT, w, "Name/IP address", "Mode", "KeyID", "Type", "KLen",
+                   "LastKE", "KEs", "KEfail", "NAK", "Cook", "RepOK", "RepBad");
+    ctl_render_rule(out, w + 69);
     for (size_t i = 0; i < n; i++)
-        if (ctl_render_is(&recs[i], "source"))
-            ctl_render_source_row(&recs[i], w, out);
+        if (ctl_render_is(&recs[i], "authdata"))
+            ctl_render_auth_row(&recs[i], w, out);
+    for (size_t i = 0; i < n; i++) {
+        const char *e =
+            ctl_render_is(&recs[i], "authdata") ? ctl_render_str(&recs[i], "ke_error") : "";
+        if (e[0])
+            ctl_buf_printf(out, "%s: last key exchange failed: %s\n",
+                           ctl_render_str(&recs[i], "name"), e);
+    }
 }
 
 #define CTL_RENDER_STATS_FMT "%-*s %3s %6s %11s %10s %9s %9s\n"
@@ -603,6 +683,7 @@ static const struct ctl_render_view ctl_render_views[] = {
     {"tracking", {{"tracking", NULL, 1}, {NULL, NULL, 0}}},
     {"sources", {{"source", "sources", 0}, {NULL, NULL, 0}}},
     {"sourcestats", {{"sourcestats", "sourcestats", 0}, {NULL, NULL, 0}}},
+    {"authdata", {{"authdata", "authdata", 0}, {NULL, NULL, 0}}},
     {"clients", {{"client", "clients", 0}, {NULL, NULL, 0}}},
     {"serverstats",
      {{"serverstats", "serverstats", 0}, {"serverinfo", "serverinfo", 1}, {"recent", "recent", 1}}},
@@ -722,6 +803,29 @@ static void ctl_render_reason(struct ctl_buf *reasons, enum ctl_render_status *s
         *st = level;
 }
 
+/* NTS sources that cannot re-key (their last key exchanges failed) or
+ * hold no cookie (their polls cannot be sent): WARNING each. */
+static void ctl_render_check_nts(const struct ctl_record *recs, size_t n, struct ctl_buf *reasons,
+                                 enum ctl_render_status *st)
+{
+    char text[200];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct ctl_record *r = &recs[i];
+        if (!ctl_render_is(r, "authdata") || strcmp(ctl_render_str(r, "mode"), "NTS") != 0)
+            continue;
+        double failing = ctl_render_num(r, "ke_failing"), cookies = ctl_render_num(r, "cookies");
+        if (failing > 0)
+            snprintf(text, sizeof(text), "NTS source %s cannot re-key (%.0f failures in a row: %s)",
+                     ctl_render_str(r, "name"), failing, ctl_render_str(r, "ke_error"));
+        else if (cookies < 1 && ctl_render_num(r, "ke_inflight") == 0)
+            snprintf(text, sizeof(text), "NTS source %s has no cookies", ctl_render_str(r, "name"));
+        else
+            continue;
+        ctl_render_reason(reasons, st, CTL_RENDER_WARNING, text);
+    }
+}
+
 enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,
                                              const struct ctl_render_check *c, struct ctl_buf *out)
 {
@@ -760,6 +864,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
                  ctl_render_interval(crit ? c->crit_offset : c->warn_offset, b, sizeof(b)));
         ctl_render_reason(&reasons, &st, crit ? CTL_RENDER_CRITICAL : CTL_RENDER_WARNING, text);
     }
+    ctl_render_check_nts(recs, n, &reasons, &st);
     ctl_buf_printf(out, "TEMPUS %s: %s%s, %d/%d sources reachable\n", names[st], reasons.data,
                    summary, reach, total);
     ctl_buf_free(&reasons);

@@ -24,6 +24,12 @@ void ctl_render_tracking(const struct ctl_record *recs, size_t n, struct ctl_buf
 /* The source records as a table; verbose puts a legend of the state
  * symbols and columns first. */
 void ctl_render_sources(const struct ctl_record *recs, size_t n, int verbose, struct ctl_buf *out);
+/* The authdata records as a table (chronyc authdata's columns): mode NTS,
+ * key or none, key id, type (the AEAD for NTS), key bits, and for NTS the
+ * age of the last key exchange, exchanges, failures, NAKs, cookies held,
+ * replies authenticated and refused; then the last key exchange error of
+ * each source that has one. */
+void ctl_render_authdata(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
 /* The sourcestats records as a table. */
 void ctl_render_sourcestats(const struct ctl_record *recs, size_t n, struct ctl_buf *out);
 /* Keep only client records, most requests first, at most max of them, at

@@ -14,6 +14,7 @@
 #include "ctl_render.h"
 #include "keys.h"
 #include "mem.h"
+#include "nts_ke_worker.h"
 
 /* "Beyond one subnet": allowed addresses spread over more than one /24
  * (IPv4) or /64 (IPv6). "Wide": a public range shorter than /16 or /32. */
@@ -30,6 +31,8 @@ enum lint_code_id {
     L_FEW_SOURCES,
     L_MINSOURCES,
     L_DUPLICATE_SOURCE,
+    L_NTS_IP_LITERAL,
+    L_NTS_TRUST_INVALID,
     L_ALLOW_ALL,
     L_IPV4_OPEN,
     L_IPV6_OPEN,
@@ -62,6 +65,8 @@ static const char *const lint_codes[L_NCODES] = {
     [L_FEW_SOURCES] = "few-sources",
     [L_MINSOURCES] = "minsources-too-high",
     [L_DUPLICATE_SOURCE] = "duplicate-source",
+    [L_NTS_IP_LITERAL] = "nts-ip-literal",
+    [L_NTS_TRUST_INVALID] = "ntstrustedcerts-invalid",
     [L_ALLOW_ALL] = "allow-all",
     [L_IPV4_OPEN] = "ipv4-open",
     [L_IPV6_OPEN] = "ipv6-open",
@@ -610,6 +615,43 @@ static void lint_keys(const struct conf *c, struct lint_report *r)
     free(ids);
 }
 
+/* NTS checks the certificate against the server line's host: an address
+ * there needs an IP address subjectAltName, which few certificates carry
+ * (public CAs rarely issue them). */
+static void lint_nts(const struct conf *c, struct lint_report *r)
+{
+    struct netaddr a;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    /* The trust store as tempusd reads it at start (tempusd -n too). */
+    if (f && nts_ke_worker_check(c, f) < 0) {
+        fclose(f);
+        f = NULL;
+        const char *msg = strstr(text, ": ntstrustedcerts: ");
+        msg = msg ? msg + strlen(": ntstrustedcerts: ") : text;
+        text[strcspn(text, "\n")] = '\0';
+        lint_add(r, LINT_ERROR, c->ntstrustedcerts_line, L_NTS_TRUST_INVALID,
+                 "point ntstrustedcerts at PEM CA certificates",
+                 "the NTS trust store cannot be read: %s", msg);
+    }
+    if (f)
+        fclose(f);
+    free(text);
+
+    for (unsigned i = 0; i < c->n_servers; i++) {
+        const struct conf_server *s = &c->servers[i];
+        if (s->nts && addr_parse(s->host, &a) == 0)
+            lint_add(r, LINT_WARNING, s->line, L_NTS_IP_LITERAL,
+                     "use the server's DNS name, or make sure its certificate holds this address "
+                     "as an IP subjectAltName",
+                     "nts with the address %s: the key exchange succeeds only if the server's "
+                     "certificate names this IP address",
+                     s->host);
+    }
+}
+
 void lint_conf(const struct conf *conf, struct lint_report *r)
 {
     struct lint_acl a;
@@ -617,6 +659,7 @@ void lint_conf(const struct conf *conf, struct lint_report *r)
 
     lint_acl_analyse(conf, &a);
     lint_sources(conf, a.serving, r);
+    lint_nts(conf, r);
     lint_access(conf, &a, r);
     lint_clock(conf, &a, r);
     lint_keys(conf, r);

@@ -125,6 +125,23 @@ static const struct metrics_family metrics_families[] = {
     {"source", "kods", "tempus_source_kod_total", "counter", METRICS_PLAIN,
      "Kiss-o'-death packets received from the source."},
 
+    {"authdata", "nts", "tempus_source_nts", "gauge", METRICS_PLAIN,
+     "1 if the source is authenticated with NTS (RFC 8915)."},
+    {"authdata", "cookies", "tempus_source_nts_cookies", "gauge", METRICS_PLAIN,
+     "NTS cookies held for the source (up to 8)."},
+    {"authdata", "kes", "tempus_source_nts_key_exchanges_total", "counter", METRICS_PLAIN,
+     "Good NTS key exchanges with the source."},
+    {"authdata", "ke_failures", "tempus_source_nts_key_exchange_failures_total", "counter",
+     METRICS_PLAIN, "Failed NTS key exchanges with the source."},
+    {"authdata", "last_ke", "tempus_source_nts_last_key_exchange_age_seconds", "gauge", METRICS_AGE,
+     "Seconds since the last good NTS key exchange."},
+    {"authdata", "naks", "tempus_source_nts_naks_total", "counter", METRICS_PLAIN,
+     "NTS NAKs received from the source (each starts a new key exchange)."},
+    {"authdata", "replies_ok", "tempus_source_nts_replies_ok_total", "counter", METRICS_PLAIN,
+     "NTS replies authenticated."},
+    {"authdata", "replies_bad", "tempus_source_nts_replies_bad_total", "counter", METRICS_PLAIN,
+     "NTS replies refused (unique identifier, authenticator or shape), never used."},
+
     {"sourcestats", "offset", "tempus_source_estimated_offset_seconds", "gauge", METRICS_SAMPLE,
      "Offset of the source now, from a line fitted through its samples."},
     {"sourcestats", "stddev", "tempus_source_offset_stddev_seconds", "gauge", METRICS_SAMPLE,
@@ -186,7 +203,8 @@ static const struct {
 } metrics_kinds[] = {
     {"tracking", NULL, NULL},          {"source", "source", "name"},
     {"sourcestats", "source", "name"}, {"serverstats", "family", "family"},
-    {"serverinfo", NULL, NULL},        {"recent", NULL, NULL},
+    {"authdata", "source", "name"},    {"serverinfo", NULL, NULL},
+    {"recent", NULL, NULL},
 };
 
 #define METRICS_NKINDS (sizeof(metrics_kinds) / sizeof(metrics_kinds[0]))

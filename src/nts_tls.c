@@ -2,6 +2,7 @@
 #include "nts_tls.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,27 +257,101 @@ static int client_session(SSL *ssl, int fd, long long deadline, struct nts_ke_re
     return NTS_KE_OK;
 }
 
-int nts_tls_client_exchange(const char *name, const struct sockaddr *sa, socklen_t salen,
-                            const char *ca, int timeout_ms, struct nts_ke_result *out, char *err,
-                            size_t errlen)
+/* Every file in dir (certificates found by name, not through the hashed
+ * lookup, which would open files at verification time, after the
+ * privilege drop): how many loaded, or -1 if dir cannot be read. */
+static int load_dir(X509_STORE *store, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat st;
+        if (e->d_name[0] == '.' ||
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path) ||
+            stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        n += X509_STORE_load_file(store, path) == 1;
+    }
+    closedir(d);
+    ERR_clear_error();
+    return n;
+}
+
+/* Load one trust location into ctx: a PEM file or a directory. 0 or -1. */
+static int load_trust(SSL_CTX *ctx, const char *ca, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (stat(ca, &st) < 0) {
+        set_err(err, errlen, "%s: %s", ca, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int n = load_dir(SSL_CTX_get_cert_store(ctx), ca);
+        if (n <= 0) {
+            set_err(err, errlen, "%s: %s", ca,
+                    n < 0 ? strerror(errno) : "no certificate in this directory");
+            return -1;
+        }
+        return 0;
+    }
+    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+        set_err(err, errlen, "%s: no certificate loaded (%s)", ca, ssl_reason());
+        return -1;
+    }
+    return 0;
+}
+
+void *nts_tls_client_new(const char *const *ca, unsigned n, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    set_err(err, errlen, "ok");
+    if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+        SSL_CTX_set_alpn_protos(ctx, alpn_wire, ALPN_WIRE_LEN) != 0) {
+        set_err(err, errlen, "TLS set-up: %s", ssl_reason());
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (load_trust(ctx, ca[i], err, errlen) < 0) {
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
+    }
+    if (n == 0 && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        set_err(err, errlen, "the system trust store: %s", ssl_reason());
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    return ctx;
+}
+
+void nts_tls_client_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}
+
+int nts_tls_client_run(void *vctx, const char *name, const struct sockaddr *sa, socklen_t salen,
+                       int timeout_ms, struct nts_ke_result *out, char *err, size_t errlen)
 {
     long long deadline = now_ms() + timeout_ms;
     int st = NTS_TLS_E_SETUP;
 
     memset(out, 0, sizeof(*out));
     set_err(err, errlen, "ok");
-    SSL_CTX *ctx = client_ctx(ca);
-    if (!ctx) {
-        set_err(err, errlen, "TLS set-up (trust store %s): %s", ca ? ca : "default", ssl_reason());
-        return NTS_TLS_E_SETUP;
-    }
     int fd = connect_to(sa, salen, deadline);
     if (fd < 0) {
         set_err(err, errlen, "connect: %s", strerror(errno));
-        SSL_CTX_free(ctx);
         return NTS_TLS_E_CONNECT;
     }
-    SSL *ssl = SSL_new(ctx);
+    SSL *ssl = SSL_new(vctx);
     if (ssl && SSL_set_fd(ssl, fd) == 1 && set_peer_name(ssl, name) == 0 &&
         (SSL_set_connect_state(ssl), 1))
         st = client_session(ssl, fd, deadline, out, err, errlen);
@@ -285,9 +361,24 @@ int nts_tls_client_exchange(const char *name, const struct sockaddr *sa, socklen
         SSL_shutdown(ssl);
     SSL_free(ssl);
     close(fd);
-    SSL_CTX_free(ctx);
     if (st != NTS_KE_OK)
         OPENSSL_cleanse(out, sizeof(*out));
+    return st;
+}
+
+int nts_tls_client_exchange(const char *name, const struct sockaddr *sa, socklen_t salen,
+                            const char *ca, int timeout_ms, struct nts_ke_result *out, char *err,
+                            size_t errlen)
+{
+    SSL_CTX *ctx = client_ctx(ca);
+
+    if (!ctx) {
+        memset(out, 0, sizeof(*out));
+        set_err(err, errlen, "TLS set-up (trust store %s): %s", ca ? ca : "default", ssl_reason());
+        return NTS_TLS_E_SETUP;
+    }
+    int st = nts_tls_client_run(ctx, name, sa, salen, timeout_ms, out, err, errlen);
+    SSL_CTX_free(ctx);
     return st;
 }
 

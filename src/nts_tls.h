@@ -46,6 +46,20 @@ int nts_tls_client_exchange(const char *name, const struct sockaddr *sa, socklen
                             const char *ca, int timeout_ms, struct nts_ke_result *out, char *err,
                             size_t errlen);
 
+/* A client's TLS set-up made once (before privileges are dropped and the
+ * sandbox is on): TLS 1.3 only, ALPN ntske/1, peer verification against
+ * the n trust locations in ca, each a PEM file or a directory whose every
+ * file is read now (not looked up later by hash), or the system store
+ * when n is 0. Returns an SSL_CTX * (as void *), or NULL with the reason
+ * in err. Free with nts_tls_client_free. */
+void *nts_tls_client_new(const char *const *ca, unsigned n, char *err, size_t errlen);
+void nts_tls_client_free(void *ctx);
+/* nts_tls_client_exchange with a context from nts_tls_client_new: no file
+ * is read. Safe to call from one thread per ctx at a time or several (the
+ * context is only read). */
+int nts_tls_client_run(void *ctx, const char *name, const struct sockaddr *sa, socklen_t salen,
+                       int timeout_ms, struct nts_ke_result *out, char *err, size_t errlen);
+
 /* The C2S and S2C keys of a finished TLS 1.3 session (SSL *, as void * so
  * that this header needs no OpenSSL): 32 bytes each. Returns 0 or -1. */
 int nts_tls_export_keys(void *ssl, uint16_t aead, uint8_t c2s[NTS_AEAD_KEY_LEN],

@@ -207,6 +207,37 @@ void report_pending(struct ctl_buf *b, const struct upstream *up)
     }
 }
 
+void report_authdata(struct ctl_buf *b, const struct upstream *up)
+{
+    struct upstream_auth a[SYNC_MAX_SOURCES];
+    int n = upstream_auth(up, a, SYNC_MAX_SOURCES);
+
+    for (int i = 0; i < n; i++) {
+        ctl_rec_begin(b, "authdata");
+        ctl_rec_int(b, "index", a[i].sync_idx);
+        ctl_rec_str(b, "name", a[i].name);
+        ctl_rec_str(b, "mode", a[i].nts ? "NTS" : a[i].key ? "key" : "none");
+        ctl_rec_int(b, "nts", a[i].nts);
+        ctl_rec_int(b, "keyid", a[i].key);
+        ctl_rec_str(b, "keytype", a[i].nts ? "AEAD" : a[i].key_type ? a[i].key_type : "-");
+        ctl_rec_int(b, "keybits", a[i].key_bits);
+        ctl_rec_int(b, "aead", a[i].aead);
+        ctl_rec_int(b, "have_keys", a[i].have_keys);
+        ctl_rec_int(b, "cookies", a[i].cookies);
+        ctl_rec_int(b, "kes", a[i].kes);
+        ctl_rec_int(b, "ke_failures", a[i].ke_failures);
+        ctl_rec_int(b, "ke_failing", a[i].ke_failing);
+        ctl_rec_int(b, "ke_inflight", a[i].ke_inflight);
+        ctl_rec_double(b, "last_ke", a[i].last_ke_age);
+        ctl_rec_double(b, "next_ke", a[i].next_ke_in);
+        ctl_rec_int(b, "naks", a[i].naks);
+        ctl_rec_int(b, "replies_ok", a[i].replies_ok);
+        ctl_rec_int(b, "replies_bad", a[i].replies_bad);
+        ctl_rec_str(b, "ke_error", a[i].ke_error);
+        ctl_rec_end(b);
+    }
+}
+
 /* Least-squares line through a source's filter samples: the slope is how
  * fast the source drifts against our clock (its frequency), the standard
  * error of the slope its skew, the residuals' spread its noise. */

@@ -24,6 +24,9 @@ void report_sources(struct ctl_buf *b, const struct sync *sy, const struct times
  * records in state "unresolved" (the lookup failed; retried) or
  * "resolving" (first lookup in flight), never reachable. */
 void report_pending(struct ctl_buf *b, const struct upstream *up);
+/* One "authdata" record per source: how it is authenticated (NTS, key or
+ * none) and, for NTS, cookies, key exchanges, NAKs, replies ok and bad. */
+void report_authdata(struct ctl_buf *b, const struct upstream *up);
 void report_sourcestats(struct ctl_buf *b, const struct sync *sy, const struct timespec *now);
 void report_serverstats(struct ctl_buf *b, const struct server *srv, const struct ratelimit *rl);
 /* How counters grew over the recent past (about the last hour): what the

@@ -38,9 +38,12 @@ static const int sandbox_calls[] = {
     SCMP_SYS(rt_sigreturn),
     SCMP_SYS(clock_gettime),
     /* Sockets: NTP (netio.c: upstream sockets, new server sockets on
-     * reload), control (ctl.c), metrics (http.c), sd_notify, syslog, and
+     * reload), control (ctl.c), metrics (http.c), sd_notify, syslog,
      * getaddrinfo (nscd probe, DNS, netlink for address sorting, source
-     * address selection). socket() itself is restricted below. */
+     * address selection), and the NTS-KE client's TCP connection and TLS
+     * on its thread (nts_ke_worker.c: socket, connect, poll, getsockopt,
+     * read, write; tests/system/330-nts-client-chrony). socket() itself is
+     * restricted below. */
     SCMP_SYS(bind),
     SCMP_SYS(listen),
     SCMP_SYS(accept4),

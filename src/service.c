@@ -16,6 +16,7 @@
 #include "driftfile.h"
 #include "http.h"
 #include "keys.h"
+#include "nts_ke_worker.h"
 #include "leapfile.h"
 #include "listener.h"
 #include "log.h"
@@ -181,7 +182,7 @@ int service_check(const struct conf *conf, FILE *errs)
     if (service_leaps(conf, NULL, errs, &leaps) < 0)
         return -1;
     leapfile_free(leaps);
-    return 0;
+    return nts_ke_worker_check(conf, errs);
 }
 
 static void service_sync_params(const struct conf *conf, struct sync_params *p)
@@ -324,6 +325,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     report_sources(out, sv->sy, &now);
     report_pending(out, sv->up);
     report_sourcestats(out, sv->sy, &now);
+    report_authdata(out, sv->up);
     report_serverstats(out, sv->srv, sv->rl);
     service_recent(sv, out);
 }
@@ -357,7 +359,10 @@ static void service_command(void *arg, int argc, char **argv, struct ctl_buf *ou
     else if (!strcmp(cmd, "sources") && argc == 1) {
         report_sources(out, sv->sy, &now);
         report_pending(out, sv->up);
+        report_authdata(out, sv->up);
     }
+    else if (!strcmp(cmd, "authdata") && argc == 1)
+        report_authdata(out, sv->up);
     else if (!strcmp(cmd, "sourcestats") && argc == 1)
         report_sourcestats(out, sv->sy, &now);
     else if (!strcmp(cmd, "serverstats") && argc == 1) {
@@ -484,6 +489,7 @@ struct service *service_open(struct conf *conf, int foreground)
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
     sched_init();
     resolve_init();
+    nts_ke_worker_init(conf);
     sv->lis = service_listener(sv, conf);
     service_sync_params(conf, &sp);
     sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
@@ -560,6 +566,7 @@ void service_close(struct service *sv)
     sync_destroy(sv->sy);
     listener_close(sv->lis);
     resolve_fini();
+    nts_ke_worker_fini();
     sched_fini();
     server_destroy(sv->srv);
     keys_destroy(sv->keys);
@@ -612,6 +619,7 @@ static int service_reload_refuse(const struct conf *o, const struct conf *n, FIL
            "controlsocket/controlgroup");
 #undef LINE
 #undef REFUSE
+    bad |= nts_ke_worker_reload_check(o, n, errs) < 0;
     return bad ? -1 : 0;
 }
 

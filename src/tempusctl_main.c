@@ -57,6 +57,7 @@ static void tctl_usage(FILE *out)
             "  tracking                  the system clock and its reference\n"
             "  sources [-v]              upstream sources (-v: explain the columns)\n"
             "  sourcestats               drift and noise of each source\n"
+            "  authdata                  how each source is authenticated (NTS, key)\n"
             "  clients [N]               the N busiest clients (default %d)\n"
             "  serverstats               server counters per address family\n"
             "  check [--warn-offset S] [--crit-offset S] [--min-sources N]\n"
@@ -406,6 +407,15 @@ static int tctl_cmd_sourcestats(struct tctl *t, int argc, char **argv)
     return tctl_show(t, "sourcestats", &rep, ctl_render_sourcestats);
 }
 
+static int tctl_cmd_authdata(struct tctl *t, int argc, char **argv)
+{
+    struct tctl_reply rep;
+
+    if (tctl_no_args(t, argv[0], argc, argv) < 0 || tctl_fetch(t, "authdata", &rep))
+        return 1;
+    return tctl_show(t, "authdata", &rep, ctl_render_authdata);
+}
+
 static int tctl_cmd_serverstats(struct tctl *t, int argc, char **argv)
 {
     struct tctl_reply rep;
@@ -751,6 +761,7 @@ static const struct tctl_command {
     int (*fn)(struct tctl *t, int argc, char **argv);
 } tctl_commands[] = {
     {"audit", tctl_cmd_audit},
+    {"authdata", tctl_cmd_authdata},
     {"check", tctl_cmd_check},
     {"clients", tctl_cmd_clients},
     {"firewall", tctl_cmd_firewall},

@@ -12,15 +12,21 @@
 #include "mem.h"
 #include "netio.h"
 #include "ntp_wire.h"
+#include "nts_client.h"
+#include "nts_ke_worker.h"
 #include "resolve.h"
 #include "sched.h"
 #include "source.h"
+#include "sysio.h"
 
 #define UP_MAX_SOURCES SYNC_MAX_SOURCES
 #define UP_MAX_CONF MAXIMA_SERVER_LINES
 /* Polls without any answer before an address counts as retired. */
 #define UP_RETIRE_POLLS 8
 #define UP_RESOLVE_RETRY 60.0
+/* Room for an NTS request or reply: header, UID, a cookie and seven
+ * placeholders of up to 256 bytes each, the authenticator. */
+#define UP_PKT_MAX 2400
 
 struct upstream;
 
@@ -46,6 +52,16 @@ struct up_src {
     uint64_t timer;
     int auth_warned; /* told the operator that replies fail authentication */
     char name[256 + ADDR_STRLEN + 16]; /* "host (addr:port)" */
+    /* NTS (nts set): addr/port above are the NTP server the key exchange
+     * named (until the first one: the KE server's address and the
+     * configured port); ke_addr is the KE server's address. */
+    struct nts_client *nts;
+    struct netaddr ke_addr;
+    int ke_inflight;        /* an exchange is running on its thread */
+    int ntp_resolving;      /* resolving the NTP server the KE named */
+    unsigned ke_fail_total; /* failed exchanges, all told */
+    double last_ke;         /* monotonic s of the last good exchange; 0: none */
+    char ke_err[160];       /* why the last exchange failed ("" if it did not) */
 };
 
 struct upstream {
@@ -84,6 +100,12 @@ static void up_remove(struct up_src *us)
     source_destroy(us->src);
     us->src = NULL;
     us->uc->members--;
+    if (us->nts) {
+        nts_ke_worker_cancel(us);
+        resolve_cancel(us);
+        nts_client_free(us->nts);
+        us->nts = NULL;
+    }
 }
 
 /* Once per source, say why its replies are thrown away if it is about the
@@ -103,6 +125,168 @@ static void up_log_bogus(struct up_src *us, const struct timespec *now)
     log_debug("%s: reply ignored", us->name);
 }
 
+static void up_readable(int fd, void *arg);
+static int up_open(struct upstream *up, const struct netaddr *a, uint16_t port, uint32_t *own_id);
+
+static double up_mono(void)
+{
+    return (double)sched_mono_ns() / 1e9;
+}
+
+/* NTS: poll again after delay seconds (a key exchange ended, or the next
+ * one may start then). */
+static void up_nts_rearm(struct up_src *us, double delay)
+{
+    double poll = source_poll_delay(us->src);
+
+    sched_cancel_timer(us->timer);
+    us->timer = sched_add_timer(delay < poll ? delay : poll, up_poll, us);
+}
+
+/* Send to a:port from now on; a socket of the other family if need be. */
+static int up_set_peer(struct up_src *us, const struct netaddr *a, uint16_t port)
+{
+    if (a->family != us->addr.family) {
+        uint32_t own_id;
+        int fd = up_open(us->up, a, port, &own_id);
+        if (fd < 0)
+            return -1;
+        if (sched_add_fd(fd, up_readable, us) < 0) {
+            netio_close(fd);
+            return -1;
+        }
+        sched_remove_fd(us->fd);
+        netio_close(us->fd);
+        us->fd = fd;
+        sync_set_source_own_id(us->up->sy, us->sync_idx, own_id);
+    }
+    us->addr = *a;
+    us->port = port;
+    return 0;
+}
+
+/* The NTP server named by the key exchange resolved (to its first
+ * address): NTS polls go there. */
+static void up_ntp_resolved(void *arg, const struct netaddr *addrs, int n)
+{
+    struct up_src *us = arg;
+
+    us->ntp_resolving = 0;
+    if (n == 0 || up_set_peer(us, &addrs[0], us->port) < 0) {
+        log_warnx("%s: the NTP server named by the NTS key exchange does not resolve", us->name);
+        nts_client_ke_failed(us->nts, up_mono());
+        us->ke_fail_total++;
+        snprintf(us->ke_err, sizeof(us->ke_err), "NTP server name does not resolve");
+        return;
+    }
+    up_nts_rearm(us, 0.1);
+}
+
+/* NTP server and port of a good exchange: the server record (an address,
+ * the KE server's own name, or a name to resolve) and the port record,
+ * else the KE server's address and the configured port. */
+static void up_nts_peer(struct up_src *us, const struct nts_ke_response *resp)
+{
+    uint16_t port = resp->port ? resp->port : us->uc->cs.port;
+    struct netaddr a = us->ke_addr;
+
+    if (resp->server[0] && strcasecmp(resp->server, us->uc->cs.host) != 0 &&
+        addr_parse(resp->server, &a) < 0) {
+        us->port = port;
+        us->ntp_resolving = resolve_start(resp->server, up_ntp_resolved, us) == 0;
+        return;
+    }
+    if (up_set_peer(us, &a, port) < 0)
+        log_warnx("%s: no socket for the NTP server of the key exchange", us->name);
+}
+
+static void up_ke_done(void *arg, int status, const struct nts_ke_result *r, const char *err)
+{
+    struct up_src *us = arg;
+    struct nts_client_info ni;
+    double now = up_mono();
+
+    us->ke_inflight = 0;
+    if (status != NTS_KE_OK) {
+        nts_client_ke_failed(us->nts, now);
+        nts_client_get_info(us->nts, &ni);
+        us->ke_fail_total++;
+        snprintf(us->ke_err, sizeof(us->ke_err), "%s", err);
+        log_warnx("%s: NTS key exchange failed: %s; next attempt in %.0f s", us->name, err,
+                  ni.next_ke - now);
+        up_nts_rearm(us, ni.next_ke - now);
+        return;
+    }
+    nts_client_ke_done(us->nts, r, now);
+    us->last_ke = now;
+    us->ke_err[0] = '\0';
+    up_nts_peer(us, &r->resp);
+    char where[ADDR_STRLEN];
+    addr_format(&us->addr, where, sizeof(where));
+    log_info("%s: NTS key exchange done: AEAD %u, %u cookies, NTP server %s port %u", us->name,
+             r->resp.aead, r->resp.n_cookies, us->ntp_resolving ? r->resp.server : where, us->port);
+    up_nts_rearm(us, 0.1);
+}
+
+static void up_nts_start_ke(struct up_src *us)
+{
+    if (us->ke_inflight)
+        return;
+    if (nts_ke_worker_start(us->uc->cs.host, &us->ke_addr, us->uc->cs.ntsport, up_ke_done, us) <
+        0) {
+        nts_client_ke_failed(us->nts, up_mono());
+        us->ke_fail_total++;
+        snprintf(us->ke_err, sizeof(us->ke_err), "not started");
+        return;
+    }
+    us->ke_inflight = 1;
+}
+
+/* The NTS part of a request of len bytes in buf: the new length, or 0 if
+ * none can be sent now (no keys or cookies: a key exchange is started when
+ * the backoff allows). Never a request without NTS. */
+static size_t up_nts_request(struct up_src *us, uint8_t *buf, size_t len, size_t cap)
+{
+    uint8_t rnd[NTS_UID_LEN + NTS_NONCE_LEN];
+    size_t have = 0;
+
+    if (nts_client_need_ke(us->nts, up_mono()))
+        up_nts_start_ke(us);
+    if (us->ke_inflight || us->ntp_resolving)
+        return 0;
+    while (have < sizeof(rnd)) {
+        ssize_t n = sysio_getrandom(rnd + have, sizeof(rnd) - have, 0);
+        if (n <= 0) {
+            log_warn("%s: getrandom", us->name);
+            return 0;
+        }
+        have += (size_t)n;
+    }
+    return nts_client_request(us->nts, buf, len, cap, rnd, rnd + NTS_UID_LEN);
+}
+
+/* Check an NTS reply before anything else looks at it: 0 with *len cut to
+ * the header (the fields are checked and the cookies taken), -1 if it is
+ * to be dropped (counted by nts_client; a NAK starts a new exchange). */
+static int up_nts_reply(struct up_src *us, const uint8_t *buf, size_t *len)
+{
+    int st = nts_client_reply(us->nts, buf, *len);
+
+    if (st == NTS_EF_OK) {
+        *len = NTP_HEADER_LEN;
+        return 0;
+    }
+    if (st == NTS_EF_NAK) {
+        log_notice("%s: NTS NAK (the server no longer takes our cookies): new key exchange",
+                   us->name);
+        if (nts_client_need_ke(us->nts, up_mono()))
+            up_nts_start_ke(us);
+        return -1;
+    }
+    log_debug("%s: NTS reply refused (status %d)", us->name, st);
+    return -1;
+}
+
 static void up_handle_reply(struct up_src *us, struct netio_msg *m)
 {
     struct upstream *up = us->up;
@@ -114,7 +298,10 @@ static void up_handle_reply(struct up_src *us, struct netio_msg *m)
         clock_from_kernel(up->clk, &m->rx_kernel, &t4);
     else
         clock_now(up->clk, &t4);
-    switch (source_process_reply(us->src, m->buf, m->len, &t4)) {
+    size_t len = m->len;
+    if (us->nts && up_nts_reply(us, m->buf, &len) < 0)
+        return;
+    switch (source_process_reply(us->src, m->buf, len, &t4)) {
     case SOURCE_SAMPLE:
         clock_now(up->clk, &now);
         sync_update(up->sy, &now, sched_mono_ns());
@@ -140,7 +327,7 @@ static void up_handle_reply(struct up_src *us, struct netio_msg *m)
 static void up_readable(int fd, void *arg)
 {
     struct up_src *us = arg;
-    uint8_t buf[NTP_MAX_PACKET];
+    uint8_t buf[UP_PKT_MAX];
     struct netio_msg m = {.buf = buf, .cap = sizeof(buf)};
 
     for (int i = 0; i < 16 && us->src; i++) {
@@ -228,6 +415,10 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
         snprintf(us->name, sizeof(us->name), "%s (%s)", uc->cs.host, where);
     us->src = source_create(&sp, up_next_seed(up));
     source_set_key(us->src, key);
+    if (uc->cs.nts) {
+        us->nts = nts_client_new();
+        us->ke_addr = *a;
+    }
     us->sync_idx = sync_add_source(up->sy, us->src, us->name, addr_refid(a));
     sync_set_source_own_id(up->sy, us->sync_idx, own_id);
     if (us->sync_idx < 0 || sched_add_fd(fd, up_readable, us) < 0) {
@@ -236,15 +427,21 @@ static void up_add(struct up_conf *uc, const struct netaddr *a)
             sync_remove_source(up->sy, us->sync_idx);
         source_destroy(us->src);
         us->src = NULL;
+        nts_client_free(us->nts);
+        us->nts = NULL;
         netio_close(fd);
         return;
     }
     uc->members++;
+    if (us->nts)
+        up_nts_start_ke(us);
     /* A small random delay spreads the first polls of many sources. */
     us->timer = sched_add_timer((double)(up_next_seed(up) % 1000) / 1000.0, up_poll, us);
     if (key)
         log_info("source %s added (port %u, key %u %s)", us->name, us->port, key->id,
                  auth_type_name(key->type));
+    else if (us->nts)
+        log_info("source %s added (NTS, key exchange on port %u)", us->name, uc->cs.ntsport);
     else
         log_info("source %s added (port %u)", us->name, us->port);
 }
@@ -273,9 +470,8 @@ static int up_retire_if_dead(struct up_src *us)
 static void up_poll(void *arg)
 {
     struct up_src *us = arg;
-    uint8_t buf[NTP_HEADER_LEN + NTP_MAC_MAX_LEN];
+    uint8_t buf[UP_PKT_MAX];
     struct timespec t1;
-    struct netio_msg m = {.peer = us->addr, .peer_port = us->port};
 
     us->timer = 0;
     if (up_retire_if_dead(us))
@@ -284,6 +480,19 @@ static void up_poll(void *arg)
     size_t len = source_make_request(us->src, &t1, buf, sizeof(buf));
     if (len == 0)
         return; /* denied by the server: stop polling */
+    /* An NTS source without keys or cookies sends nothing: the poll counts
+     * as lost (the reachability register ages) until a key exchange works. */
+    if (us->nts && (len = up_nts_request(us, buf, len, sizeof(buf))) == 0) {
+        struct nts_client_info ni;
+        nts_client_get_info(us->nts, &ni);
+        double poll = source_poll_delay(us->src), wait = ni.next_ke - up_mono();
+        /* In flight: its end polls at once. Backing off: try when it ends. */
+        if (us->ke_inflight || us->ntp_resolving || wait > poll)
+            wait = poll;
+        us->timer = sched_add_timer(wait > 1.0 ? wait : 1.0, up_poll, us);
+        return;
+    }
+    struct netio_msg m = {.peer = us->addr, .peer_port = us->port};
     netio_send(us->fd, &m, buf, len);
     us->timer = sched_add_timer(source_poll_delay(us->src), up_poll, us);
 }
@@ -418,7 +627,7 @@ static int up_conf_same(const struct conf_server *a, const struct conf_server *b
     return strcmp(a->host, b->host) == 0 && a->port == b->port && a->pool == b->pool &&
            a->maxsources == b->maxsources && a->iburst == b->iburst && a->prefer == b->prefer &&
            a->noselect == b->noselect && a->minpoll == b->minpoll && a->maxpoll == b->maxpoll &&
-           a->key == b->key;
+           a->key == b->key && a->nts == b->nts && a->ntsport == b->ntsport;
 }
 
 /* Sources that stay take the new store's copy of their key. */
@@ -486,6 +695,50 @@ int upstream_pending(const struct upstream *up, struct upstream_pending *out, in
                                              .pool = uc->cs.pool, .failed = !uc->resolving,
                                              .line = uc->cs.line};
     }
+    return n;
+}
+
+static void up_auth_one(const struct up_src *us, double now, struct upstream_auth *a)
+{
+    const struct auth_key *key = us->uc->cs.key ? keys_find(us->up->keys, us->uc->cs.key) : NULL;
+    struct nts_client_info ni;
+
+    memset(a, 0, sizeof(*a));
+    a->sync_idx = us->sync_idx;
+    a->name = us->name;
+    a->key = us->uc->cs.key;
+    a->key_type = key ? auth_type_name(key->type) : NULL;
+    a->key_bits = key ? (unsigned)key->len * 8 : 0;
+    a->last_ke_age = -1.0;
+    a->ke_error = "";
+    if (!us->nts)
+        return;
+    nts_client_get_info(us->nts, &ni);
+    a->nts = 1;
+    a->have_keys = ni.have_keys;
+    a->cookies = ni.cookies;
+    a->kes = ni.kes;
+    a->ke_failures = us->ke_fail_total;
+    a->ke_failing = ni.ke_failures;
+    a->naks = ni.naks;
+    a->replies_ok = ni.replies_ok;
+    a->replies_bad = ni.replies_bad;
+    a->aead = ni.aead;
+    a->key_bits = ni.have_keys ? NTS_AEAD_KEY_LEN * 8 : 0;
+    a->ke_inflight = us->ke_inflight;
+    a->last_ke_age = us->last_ke > 0 ? now - us->last_ke : -1.0;
+    a->next_ke_in = ni.next_ke > now ? ni.next_ke - now : 0.0;
+    a->ke_error = us->ke_err;
+}
+
+int upstream_auth(const struct upstream *up, struct upstream_auth *out, int max)
+{
+    double now = up_mono();
+    int n = 0;
+
+    for (int i = 0; up && i < UP_MAX_SOURCES && n < max; i++)
+        if (up->srcs[i].src)
+            up_auth_one(&up->srcs[i], now, &out[n++]);
     return n;
 }
 

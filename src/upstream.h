@@ -37,6 +37,25 @@ struct upstream_pending {
 };
 /* Up to max such lines into out, in config order; returns how many. */
 int upstream_pending(const struct upstream *up, struct upstream_pending *out, int max);
+/* How a source is authenticated, for tempusctl authdata and the metrics. */
+struct upstream_auth {
+    int sync_idx;     /* the source's index in sync (tempusctl sources) */
+    const char *name; /* owned by up: valid until the next change of sources */
+    int nts;          /* 1: NTS; else key (0: none) says */
+    uint32_t key;
+    const char *key_type; /* the key's type name; NULL without a key */
+    unsigned key_bits;    /* key length in bits (NTS: the AEAD's C2S key) */
+    /* NTS only: */
+    unsigned cookies, kes, ke_failures, ke_failing, naks, replies_ok, replies_bad;
+    unsigned aead;      /* of the keys held, 0 without */
+    int have_keys;
+    int ke_inflight;
+    double last_ke_age; /* s since the last good key exchange, -1: none */
+    double next_ke_in;  /* s until a key exchange may run again (backoff), >= 0 */
+    const char *ke_error; /* why the last key exchange failed, "" if it did not */
+};
+/* Up to max sources into out, in slot order; returns how many. */
+int upstream_auth(const struct upstream *up, struct upstream_auth *out, int max);
 /* Stop polling, close sockets, remove the sources from sync. */
 void upstream_destroy(struct upstream *up);
 

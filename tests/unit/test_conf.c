@@ -102,6 +102,7 @@ static void test_every_directive_known(void **state)
         "minsources 1", "makestep 1 1", "maxchange 1", "maxdistance 1", "maxslewrate 1",
         "driftfile /d", "keyfile /k", "keyfile /k\ntrustedkeys 1", "metrics 127.0.0.1:9123",
         "metricsallow all", "controlsocket /s", "seccomp on", "readiness sync",
+        "ntstrustedcerts /", "server a.example nts ntsport 4460",
     };
     (void)state;
     for (size_t i = 0; i < NELEM(lines); i++)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -59,7 +60,8 @@ static void test_server_errors(void **state)
 {
     (void)state;
     parse_bad("server\n", "t.conf:1: server: missing argument (usage: server HOST [port N] "
-                          "[iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID])\n");
+                          "[iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID] "
+                          "[nts [ntsport N]])\n");
     parse_bad("server a;b\n", "t.conf:1: server: 'a;b' is not a host name or address\n");
     parse_bad("server x$y\n", "t.conf:1: server: 'x$y' is not a host name or address\n");
     parse_bad("server -x\n", "t.conf:1: server: '-x' is not a host name or address\n");
@@ -69,11 +71,70 @@ static void test_server_errors(void **state)
               "t.conf:1: server: maxpoll 6 is below minpoll 8\n");
     parse_bad("server h maxsources 2\n",
               "t.conf:1: server: unknown option 'maxsources' (expected port, iburst, minpoll, "
-              "maxpoll, prefer, noselect or key)\n");
+              "maxpoll, prefer, noselect, key, nts or ntsport)\n");
     parse_bad("server h key 0\n", "t.conf:1: key: 0 is out of range (1..4294967295)\n");
     parse_bad("server h iburst iburst\n", "t.conf:1: server: option 'iburst' given twice\n");
     parse_bad("pool p maxsources 17\n", "t.conf:1: maxsources: 17 is out of range (1..16)\n");
     parse_bad("server h port\n", "t.conf:1: server: option 'port' needs a value\n");
+}
+
+/* nts [ntsport N] on server and pool; ntstrustedcerts FILE|DIR. */
+static void test_nts_options(void **state)
+{
+    char dir[] = "/tmp/tempus-conf-nts.XXXXXX", file[64], text[512];
+    (void)state;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/ca.pem", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(text, sizeof(text),
+             "server time.example.internal nts iburst\n"
+             "server 127.0.0.1 nts ntsport 14460 port 11123\n"
+             "pool pool.example.internal nts maxsources 2\n"
+             "server 127.0.0.2\n"
+             "ntstrustedcerts %s\n"
+             "ntstrustedcerts %s\n",
+             file, dir);
+    struct conf *c = parse_ok(text);
+    assert_int_equal(c->n_servers, 4);
+    assert_true(c->servers[0].nts && c->servers[0].iburst);
+    assert_int_equal(c->servers[0].ntsport, 4460);
+    assert_int_equal(c->servers[0].port, 123);
+    assert_true(c->servers[1].nts);
+    assert_int_equal(c->servers[1].ntsport, 14460);
+    assert_int_equal(c->servers[1].port, 11123);
+    assert_true(c->servers[2].nts && c->servers[2].pool);
+    assert_int_equal(c->servers[2].maxsources, 2);
+    assert_false(c->servers[3].nts);
+    assert_int_equal(c->n_ntstrustedcerts, 2);
+    assert_string_equal(c->ntstrustedcerts[0], file);
+    assert_string_equal(c->ntstrustedcerts[1], dir);
+    assert_int_equal(c->ntstrustedcerts_line, 5);
+    conf_free(c);
+
+    parse_bad("server h ntsport 4460\n", "t.conf:1: server: ntsport without nts\n");
+    parse_bad("server h nts ntsport 0\n", "t.conf:1: ntsport: 0 is out of range (1..65535)\n");
+    parse_bad("server h nts ntsport 65536\n",
+              "t.conf:1: ntsport: 65536 is out of range (1..65535)\n");
+    parse_bad("server h nts nts\n", "t.conf:1: server: option 'nts' given twice\n");
+    parse_bad("server h nts key 1\n",
+              "t.conf:1: server: nts and key exclude each other (one way to authenticate a "
+              "source)\n");
+    parse_bad("pool p nts key 1\n",
+              "t.conf:1: pool: nts and key exclude each other (one way to authenticate a "
+              "source)\n");
+    parse_bad("ntstrustedcerts ca.pem\n",
+              "t.conf:1: ntstrustedcerts: 'ca.pem' is not an absolute path\n");
+    parse_bad("ntstrustedcerts /nonexistent/tempus/ca.pem\n",
+              "t.conf:1: ntstrustedcerts: '/nonexistent/tempus/ca.pem' is not a file or "
+              "directory that can be read\n");
+    parse_bad("ntstrustedcerts /dev/null\n",
+              "t.conf:1: ntstrustedcerts: '/dev/null' is not a file or directory that can be "
+              "read\n");
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 /* Key ids span 1..2^32-1 whatever the size of long: on ILP32 (the -m32
@@ -188,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_server_options),
         cmocka_unit_test(test_server_errors),
+        cmocka_unit_test(test_nts_options),
         cmocka_unit_test(test_key_ids_full_range),
         cmocka_unit_test(test_too_many_servers),
         cmocka_unit_test(test_discipline_directives),

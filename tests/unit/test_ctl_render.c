@@ -237,6 +237,93 @@ static void test_sources_text(void **state)
     fx_end(&fx);
 }
 
+static void add_auth(struct ctl_buf *b, int index, const char *name, const char *mode,
+                     int cookies, int ke_failing, const char *err)
+{
+    int nts = strcmp(mode, "NTS") == 0;
+    ctl_rec_begin(b, "authdata");
+    ctl_rec_int(b, "index", index);
+    ctl_rec_str(b, "name", name);
+    ctl_rec_str(b, "mode", mode);
+    ctl_rec_int(b, "nts", nts);
+    ctl_rec_int(b, "keyid", nts ? 0 : 7);
+    ctl_rec_str(b, "keytype", nts ? "AEAD" : "AES128");
+    ctl_rec_int(b, "keybits", nts ? (cookies ? 256 : 0) : 128);
+    ctl_rec_int(b, "aead", nts && cookies ? 15 : 0);
+    ctl_rec_int(b, "cookies", cookies);
+    ctl_rec_int(b, "kes", nts ? 2 : 0);
+    ctl_rec_int(b, "ke_failures", ke_failing + 1);
+    ctl_rec_int(b, "ke_failing", ke_failing);
+    ctl_rec_int(b, "ke_inflight", 0);
+    ctl_rec_double(b, "last_ke", nts ? 125.0 : -1);
+    ctl_rec_int(b, "naks", 1);
+    ctl_rec_int(b, "replies_ok", 40);
+    ctl_rec_int(b, "replies_bad", 3);
+    ctl_rec_str(b, "ke_error", err);
+    ctl_rec_end(b);
+}
+
+/* NTS sources: [NTS] after the name in sources, the authdata table, and
+ * check's warnings for a source that cannot re-key or has no cookies. */
+static void test_nts_views(void **state)
+{
+    struct fixture fx;
+    (void)state;
+
+    fx_begin(&fx);
+    add_tracking(&fx.wire, 1, 0, 2, 12e-6);
+    add_source(&fx.wire, "ntp1.example.net", "selected", 0377, 8, 12e-6); /* index 0 */
+    ctl_rec_begin(&fx.wire, "source");
+    ctl_rec_int(&fx.wire, "index", 1);
+    ctl_rec_str(&fx.wire, "name", "192.0.2.7");
+    ctl_rec_str(&fx.wire, "state", "unreachable");
+    ctl_rec_end(&fx.wire);
+    add_auth(&fx.wire, 0, "ntp1.example.net", "NTS", 8, 0, "");
+    add_auth(&fx.wire, 1, "192.0.2.7", "key", 0, 0, "");
+    fx_parse(&fx);
+    ctl_render_sources(fx.recs, fx.n, 0, &fx.out);
+    assert_non_null(strstr(fx.out.data, "\n* ntp1.example.net [NTS]  2    6   377 "));
+    assert_non_null(strstr(fx.out.data, "\n? 192.0.2.7               -"));
+    fx.out.len = 0;
+    ctl_render_authdata(fx.recs, fx.n, &fx.out);
+    assert_string_equal(fx.out.data,
+                        "Name/IP address  Mode KeyID   Type KLen LastKE  KEs KEfail  NAK Cook   "
+                        "RepOK RepBad\n"
+                        "====================================================================="
+                        "================\n"
+                        "ntp1.example.net  NTS     -     15  256     2m    2      1    1    8      "
+                        "40      3\n"
+                        "192.0.2.7         key     7 AES128  128      -    -      -    -    -      "
+                        " -      -\n");
+    fx.out.len = 0;
+    struct ctl_render_check c;
+    ctl_render_check_defaults(&c);
+    assert_int_equal(ctl_render_check_eval(fx.recs, fx.n, &c, &fx.out), CTL_RENDER_OK);
+    fx_end(&fx);
+
+    fx_begin(&fx);
+    add_tracking(&fx.wire, 1, 0, 2, 12e-6);
+    add_source(&fx.wire, "a.example", "selected", 0377, 8, 12e-6);
+    add_auth(&fx.wire, 0, "a.example", "NTS", 3, 2, "TLS handshake: certificate verify failed");
+    add_auth(&fx.wire, 1, "b.example", "NTS", 0, 0, "");
+    fx_parse(&fx);
+    ctl_render_authdata(fx.recs, fx.n, &fx.out);
+    assert_non_null(strstr(fx.out.data, "\na.example: last key exchange failed: TLS handshake: "
+                                        "certificate verify failed\n"));
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_check_eval(fx.recs, fx.n, &c, &fx.out), CTL_RENDER_WARNING);
+    assert_string_equal(fx.out.data,
+                        "TEMPUS WARNING: NTS source a.example cannot re-key (2 failures in a row: "
+                        "TLS handshake: certificate verify failed); NTS source b.example has no "
+                        "cookies; synced to ntp1.example.net stratum 2 offset -12us, 1/1 sources "
+                        "reachable\n");
+    fx.out.len = 0;
+    assert_int_equal(ctl_render_json("authdata", fx.recs, fx.n, &fx.out), 0);
+    assert_true(strncmp(fx.out.data, "{\"authdata\":[{\"index\":0,\"name\":\"a.example\"", 40) ==
+                0);
+    fx_end(&fx);
+}
+
 static void test_sourcestats_text(void **state)
 {
     struct fixture fx;
@@ -695,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_json_views),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_nts_views),
         cmocka_unit_test(test_check_timesource),
         cmocka_unit_test(test_waitsync),
     };

@@ -495,6 +495,36 @@ static void test_values(void **state)
            "tempus_frequency_skew_ratio -1e-09\n");
 }
 
+/* The NTS families from authdata records, one series per source; a
+ * source that never had a key exchange has no age sample. */
+static void test_nts(void **state)
+{
+    (void)state;
+    char *got = render("record=\"authdata\"\nname=\"a\"\nmode=\"NTS\"\nnts=1\ncookies=8\n"
+                       "kes=2\nke_failures=1\nlast_ke=12.5\nnaks=1\nreplies_ok=40\n"
+                       "replies_bad=3\n\n"
+                       "record=\"authdata\"\nname=\"b\"\nmode=\"none\"\nnts=0\ncookies=0\n"
+                       "kes=0\nke_failures=0\nlast_ke=-1\nnaks=0\nreplies_ok=0\n"
+                       "replies_bad=0\n\n");
+    static const char *const want[] = {
+        "tempus_source_nts{source=\"a\"} 1\n",
+        "tempus_source_nts{source=\"b\"} 0\n",
+        "tempus_source_nts_cookies{source=\"a\"} 8\n",
+        "# TYPE tempus_source_nts_key_exchanges_total counter\n",
+        "tempus_source_nts_key_exchanges_total{source=\"a\"} 2\n",
+        "tempus_source_nts_key_exchange_failures_total{source=\"a\"} 1\n",
+        "tempus_source_nts_last_key_exchange_age_seconds{source=\"a\"} 12.5\n",
+        "tempus_source_nts_naks_total{source=\"a\"} 1\n",
+        "tempus_source_nts_replies_ok_total{source=\"a\"} 40\n",
+        "tempus_source_nts_replies_bad_total{source=\"a\"} 3\n",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!strstr(got, want[i]))
+            fail_msg("no line '%s' in:\n%s", want[i], got);
+    assert_null(strstr(got, "tempus_source_nts_last_key_exchange_age_seconds{source=\"b\"}"));
+    free(got);
+}
+
 static void test_states(void **state)
 {
     (void)state;
@@ -521,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_missing_fields), cmocka_unit_test(test_no_made_up_values),
         cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_values),
         cmocka_unit_test(test_states),
+        cmocka_unit_test(test_nts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
