@@ -197,6 +197,7 @@ static void service_sync_params(const struct conf *conf, struct sync_params *p)
     p->local_delay = conf->local_delay;
     p->local_orphan = conf->local_orphan;
     p->leapmode = (enum sync_leapmode)conf->leapmode; /* same order */
+    p->smear_window = conf->leapsmear;
 }
 
 /* The leap second list conf names (NULL without a leapfile directive).
