@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -73,11 +74,11 @@ static double walk(const struct smear *s)
     double u = utc_of(s, c0, &after);
     double prev = u + smear_offset(s, s->leap_time + u, after), maxoff = 0.0;
 
-    for (double c = c0;;) {
-        double dt = fabs(c) < 3.0 ? 0.1 : 1.0;
-        if (c + dt > c1)
-            break;
-        double cn = c + dt;
+    /* in tenths of a second, an integer count: no float loop counter */
+    long k0 = lround(c0 * 10), k1 = lround(c1 * 10);
+    for (long k = k0; k < k1;) {
+        long dk = labs(k) < 30 ? 1 : 10;
+        double c = (double)k / 10, cn = (double)(k + dk) / 10, dt = cn - c;
         u = utc_of(s, cn, &after);
         double off = smear_offset(s, s->leap_time + u, after), now = u + off;
         /* inside the window both ends of the step: the smeared rate */
@@ -91,7 +92,7 @@ static double walk(const struct smear *s)
             assert_true(now - prev > dt * rate - 1e-6 && now - prev < dt + 1e-6);
         maxoff = fmax(maxoff, fabs(off));
         prev = now;
-        c = cn;
+        k += dk;
     }
     /* back on UTC at the end */
     assert_true(fabs(smear_offset(s, s->leap_time + u, after)) < 1e-12);
