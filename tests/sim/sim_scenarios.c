@@ -523,14 +523,49 @@ static void write_leapfile(struct sim_world *w, int sign, char *path, size_t cap
     fclose(f);
 }
 
+/* A TZif zone (version 2, as tzdata's right/ zones) whose one leap record
+ * is a second inserted or deleted at SIM_MIDNIGHT. */
+static void put_be(FILE *f, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        fputc((int)(v >> (8 * i)) & 0xff, f);
+}
+
+static void write_tzfile(struct sim_world *w, int sign, char *path, size_t cap)
+{
+    const uint64_t occ = (uint64_t)(SIM_T0 + SIM_MIDNIGHT);
+
+    snprintf(path, cap, "%s/right-UTC", w->dir);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    for (int tsize = 4; tsize <= 8; tsize += 4) {
+        fputs("TZif2", f);
+        for (int i = 0; i < 15; i++)
+            fputc(0, f);
+        const uint32_t counts[6] = {0, 0, 1, 0, 1, 4}; /* isut isstd leap time type char */
+        for (int i = 0; i < 6; i++)
+            put_be(f, counts[i], 4);
+        for (int i = 0; i < 6; i++)
+            fputc(0, f); /* the one type: UTC, offset 0 */
+        fwrite("UTC", 1, 4, f);
+        put_be(f, occ, tsize);
+        put_be(f, (uint32_t)sign, 4);
+    }
+    fputs("\nUTC0\n", f);
+    fclose(f);
+}
+
 /* UTC inserts (sign +1) or deletes a second at SIM_MIDNIGHT, 12 hours in.
  * The servers follow it (announcing it that day, or not, when the daemon
  * has only its leap file); the daemon's clock must too, as leapmode says.
  * Figures: what the daemon said before midnight, the kernel's and the
  * daemon's steps, the worst error in the hour before, how long until the
  * error is back within 1 ms after midnight, and the worst error after. */
-static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mode, int announce,
-                 double recover_bound)
+enum leap_from { FROM_FILE, FROM_UPSTREAM, FROM_TZ };
+
+static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mode,
+                 enum leap_from from, double recover_bound)
 {
     struct sim_client_cfg c;
     struct leap_watch lw = {0};
@@ -541,11 +576,14 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
     c.initial_freq = -10.0;
     struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
     w->utc_leap = sign;
-    w->leap_announce = announce;
+    w->leap_announce = from == FROM_UPSTREAM;
     int n = snprintf(extra, sizeof(extra), "leapmode %s", mode);
-    if (!announce) {
+    if (from == FROM_FILE) {
         write_leapfile(w, sign, path, sizeof(path));
         snprintf(extra + n, sizeof(extra) - (size_t)n, "\nleapfile %s", path);
+    } else if (from == FROM_TZ) {
+        write_tzfile(w, sign, path, sizeof(path));
+        snprintf(extra + n, sizeof(extra) - (size_t)n, "\nleapsectz %s", path);
     }
     w->ccfg.extra = extra;
     int before = sim_world_window(w, SIM_MIDNIGHT - HOUR, SIM_MIDNIGHT - 2.0, 1 * MS);
@@ -558,7 +596,8 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
     sim_world_run(w, SIM_MIDNIGHT + 2 * HOUR);
     fig_n(res, "pending", lw.pending, sign, sign);
     add(res, "from=%s ", lw.source && *lw.source ? lw.source : "-");
-    res->pass &= lw.source && !strcmp(lw.source, announce ? "upstream" : "leapfile");
+    static const char *const names[] = {"leapfile", "upstream", "leapsectz"};
+    res->pass &= lw.source && !strcmp(lw.source, names[from]);
     fig_n(res, "kernel_leaps", w->k.leaps, !strcmp(mode, "system"), !strcmp(mode, "system"));
     fig_n(res, "steps", w->k.steps, !strcmp(mode, "step"), !strcmp(mode, "step"));
     fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
@@ -569,37 +608,42 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
 
 static void leap_insert_system(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "system", 1, 1.0);
+    leap(seed, res, 1, "system", FROM_UPSTREAM, 1.0);
 }
 
 static void leap_delete_system(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, -1, "system", 1, 1.0);
+    leap(seed, res, -1, "system", FROM_UPSTREAM, 1.0);
 }
 
 static void leap_insert_step(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "step", 1, 2.0);
+    leap(seed, res, 1, "step", FROM_UPSTREAM, 2.0);
 }
 
 static void leap_insert_slew(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "slew", 1, 60.0);
+    leap(seed, res, 1, "slew", FROM_UPSTREAM, 60.0);
 }
 
 static void leap_delete_slew(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, -1, "slew", 1, 60.0);
+    leap(seed, res, -1, "slew", FROM_UPSTREAM, 60.0);
 }
 
 static void leap_insert_ignore(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "ignore", 1, 3600.0);
+    leap(seed, res, 1, "ignore", FROM_UPSTREAM, 3600.0);
 }
 
 static void leap_file_only(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "system", 0, 1.0);
+    leap(seed, res, 1, "system", FROM_FILE, 1.0);
+}
+
+static void leap_tz_only(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, -1, "system", FROM_TZ, 1.0);
 }
 
 /* ---- leap seconds as a downstream client sees them ---- */
@@ -1133,6 +1177,7 @@ const struct sim_scenario sim_scenarios[] = {
     {"leap-delete-slew", leap_delete_slew},
     {"leap-insert-ignore", leap_insert_ignore},
     {"leap-file-only", leap_file_only},
+    {"leap-tz-only", leap_tz_only},
     {"leap-served-insert-system", leap_served_insert_system},
     {"leap-served-delete-system", leap_served_delete_system},
     {"leap-served-insert-step", leap_served_insert_step},

@@ -106,7 +106,8 @@ void sim_world_stop(struct sim_world *w)
 
 static void sim_world_files_remove(struct sim_world *w)
 {
-    static const char *const names[] = {"tempus.conf", "drift", "drift.tmp", "ctl.sock"};
+    static const char *const names[] = {"tempus.conf", "drift", "drift.tmp", "ctl.sock",
+                                        "leap-seconds.list", "right-UTC"};
     char path[128];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", w->dir, names[i]);
