@@ -13,6 +13,9 @@
 
 #define LEAPFILE_MAX_ENTRIES 256
 #define LEAPFILE_MAX_BYTES (256L * 1024)
+/* A list that expires within this many days is worth a warning (lint,
+ * check): IERS bulletins come every six months, tzdata updates follow. */
+#define LEAPFILE_WARN_DAYS 28
 
 struct leap_table;
 

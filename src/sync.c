@@ -896,6 +896,12 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->leap_pending = sy->leap_pending;
     out->leap_source = sy->leap_source ? sy->leap_source : "";
     out->leaps = sy->nleaps;
+    const struct leap_table *lists[2] = {sy->leaps, sy->leaps_tz};
+    for (int i = 0; i < 2; i++) {
+        time_t e = lists[i] ? leapfile_expiry(lists[i]) : LEAPFILE_NO_EXPIRY;
+        if (e != LEAPFILE_NO_EXPIRY && (!out->leaplist_expiry || e < out->leaplist_expiry))
+            out->leaplist_expiry = e;
+    }
     if (sy->smear.s.leap) {
         int after = sy->tick_mono >= sy->smear.leap_mono;
         double utc = (double)now->tv_sec + (double)now->tv_nsec * 1e-9;

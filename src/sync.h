@@ -78,6 +78,9 @@ struct sync_state {
     const char *leap_source;  /* "upstream" (the sources' vote), "leapfile",
                                * "leapsectz", "refclock" or "" */
     double smear_offset;      /* leapsmear: served time - our clock now, s */
+    time_t leaplist_expiry;   /* the earliest expiry of the leap file and the
+                               * leapsectz zone (Unix time); 0: none loaded,
+                               * or none that expires */
     unsigned leaps;           /* leap seconds the clock went through */
     struct discipline_state disc;
 };
