@@ -285,7 +285,8 @@ struct source *sim_world_source(struct sim_world *w, int i);
 void sim_world_start(struct sim_world *w);
 /* A downstream client at 127.0.3.1 asks the daemon's server (its listener
  * on port, through its real socket path: netio, listener, server) for the
- * time every `every` true seconds from true time from, reading true UTC
+ * time every `every` true seconds from true time from (every 0.1 s within
+ * 3 s of SIM_MIDNIGHT while a leap second is simulated), reading true UTC
  * as its own clock; fn gets every answer. The daemon's config must allow
  * 127.0.3.1 and serve on port. Call before sim_world_start. */
 void sim_world_downstream(struct sim_world *w, uint16_t port, double from, double every,

@@ -285,7 +285,14 @@ static void ev_downstream(struct sim_world *w, const struct sim_event *ev)
     if (ntp_wire_encode_header(&h, buf, sizeof(buf)) == sizeof(buf) &&
         sim_kernel_deliver(w, w->down_port, downstream_ip, DOWNSTREAM_PORT, buf, sizeof(buf)) == 0)
         w->down_sent++;
-    push(w, w->now + w->down_every, ev_downstream, 0, 0, NULL, 0);
+    /* Finely around a leap second: what happens within its second, at
+     * times off the whole seconds (where UTC's own steps are). */
+    double next = w->now + w->down_every, lo = SIM_MIDNIGHT - 2.95, hi = SIM_MIDNIGHT + 3.0;
+    if (w->utc_leap && w->now < lo && next > lo)
+        next = lo;
+    else if (w->utc_leap && w->now >= lo - 1e-9 && w->now + 0.1 <= hi)
+        next = w->now + 0.1;
+    push(w, next, ev_downstream, 0, 0, NULL, 0);
 }
 
 static void downstream_reply(struct sim_world *w, const uint8_t *buf, size_t len)
