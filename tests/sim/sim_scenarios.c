@@ -548,7 +548,8 @@ static void write_tzfile(struct sim_world *w, int sign, char *path, size_t cap)
             put_be(f, counts[i], 4);
         for (int i = 0; i < 6; i++)
             fputc(0, f); /* the one type: UTC, offset 0 */
-        fwrite("UTC", 1, 4, f);
+        fputs("UTC", f);
+        fputc(0, f);
         put_be(f, occ, tsize);
         put_be(f, (uint32_t)sign, 4);
     }

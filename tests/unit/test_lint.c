@@ -700,13 +700,13 @@ static void test_leap_lists(void **state)
     struct conf *c = conf_parse_string("t.conf", text, stderr);
     assert_non_null(c);
     lint_report_init(&r, "t.conf");
-    lint_conf_at(c, expiry - 10 * 86400 - 5, &r);
+    lint_conf_at(c, expiry - 10 * 86400L - 5, &r);
     assert_int_equal(r.n, 1);
     assert_int_equal(count(&r, "leapfile-expiring", LINT_WARNING, 8), 1);
     assert_non_null(strstr(r.f[0].message, "expired-leap.list expires in 10 days:"));
     lint_report_free(&r);
     lint_report_init(&r, "t.conf");
-    lint_conf_at(c, expiry - 28 * 86400 - 5, &r); /* 28 days and more: nothing */
+    lint_conf_at(c, expiry - 28 * 86400L - 5, &r); /* 28 days and more: nothing */
     assert_int_equal(r.n, 0);
     lint_report_free(&r);
     lint_report_init(&r, "t.conf");

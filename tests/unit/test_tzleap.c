@@ -244,7 +244,7 @@ static void test_random_damage(void **state)
         struct leap_table *t = NULL;
         if (tzleap_parse("damaged", copy, len, NULL, &t) == 0) {
             assert_true(leapfile_count(t) >= 2);
-            for (time_t d = 63072000; d < 1900000000; d += 86400 * 30) {
+            for (time_t d = 63072000; d < 1900000000; d += 86400L * 30) {
                 int l = leapfile_leap_today(t, d);
                 assert_true(l >= -1 && l <= 1);
             }
