@@ -229,7 +229,7 @@ static void sync_smear_plan(struct sync *sy, time_t midnight)
     sy->smear.s = (struct smear){.leap = sy->leap_due,
                                  .leap_time = (double)midnight,
                                  .window = sy->p.smear_window};
-    sy->smear.leap_mono = sy->leap_due_mono - (sy->leap_due < 0 ? 1000000000 : 0);
+    sy->smear.leap_mono = sy->leap_due_mono;
     sy->smear.debt = sy->leap_due_kernel ? 0.0 : (double)sy->leap_due;
 }
 
@@ -259,6 +259,10 @@ static void sync_leap_schedule(struct sync *sy, const struct timespec *now, int6
     if (sy->leap_pending) {
         sy->leap_due = sy->leap_pending;
         sy->leap_due_kernel = sy->leap_armed;
+        /* A deleted second goes when 23:59:59 would begin, not at a
+         * midnight that our clock, still counting it, reaches late. */
+        if (sy->leap_pending < 0)
+            left -= 1.0;
         sy->leap_due_mono = mono_ns + (int64_t)(left * 1e9);
         sy->leap_pre_clock = *now; /* the last look before midnight */
         sy->leap_pre_mono = mono_ns;
