@@ -128,6 +128,14 @@ void sync_set_params(struct sync *sy, const struct sync_params *params)
 {
     if (sy->p.local_stratum != params->local_stratum && sy->local && !params->local_stratum)
         sy->local = 0;
+    if (sy->smear.s.leap && params->smear_window != sy->p.smear_window) {
+        /* Off now, it ends at once; the window of a smear begun stays. */
+        log_warnx("leapsmear changed during a leap smear: %s", params->smear_window > 0.0
+                      ? "the smear in progress keeps its window"
+                      : "clients see the time served jump back to the clock");
+        if (!(params->smear_window > 0.0))
+            sy->smear.s.leap = 0;
+    }
     sy->p = *params;
     discipline_set_params(sy->disc, &params->disc);
 }
@@ -226,9 +234,12 @@ static void sync_smear_plan(struct sync *sy, time_t midnight)
 {
     if (!(sy->p.smear_window > 0.0))
         return;
+    /* The window is the one the smear began with (a reload that changes
+     * it must not make the served time jump). */
+    int same = sy->smear.s.leap == sy->leap_due && sy->smear.s.leap_time == (double)midnight;
     sy->smear.s = (struct smear){.leap = sy->leap_due,
                                  .leap_time = (double)midnight,
-                                 .window = sy->p.smear_window};
+                                 .window = same ? sy->smear.s.window : sy->p.smear_window};
     sy->smear.leap_mono = sy->leap_due_mono;
     sy->smear.debt = sy->leap_due_kernel ? 0.0 : (double)sy->leap_due;
 }
