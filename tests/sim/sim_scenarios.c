@@ -763,7 +763,10 @@ static void leap_served(uint64_t seed, struct sim_result *res, int sign, const c
              smear ? "leapsmear" : "");
     w->ccfg.extra = extra;
     double from = smear ? 300.0 : SIM_MIDNIGHT - 900.0;
-    double until = smear ? SIM_MIDNIGHT + sw.window / 2 + 600.0 : SIM_MIDNIGHT + 900.0;
+    int ignore = !strcmp(mode, "ignore");
+    double until = smear    ? SIM_MIDNIGHT + sw.window / 2 + 600.0
+                   : ignore ? SIM_MIDNIGHT + HOUR
+                            : SIM_MIDNIGHT + 900.0;
     sw.check_from = from;
     sim_world_downstream(w, 123, from - 2.0, 1.0, watch_served, &sw);
     sim_world_start(w);
@@ -789,11 +792,12 @@ static void leap_served(uint64_t seed, struct sim_result *res, int sign, const c
         int sys = !strcmp(mode, "system"), step = !strcmp(mode, "step");
         /* system: the client sees UTC's own repeated (or skipped) second;
          * step: the clock runs on past midnight until the step; slew: it
-         * is a second off and slewed back (at 20000 ppm: ~50 s) */
+         * is a second off and slewed back (at 20000 ppm: ~50 s); ignore:
+         * off until the discipline takes it (within the hour) */
         fig_n(res, "jumps", sw.jumps, sys || step, sys || step);
         /* step: at the first 1 s tick half a second after the leap, so at
          * most 1.5 s off (15 answers at ten a second) */
-        fig_n(res, "off_1ms", sw.off_1ms, sys ? 0 : 1, sys ? 0 : step ? 15 : 100);
+        fig_n(res, "off_1ms", sw.off_1ms, sys ? 0 : 1, sys ? 0 : step ? 15 : ignore ? 3600 : 100);
         add(res, "max_off=%.3fs ", sw.max_off);
         res->pass &= sys ? sw.max_off < 1 * MS : fabs(sw.max_off - 1.0) < 10 * MS;
         fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
@@ -829,6 +833,11 @@ static void leap_served_insert_slew(uint64_t seed, struct sim_result *res)
 static void leap_served_delete_slew(uint64_t seed, struct sim_result *res)
 {
     leap_served(seed, res, -1, "slew", 0);
+}
+
+static void leap_served_insert_ignore(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "ignore", 0);
 }
 
 static void leap_smear_insert_system(uint64_t seed, struct sim_result *res)
@@ -1192,6 +1201,7 @@ const struct sim_scenario sim_scenarios[] = {
     {"leap-served-delete-step", leap_served_delete_step},
     {"leap-served-insert-slew", leap_served_insert_slew},
     {"leap-served-delete-slew", leap_served_delete_slew},
+    {"leap-served-insert-ignore", leap_served_insert_ignore},
     {"leap-smear-insert-system", leap_smear_insert_system},
     {"leap-smear-delete-system", leap_smear_delete_system},
     {"leap-smear-insert-step", leap_smear_insert_step},
