@@ -14,6 +14,7 @@
 #include "acl.h"
 #include "addr.h"
 #include "conf.h"
+#include "smear.h"
 
 #define NAME "fuzz.conf"
 /* Far more than the parser's cap of 100 error lines, each quoting at most
@@ -103,6 +104,14 @@ static void check_conf(const struct conf *c)
     FUZZ_CHECK(c->abuselog_interval <= 86400);
     FUZZ_CHECK(!c->pidfile || c->pidfile[0] == '/');
     FUZZ_CHECK(!c->driftfile || c->driftfile[0] == '/');
+    FUZZ_CHECK(!c->leapfile || c->leapfile[0] == '/');
+    FUZZ_CHECK(!c->leapsectz || !strstr(c->leapsectz, ".."));
+    /* leapsmear: off, or a window in range over a clock that takes the
+     * leap at one instant */
+    FUZZ_CHECK(c->leapsmear == 0.0 || (c->leapsmear >= SMEAR_WINDOW_MIN &&
+                                       c->leapsmear <= SMEAR_WINDOW_MAX &&
+                                       (c->leapmode == CONF_LEAP_SYSTEM ||
+                                        c->leapmode == CONF_LEAP_STEP)));
     FUZZ_CHECK(!c->keyfile || c->keyfile[0] == '/');
     FUZZ_CHECK(!c->controlsocket ||
                (c->controlsocket[0] == '/' && strlen(c->controlsocket) <= 100));

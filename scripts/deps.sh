@@ -47,6 +47,15 @@ libssl-dev@i386:/usr/lib/i386-linux-gnu/libssl.so
 libseccomp-dev@i386:/usr/lib/i386-linux-gnu/libseccomp.so
 "
 fi
+# The right/ zones (leapsectz and its tests): in tzdata up to Debian 12, in
+# tzdata-legacy from Debian 13 (and Ubuntu 24.04) on.
+if apt-cache show tzdata-legacy >/dev/null 2>&1; then
+    NEED="$NEED
+tzdata-legacy:/usr/share/zoneinfo/right/UTC"
+else
+    NEED="$NEED
+tzdata:/usr/share/zoneinfo/right/UTC"
+fi
 NEED=${TEMPUS_DEPS_NEED:-$NEED}
 APT=${TEMPUS_DEPS_APT:-apt-get}
 POLICY=${TEMPUS_DEPS_POLICY:-/usr/sbin/policy-rc.d}

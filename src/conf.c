@@ -472,6 +472,8 @@ static const struct directive directives[] = {
     {"keyfile", conf_parse_keyfile, 1, 1, 0, "keyfile PATH"},
     {"leapfile", conf_parse_leapfile, 1, 1, 0, "leapfile PATH"},
     {"leapmode", conf_parse_leapmode, 1, 1, 0, "leapmode system|step|slew|ignore"},
+    {"leapsectz", conf_parse_leapsectz, 1, 1, 0, "leapsectz ZONE"},
+    {"leapsmear", conf_parse_leapsmear, 0, 1, 0, "leapsmear [WINDOW]"},
     {"local", parse_local, 2, 5, 0, "local stratum N [delay SECONDS] [orphan]"},
     {"log", parse_log, 1, 1, 0, "log stderr|syslog"},
     {"loglevel", parse_loglevel, 1, 1, 0, "loglevel error|warning|notice|info|debug"},
@@ -654,8 +656,10 @@ static struct conf *parse_input(const char *name, struct reader *r, FILE *errs)
         else if (check_chars(&p, buf, (size_t)len) == 0)
             parse_line(&p, buf);
     }
-    if (!p.nerr && !r->err)
+    if (!p.nerr && !r->err) {
         conf_ctl_finish(&p);
+        conf_leap_finish(&p);
+    }
     if (r->err) {
         p.nerr++;
         if (errs)
@@ -774,6 +778,7 @@ void conf_free(struct conf *conf)
     free(conf->metricsallow);
     free(conf->driftfile);
     free(conf->leapfile);
+    free(conf->leapsectz);
     for (unsigned i = 0; i < conf->n_lines; i++)
         free(conf->lines[i].text);
     free(conf->lines);

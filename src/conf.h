@@ -103,6 +103,10 @@ struct conf {
     unsigned leapfile_line;
     enum conf_leapmode leapmode; /* system (default) */
     unsigned leapmode_line;
+    char *leapsectz; /* a TZif zone with leap records (right/UTC), NULL: none */
+    unsigned leapsectz_line;
+    double leapsmear; /* smear window served to clients, s; 0: no smear */
+    unsigned leapsmear_line;
 
     enum conf_clock clock;
     double clock_offset;   /* virtual clock: initial offset, seconds */

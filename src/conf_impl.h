@@ -63,6 +63,11 @@ void conf_parse_driftfile(struct conf_parser *p, int argc, char **argv);
 void conf_parse_leapfile(struct conf_parser *p, int argc, char **argv);
 void conf_parse_leapmode(struct conf_parser *p, int argc, char **argv);
 void conf_parse_ntstrustedcerts(struct conf_parser *p, int argc, char **argv);
+void conf_parse_leapsectz(struct conf_parser *p, int argc, char **argv);
+void conf_parse_leapsmear(struct conf_parser *p, int argc, char **argv);
+/* After the last line: leapsmear needs a leapmode that takes the leap at
+ * a known instant (system or step). */
+void conf_leap_finish(struct conf_parser *p);
 
 /* Directive parsers living in conf_ctl.c. */
 void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv);

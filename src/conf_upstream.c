@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Directives for upstream sources and the clock discipline. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "conf_impl.h"
 #include "maxima.h"
 #include "mem.h"
+#include "smear.h"
 #include "source.h"
 
 #define CONF_SERVERS_MAX MAXIMA_SERVER_LINES
@@ -259,4 +261,46 @@ void conf_parse_ntstrustedcerts(struct conf_parser *p, int argc, char **argv)
         c->ntstrustedcerts_line = p->line;
     c->ntstrustedcerts = mem_append(c->ntstrustedcerts, c->n_ntstrustedcerts, sizeof(char *));
     c->ntstrustedcerts[c->n_ntstrustedcerts++] = mem_strdup(argv[0]);
+}
+
+/* A zone of the tz database with leap second records: a name under
+ * /usr/share/zoneinfo (right/UTC) or an absolute path. No "..": a name
+ * never leaves the zoneinfo tree. */
+void conf_parse_leapsectz(struct conf_parser *p, int argc, char **argv)
+{
+    const char *z = argv[0];
+
+    (void)argc;
+    if (strstr(z, "..") || strlen(z) > 200 || (z[0] != '/' && !isalnum((unsigned char)z[0]))) {
+        conf_err(p, "leapsectz: '%s' is not a zone name (such as right/UTC) or an absolute path",
+                 z);
+        return;
+    }
+    free(p->conf->leapsectz);
+    p->conf->leapsectz = mem_strdup(z);
+    p->conf->leapsectz_line = p->line;
+}
+
+void conf_parse_leapsmear(struct conf_parser *p, int argc, char **argv)
+{
+    double w = SMEAR_WINDOW_DEFAULT;
+
+    if (argc > 0 &&
+        conf_double(p, "leapsmear window", argv[0], SMEAR_WINDOW_MIN, SMEAR_WINDOW_MAX, &w) < 0)
+        return;
+    p->conf->leapsmear = w;
+    p->conf->leapsmear_line = p->line;
+}
+
+void conf_leap_finish(struct conf_parser *p)
+{
+    const struct conf *c = p->conf;
+    unsigned line = p->line;
+
+    if (c->leapsmear > 0.0 && (c->leapmode == CONF_LEAP_SLEW || c->leapmode == CONF_LEAP_IGNORE)) {
+        p->line = c->leapsmear_line;
+        conf_err(p, "leapsmear: needs leapmode system or step (the served smear is computed "
+                    "from a clock that takes the leap second at one instant)");
+    }
+    p->line = line;
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "leapfile.h"
+
 /* A name column is as wide as its longest name within these bounds; a
  * longer name overflows its row rather than lose characters. */
 #define CTL_RENDER_NAME_MIN 16
@@ -21,6 +23,11 @@ static const char *ctl_render_str(const struct ctl_record *r, const char *key)
 static double ctl_render_num(const struct ctl_record *r, const char *key)
 {
     return ctl_rec_num(r, key, 0.0);
+}
+
+static int ctl_render_has(const struct ctl_record *r, const char *key)
+{
+    return ctl_rec_get(r, key) != NULL;
 }
 
 static int ctl_render_is(const struct ctl_record *r, const char *kind)
@@ -203,6 +210,20 @@ static void ctl_render_tracking_clock(const struct ctl_record *r, struct ctl_buf
         snprintf(v, sizeof(v), "%s at the end of the day (from the %s)",
                  pending > 0 ? "inserted" : "deleted", ctl_render_str(r, "leap_source"));
         ctl_render_line(out, "Leap second", v);
+    }
+    double smear = ctl_render_num(r, "leap_smear");
+    if (smear != 0) {
+        snprintf(v, sizeof(v), "served time %s %s the clock",
+                 ctl_render_interval(fabs(smear), a, sizeof(a)), smear < 0 ? "behind" : "ahead of");
+        ctl_render_line(out, "Leap smear", v);
+    }
+    if (ctl_render_has(r, "leaplist_expires_in")) {
+        double days = ctl_render_num(r, "leaplist_expires_in") / 86400;
+        if (days < 0)
+            snprintf(v, sizeof(v), "expired %.0f days ago", -days);
+        else
+            snprintf(v, sizeof(v), "expires in %.0f days", days);
+        ctl_render_line(out, "Leap list", v);
     }
     snprintf(v, sizeof(v), "%.0f in agreement of %.0f", ctl_render_num(r, "ntruechimers"),
              ctl_render_num(r, "nsources"));
@@ -826,6 +847,23 @@ static void ctl_render_check_nts(const struct ctl_record *recs, size_t n, struct
     }
 }
 
+/* An expired leap second list, or one about to expire: a WARNING. */
+static void ctl_render_check_leaplist(const struct ctl_record *t, struct ctl_buf *reasons,
+                                      enum ctl_render_status *st)
+{
+    char text[96];
+    if (!ctl_render_has(t, "leaplist_expires_in"))
+        return;
+    double days = ctl_render_num(t, "leaplist_expires_in") / 86400;
+    if (days >= LEAPFILE_WARN_DAYS)
+        return;
+    if (days < 0)
+        snprintf(text, sizeof(text), "leap second list expired %.0f days ago", -days);
+    else
+        snprintf(text, sizeof(text), "leap second list expires in %.0f days", days);
+    ctl_render_reason(reasons, st, CTL_RENDER_WARNING, text);
+}
+
 enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size_t n,
                                              const struct ctl_render_check *c, struct ctl_buf *out)
 {
@@ -857,6 +895,7 @@ enum ctl_render_status ctl_render_check_eval(const struct ctl_record *recs, size
         snprintf(text, sizeof(text), "stratum %.0f above %d", stratum, c->max_stratum);
         ctl_render_reason(&reasons, &st, CTL_RENDER_CRITICAL, text);
     }
+    ctl_render_check_leaplist(t, &reasons, &st);
     if (synced && (fabs(off) > c->crit_offset || fabs(off) > c->warn_offset)) {
         int crit = fabs(off) > c->crit_offset;
         snprintf(text, sizeof(text), "offset %s beyond %s",

@@ -215,6 +215,21 @@ int leapfile_load(const char *path, FILE *errs, struct leap_table **out)
     return rc;
 }
 
+struct leap_table *leapfile_build(const time_t *when, const int *tai, int n, time_t expiry)
+{
+    if (n < 1 || n > LEAPFILE_MAX_ENTRIES)
+        return NULL;
+    for (int i = 1; i < n; i++)
+        if (when[i] <= when[i - 1])
+            return NULL;
+    struct leap_table *t = mem_zalloc(sizeof(*t));
+    for (int i = 0; i < n; i++)
+        t->e[i] = (struct leap_entry){.when = when[i], .tai = tai[i]};
+    t->n = n;
+    t->expiry = expiry;
+    return t;
+}
+
 void leapfile_free(struct leap_table *t)
 {
     free(t);

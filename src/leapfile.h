@@ -2,6 +2,7 @@
 #ifndef TEMPUS_LEAPFILE_H
 #define TEMPUS_LEAPFILE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -12,6 +13,9 @@
 
 #define LEAPFILE_MAX_ENTRIES 256
 #define LEAPFILE_MAX_BYTES (256L * 1024)
+/* A list that expires within this many days is worth a warning (lint,
+ * check): IERS bulletins come every six months, tzdata updates follow. */
+#define LEAPFILE_WARN_DAYS 28
 
 struct leap_table;
 
@@ -24,6 +28,13 @@ int leapfile_load(const char *path, FILE *errs, struct leap_table **out);
 int leapfile_parse(const char *name, const char *buf, size_t len, FILE *errs,
                    struct leap_table **out);
 void leapfile_free(struct leap_table *t);
+/* An expiry that never comes (a list that carries none, like most tz
+ * database builds). */
+#define LEAPFILE_NO_EXPIRY ((time_t)INT64_MAX)
+/* A table from n entries of another origin (tzleap.c): when[i] (Unix time,
+ * strictly ascending) TAI - UTC becomes tai[i]; valid until expiry. NULL
+ * if n is outside 1..LEAPFILE_MAX_ENTRIES or when is not ascending. */
+struct leap_table *leapfile_build(const time_t *when, const int *tai, int n, time_t expiry);
 /* Unix time after which the list must not be trusted. */
 time_t leapfile_expiry(const struct leap_table *t);
 /* Number of entries. */

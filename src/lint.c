@@ -13,8 +13,10 @@
 #include "addr.h"
 #include "ctl_render.h"
 #include "keys.h"
+#include "leapfile.h"
 #include "mem.h"
 #include "nts_ke_worker.h"
+#include "tzleap.h"
 
 /* "Beyond one subnet": allowed addresses spread over more than one /24
  * (IPv4) or /64 (IPv6). "Wide": a public range shorter than /16 or /32. */
@@ -55,6 +57,10 @@ enum lint_code_id {
     L_CLOCK_STEPS,
     L_DENIED_TRAFFIC,
     L_FIREWALL_DRIFT,
+    L_LEAPFILE_EXPIRED,
+    L_LEAPFILE_EXPIRING,
+    L_LEAPFILE_UNUSABLE,
+    L_SMEAR_MIXED,
     L_NCODES
 };
 
@@ -89,6 +95,10 @@ static const char *const lint_codes[L_NCODES] = {
     [L_CLOCK_STEPS] = "clock-steps",
     [L_DENIED_TRAFFIC] = "denied-traffic",
     [L_FIREWALL_DRIFT] = "firewall-drift",
+    [L_LEAPFILE_EXPIRED] = "leapfile-expired",
+    [L_LEAPFILE_EXPIRING] = "leapfile-expiring",
+    [L_LEAPFILE_UNUSABLE] = "leapfile-unusable",
+    [L_SMEAR_MIXED] = "smear-mixed",
 };
 
 static const char *const lint_family[2] = {"IPv4", "IPv6"};
@@ -652,7 +662,98 @@ static void lint_nts(const struct conf *c, struct lint_report *r)
     }
 }
 
-void lint_conf(const struct conf *conf, struct lint_report *r)
+/* One leap second list (a leapfile, or the zone of leapsectz when tz):
+ * unusable, expired, or expiring within LEAPFILE_WARN_DAYS of now. */
+static void lint_leaplist(int tz, const char *name, unsigned line, time_t now,
+                          struct lint_report *r)
+{
+    const char *what = tz ? "leapsectz" : "leapfile";
+    const char *fix = tz ? "update tzdata" : "update tzdata, or fetch the list from the IERS";
+    struct leap_table *t = NULL;
+
+    if ((tz ? tzleap_load(name, NULL, &t) : leapfile_load(name, NULL, &t)) < 0) {
+        lint_add(r, LINT_ERROR, line, L_LEAPFILE_UNUSABLE, "correct the path, or update tzdata",
+                 "%s %s cannot be read, is damaged or has no leap seconds: the daemon "
+                 "refuses it",
+                 what, name);
+        return;
+    }
+    time_t exp = leapfile_expiry(t);
+    leapfile_free(t);
+    if (exp == LEAPFILE_NO_EXPIRY)
+        return;
+    if (exp <= now) {
+        struct tm tm;
+        char date[16] = "?";
+        if (gmtime_r(&exp, &tm))
+            strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+        lint_add(r, LINT_WARNING, line, L_LEAPFILE_EXPIRED, fix,
+                 "%s %s expired on %s: leap seconds come from the sources' vote only", what,
+                 name, date);
+        return;
+    }
+    long long days = ((long long)exp - (long long)now) / 86400;
+    if (days < LEAPFILE_WARN_DAYS)
+        lint_add(r, LINT_WARNING, line, L_LEAPFILE_EXPIRING, fix,
+                 "%s %s expires in %lld days: leap seconds then come from the sources' vote only",
+                 what, name, days);
+}
+
+/* Public services known to smear leap seconds (their operators say so). */
+static int lint_smearing(const char *host)
+{
+    static const char *const names[] = {
+        "time.google.com",   "time1.google.com",   "time2.google.com",   "time3.google.com",
+        "time4.google.com",  "time.aws.com",       "169.254.169.123",    "fd00:ec2::123",
+        "time.facebook.com", "time1.facebook.com", "time2.facebook.com", "time3.facebook.com",
+        "time4.facebook.com", "time5.facebook.com",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(host, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Smeared and true UTC meeting: smearing and other sources followed
+ * together (0.5 s apart around a leap), a smear served of time already
+ * smeared upstream, or one served to orphan peers, which follow each
+ * other's served time. */
+static void lint_smear(const struct conf *c, struct lint_report *r)
+{
+    unsigned smearing = 0, first = 0;
+
+    for (unsigned i = 0; i < c->n_servers; i++)
+        if (lint_smearing(c->servers[i].host) && smearing++ == 0)
+            first = i;
+    if (smearing && smearing < c->n_servers)
+        lint_add(r, LINT_WARNING, c->servers[first].line, L_SMEAR_MIXED,
+                 "follow only smearing or only non-smearing sources",
+                 "%s smears leap seconds and other sources here do not: around a leap "
+                 "second they disagree by up to 0.5 s",
+                 c->servers[first].host);
+    if (c->leapsmear > 0.0 && smearing)
+        lint_add(r, LINT_WARNING, c->leapsmear_line, L_SMEAR_MIXED,
+                 "follow non-smearing sources, or drop leapsmear",
+                 "leapsmear on time already smeared by %s: clients would see the leap second "
+                 "smeared twice",
+                 c->servers[first].host);
+    if (c->leapsmear > 0.0 && c->local_orphan)
+        lint_add(r, LINT_WARNING, c->leapsmear_line, L_SMEAR_MIXED,
+                 "drop leapsmear on orphan peers, or orphan mode",
+                 "leapsmear with local orphan: the peers follow each other's served, smeared "
+                 "time as if it were UTC");
+}
+
+static void lint_leap(const struct conf *c, time_t now, struct lint_report *r)
+{
+    if (c->leapfile)
+        lint_leaplist(0, c->leapfile, c->leapfile_line, now, r);
+    if (c->leapsectz)
+        lint_leaplist(1, c->leapsectz, c->leapsectz_line, now, r);
+    lint_smear(c, r);
+}
+
+void lint_conf_at(const struct conf *conf, time_t now, struct lint_report *r)
 {
     struct lint_acl a;
     size_t from = r->n;
@@ -663,7 +764,15 @@ void lint_conf(const struct conf *conf, struct lint_report *r)
     lint_access(conf, &a, r);
     lint_clock(conf, &a, r);
     lint_keys(conf, r);
+    lint_leap(conf, now, r);
     lint_sort(r, from);
+}
+
+void lint_conf(const struct conf *conf, struct lint_report *r)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    lint_conf_at(conf, now.tv_sec, r);
 }
 
 static int lint_is(const struct ctl_record *rec, const char *kind)

@@ -3,6 +3,7 @@
 #define TEMPUS_LINT_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "conf.h"
 #include "ctl_proto.h"
@@ -10,8 +11,9 @@
 /* The deployment audit behind `tempusctl lint` and `tempusd -n`: a parsed
  * config (and, for a running daemon, its status records) in, findings out.
  * Nothing is sent and nothing is written; the only I/O is a stat and a read
- * of the key file the config names. Every finding has a stable code, a
- * severity, the config line it points at and a one-line fix; doc/tempusctl.8
+ * of the key file and a read of the leap second lists the config names.
+ * Every finding has a stable code, a severity, the config line it points
+ * at and a one-line fix; doc/tempusctl.8
  * lists the codes and the thresholds below. */
 
 enum lint_severity { LINT_INFO, LINT_WARNING, LINT_ERROR };
@@ -49,9 +51,13 @@ void lint_report_init(struct lint_report *r, const char *file);
 void lint_report_free(struct lint_report *r);
 
 /* Audit conf: sources, access rules, listening, rate limiting, stepping,
- * drift file, key file (stat and key types). Appends to r, sorted by line
- * (whole-file findings first, then in the order found). */
+ * drift file, key file (stat and key types), leap second lists (read:
+ * expired, or expiring within LEAPFILE_WARN_DAYS) and leap smears mixed
+ * with true UTC. Appends to r, sorted by line (whole-file findings first,
+ * then in the order found). */
 void lint_conf(const struct conf *conf, struct lint_report *r);
+/* The same with now (Unix time) as the present, for the leap lists. */
+void lint_conf_at(const struct conf *conf, time_t now, struct lint_report *r);
 /* Audit the records of a `status` reply: unreachable or refusing sources,
  * a system peer that keeps changing, repeated steps, denied traffic.
  * Appends to r (every finding on line 0). */

@@ -57,6 +57,11 @@ static const struct metrics_family metrics_families[] = {
      "Leap second at the end of this UTC day: 1 inserted, -1 deleted, 0 none."},
     {"tracking", "leaps", "tempus_leap_seconds_total", "counter", METRICS_PLAIN,
      "Leap seconds the clock went through since start."},
+    {"tracking", "leap_smear", "tempus_leap_smear_seconds", "gauge", METRICS_PLAIN,
+     "leapsmear: served time minus the local clock now (0 outside a smear)."},
+    {"tracking", "leaplist_expires_in", "tempus_leaplist_expiry_seconds", "gauge",
+     METRICS_PLAIN, "Seconds until the leap second list (leapfile, leapsectz) expires; "
+     "negative: expired."},
     {"tracking", "offset", "tempus_offset_seconds", "gauge", METRICS_PLAIN,
      "Last combined offset of the sources against the local clock."},
     {"tracking", "rms_offset", "tempus_rms_offset_seconds", "gauge", METRICS_PLAIN,

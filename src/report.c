@@ -75,6 +75,10 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     ctl_rec_int(b, "leap_pending", st.leap_pending);
     ctl_rec_str(b, "leap_source", st.leap_source);
     ctl_rec_int(b, "leaps", st.leaps);
+    ctl_rec_double(b, "leap_smear", st.smear_offset);
+    if (st.leaplist_expiry)
+        ctl_rec_double(b, "leaplist_expires_in",
+                       (double)st.leaplist_expiry - (double)now->tv_sec);
     ctl_rec_double(b, "offset", st.offset);
     ctl_rec_double(b, "rms_offset", st.disc.rms_offset);
     ctl_rec_double(b, "freq_ppm", st.disc.freq_ppm);

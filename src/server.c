@@ -35,6 +35,8 @@ struct server {
     unsigned n_trusted;
     int precision;
     struct server_ref ref;
+    struct server_smear smear;
+    int smear_after; /* the request being answered came at or after the leap */
     struct server_stats stats;
     struct server_abuse abuse;
 };
@@ -77,6 +79,29 @@ const struct server_ref *server_get_ref(const struct server *srv)
     return &srv->ref;
 }
 
+void server_set_smear(struct server *srv, const struct server_smear *sm)
+{
+    srv->smear = *sm;
+}
+
+/* A time of our clock as served: smeared while a smear is in progress.
+ * Times after the leap whose clock has not taken it yet (a step to come)
+ * are first brought onto the count after the leap. */
+static struct timespec server_smeared(const struct server *srv, const struct timespec *ts)
+{
+    const struct server_smear *sm = &srv->smear;
+    struct timespec out = *ts;
+
+    if (!sm->on || sm->s.leap == 0)
+        return out;
+    int after = srv->smear_after;
+    if (after)
+        timefmt_timespec_add(&out, -sm->debt);
+    double utc = (double)out.tv_sec + (double)out.tv_nsec * 1e-9;
+    timefmt_timespec_add(&out, smear_offset(&sm->s, utc, after));
+    return out;
+}
+
 void server_set_auth(struct server *srv, const struct keys *keys, const uint32_t *trusted,
                      unsigned n_trusted)
 {
@@ -115,12 +140,14 @@ static void server_fill_ref(const struct server *srv, struct ntp_header *h)
         h->refid = 0;
         return;
     }
-    h->leap = (uint8_t)r->leap;
+    /* A smearing server's clients must never apply a leap themselves. */
+    h->leap = srv->smear.on && r->leap != NTP_LEAP_UNSYNC ? NTP_LEAP_NONE : (uint8_t)r->leap;
     h->stratum = (uint8_t)r->stratum;
     h->refid = r->refid;
     h->root_delay = timefmt_short_from_double(r->root_delay);
     h->root_dispersion = timefmt_short_from_double(r->root_dispersion);
-    h->ref_ts = timefmt_ts_from_timespec(&r->ref_time);
+    struct timespec ref = server_smeared(srv, &r->ref_time);
+    h->ref_ts = timefmt_ts_from_timespec(&ref);
 }
 
 /* A normal answer: our reference, the client's transmit time as origin, our
@@ -135,7 +162,8 @@ static size_t server_build_reply(const struct server *srv, const struct ntp_head
     h.precision = (int8_t)srv->precision;
     server_fill_ref(srv, &h);
     h.org_ts = req->tx_ts;
-    h.rx_ts = timefmt_ts_from_timespec(rx);
+    struct timespec served = server_smeared(srv, rx);
+    h.rx_ts = timefmt_ts_from_timespec(&served);
     return ntp_wire_encode_header(&h, out, cap);
 }
 
@@ -311,6 +339,10 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
 
     *reply_len = 0;
     srv->stats.received[fam]++;
+    /* Which side of the leap: the monotonic clock tells the second read
+     * twice apart. The same for the transmit time (server_finish): now_ns
+     * is the wake-up's time, shared by a batch. */
+    srv->smear_after = srv->smear.s.leap != 0 && now_ns >= srv->smear.leap_mono;
     if (!acl_check(srv->acl, client)) {
         srv->stats.denied[fam]++;
         server_note(&srv->abuse.denied, &srv->abuse.last_denied, client);
@@ -365,8 +397,10 @@ void server_count_unusable(struct server *srv, const struct netaddr *client, int
 int server_finish(const struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
                   const struct timespec *tx)
 {
-    if (v == SERVER_REPLY && tx)
-        server_stamp_tx(reply, len, tx);
+    if (v == SERVER_REPLY && tx) {
+        struct timespec served = server_smeared(srv, tx);
+        server_stamp_tx(reply, len, &served);
+    }
     /* Only an authenticated reply is longer than a header plus a key id. */
     if (v == SERVER_REPLY_NAK || len <= NTP_HEADER_LEN + AUTH_KEYID_LEN)
         return 0;

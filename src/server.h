@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "keys.h"
 #include "ratelimit.h"
+#include "smear.h"
 
 /* The server's request -> reply decision and construction. No I/O: netio
  * hands it a datagram and gets back bytes to send (or nothing). */
@@ -23,6 +24,17 @@ struct server_ref {
     double root_delay; /* seconds */
     double root_dispersion;
     struct timespec ref_time; /* last update of the reference */
+};
+
+/* leapsmear: what the server serves instead of a leap second. */
+struct server_smear {
+    int on;             /* leapsmear configured: the leap indicator is never
+                         * served (clients must not apply the leap) */
+    struct smear s;     /* s.leap 0: no smear in progress */
+    int64_t leap_mono;  /* the leap on the monotonic clock, ns: at and after
+                         * it the clock is read on the count after the leap */
+    double debt;        /* s the clock still reads on the old count after the
+                         * leap (leap, until a step takes it; 0: it did) */
 };
 
 enum server_family { SERVER_V4, SERVER_V6, SERVER_NFAMILIES };
@@ -66,6 +78,9 @@ void server_set_acl(struct server *srv, struct acl *acl);
 void server_set_ratelimit(struct server *srv, struct ratelimit *rl);
 void server_set_ref(struct server *srv, const struct server_ref *ref);
 const struct server_ref *server_get_ref(const struct server *srv);
+/* Replace the leap smear (copied). Receive, transmit and reference times
+ * are served smeared, and the leap indicator hidden, while it is on. */
+void server_set_smear(struct server *srv, const struct server_smear *sm);
 /* Symmetric-key authentication: keys (not owned, NULL for none) and the ids
  * clients may use (copied). Only a key both listed and present is used. */
 void server_set_auth(struct server *srv, const struct keys *keys, const uint32_t *trusted,

@@ -31,6 +31,7 @@
 #include "sched.h"
 #include "server.h"
 #include "sync.h"
+#include "tzleap.h"
 #include "upstream.h"
 #include "version.h"
 #include "sysio.h"
@@ -54,6 +55,7 @@ struct service {
     struct ratelimit *rl;
     struct keys *keys; /* NULL: no keyfile */
     struct leap_table *leaps; /* NULL: no leapfile */
+    struct leap_table *leaps_tz; /* NULL: no leapsectz */
     struct server *srv;
     struct listener *lis;
     struct sync *sy;
@@ -166,6 +168,7 @@ static int service_prepare(const struct conf *conf, FILE *errs, struct acl **acl
 
 static int service_leaps(const struct conf *conf, struct clock *clk, FILE *errs,
                          struct leap_table **out);
+static int service_leaps_tz(const struct conf *conf, FILE *errs, struct leap_table **out);
 
 int service_check(const struct conf *conf, FILE *errs)
 {
@@ -180,6 +183,9 @@ int service_check(const struct conf *conf, FILE *errs)
     acl_destroy(metrics_acl);
     keys_destroy(keys);
     if (service_leaps(conf, NULL, errs, &leaps) < 0)
+        return -1;
+    leapfile_free(leaps);
+    if (service_leaps_tz(conf, errs, &leaps) < 0)
         return -1;
     leapfile_free(leaps);
     return nts_ke_worker_check(conf, errs);
@@ -198,6 +204,7 @@ static void service_sync_params(const struct conf *conf, struct sync_params *p)
     p->local_delay = conf->local_delay;
     p->local_orphan = conf->local_orphan;
     p->leapmode = (enum sync_leapmode)conf->leapmode; /* same order */
+    p->smear_window = conf->leapsmear;
 }
 
 /* The leap second list conf names (NULL without a leapfile directive).
@@ -221,6 +228,21 @@ static int service_leaps(const struct conf *conf, struct clock *clk, FILE *errs,
         log_warnx("%s has expired: leap seconds come from the sources' vote only",
                   conf->leapfile);
     log_info("%d leap second entries from %s", leapfile_count(*out), conf->leapfile);
+    return 0;
+}
+
+/* The leap records of the zone leapsectz names (NULL without one). */
+static int service_leaps_tz(const struct conf *conf, FILE *errs, struct leap_table **out)
+{
+    *out = NULL;
+    if (!conf->leapsectz)
+        return 0;
+    if (tzleap_load(conf->leapsectz, errs, out) < 0) {
+        fprintf(errs, "%s:%u: leapsectz %s is unusable\n", conf->path, conf->leapsectz_line,
+                conf->leapsectz);
+        return -1;
+    }
+    log_info("%d leap second entries from the zone %s", leapfile_count(*out), conf->leapsectz);
     return 0;
 }
 
@@ -482,7 +504,8 @@ struct service *service_open(struct conf *conf, int foreground)
                   : clock_system_create();
     if (service_prepare(conf, stderr, &sv->acl, &sv->metrics_acl, &sv->keys) < 0)
         fatalx("%s: configuration refused: see the errors above", conf->path);
-    if (service_leaps(conf, sv->clk, stderr, &sv->leaps) < 0)
+    if (service_leaps(conf, sv->clk, stderr, &sv->leaps) < 0 ||
+        service_leaps_tz(conf, stderr, &sv->leaps_tz) < 0)
         fatalx("%s: configuration refused: see the errors above", conf->path);
     sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
@@ -494,6 +517,7 @@ struct service *service_open(struct conf *conf, int foreground)
     service_sync_params(conf, &sp);
     sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
     sync_set_leaps(sv->sy, sv->leaps);
+    sync_set_leaps_tz(sv->sy, sv->leaps_tz);
     sv->ctl = service_ctl(sv, conf);
     if (conf->metrics_addr[0] && !(sv->http = service_http(sv, conf, sv->metrics_acl)))
         fatalx("cannot open the metrics endpoint %s port %u", conf->metrics_addr,
@@ -571,6 +595,7 @@ void service_close(struct service *sv)
     server_destroy(sv->srv);
     keys_destroy(sv->keys);
     leapfile_free(sv->leaps);
+    leapfile_free(sv->leaps_tz);
     ratelimit_destroy(sv->rl);
     acl_destroy(sv->acl);
     acl_destroy(sv->metrics_acl);
@@ -654,6 +679,7 @@ struct service_next {
     struct acl *acl, *metrics_acl;
     struct keys *keys;          /* the key file read again (NULL: none) */
     struct leap_table *leaps;   /* the leap file read again (NULL: none) */
+    struct leap_table *leaps_tz; /* the leapsectz zone read again (NULL: none) */
     struct ratelimit *rl;       /* NULL: keep the current table */
     struct listener *lis;       /* NULL: keep the current sockets */
     struct http_server *http;
@@ -681,6 +707,7 @@ static void service_rollback(struct service *sv, struct service_next *nx)
     acl_destroy(nx->metrics_acl);
     keys_destroy(nx->keys);
     leapfile_free(nx->leaps);
+    leapfile_free(nx->leaps_tz);
     ratelimit_destroy(nx->rl);
 }
 
@@ -745,7 +772,8 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
         return -1;
     if (service_keys(nc, errs, &nx->keys) < 0)
         return -1;
-    if (service_leaps(nc, sv->clk, errs, &nx->leaps) < 0)
+    if (service_leaps(nc, sv->clk, errs, &nx->leaps) < 0 ||
+        service_leaps_tz(nc, errs, &nx->leaps_tz) < 0)
         return -1;
     if (!ratelimit_params_equal(&oc->ratelimit, &nc->ratelimit))
         nx->rl = ratelimit_create(&nc->ratelimit, service_seed());
@@ -793,6 +821,9 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sync_set_leaps(sv->sy, nx->leaps);
     leapfile_free(sv->leaps);
     sv->leaps = nx->leaps;
+    sync_set_leaps_tz(sv->sy, nx->leaps_tz);
+    leapfile_free(sv->leaps_tz);
+    sv->leaps_tz = nx->leaps_tz;
     log_set(sv->foreground ? LOG_TO_STDERR : nc->log_target, nc->log_level);
     sched_cancel_timer(sv->abuse_timer);
     sv->abuse_timer = nc->abuselog_interval

@@ -84,6 +84,8 @@ struct sync {
     int poll_run; /* updates in a row with a long window */
     int regather; /* after a step: wait for a majority before selecting */
     const struct leap_table *leaps; /* leapfile, NULL: none */
+    const struct leap_table *leaps_tz; /* leapsectz, NULL: none */
+    struct server_smear smear; /* what the server serves for it (leapsmear) */
     int leap_pending;      /* +1/-1: a leap second ends this UTC day */
     const char *leap_source;
     int leap_armed;        /* what the clock was told to do at midnight */
@@ -126,6 +128,14 @@ void sync_set_params(struct sync *sy, const struct sync_params *params)
 {
     if (sy->p.local_stratum != params->local_stratum && sy->local && !params->local_stratum)
         sy->local = 0;
+    if (sy->smear.s.leap && params->smear_window != sy->p.smear_window) {
+        /* Off now, it ends at once; the window of a smear begun stays. */
+        log_warnx("leapsmear changed during a leap smear: %s", params->smear_window > 0.0
+                      ? "the smear in progress keeps its window"
+                      : "clients see the time served jump back to the clock");
+        if (!(params->smear_window > 0.0))
+            sy->smear.s.leap = 0;
+    }
     sy->p = *params;
     discipline_set_params(sy->disc, &params->disc);
 }
@@ -197,19 +207,53 @@ struct discipline *sync_discipline(struct sync *sy)
 static int sync_leap_pending(struct sync *sy, const struct timespec *now)
 {
     time_t t = now->tv_sec;
-    int vote = 0, file = 0;
+    int vote = 0, file = 0, tz = 0;
 
     if (sy->synced || (sy->ever_synced && !sy->local))
         vote = sy->leap == NTP_LEAP_ADD ? 1 : sy->leap == NTP_LEAP_DEL ? -1 : 0;
     if (sy->leaps && leapfile_expiry(sy->leaps) > t)
         file = leapfile_leap_today(sy->leaps, t);
-    int p = leapfile_month_end(t) ? (vote ? vote : file) : 0;
-    sy->leap_source = !p ? "" : vote ? "upstream" : "leapfile";
+    if (sy->leaps_tz && leapfile_expiry(sy->leaps_tz) > t)
+        tz = leapfile_leap_today(sy->leaps_tz, t);
+    /* Hook: a reference clock's own announcement (the GPS navigation
+     * message) would come first, as "refclock". */
+    int p = !leapfile_month_end(t) ? 0 : vote ? vote : file ? file : tz;
+    sy->leap_source = !p ? "" : vote ? "upstream" : file ? "leapfile" : "leapsectz";
     if (p && sy->leap_pending != p)
         log_notice("leap second %s at the end of the day (from the %s)",
                    p > 0 ? "inserted" : "deleted", sy->leap_source);
     sy->leap_pending = p;
     return p;
+}
+
+/* leapsmear: the smear of the leap due at midnight (Unix time) as the
+ * server is to serve it. A deleted second goes at 23:59:59. Until our
+ * clock takes the leap it reads the old count, except where the kernel
+ * takes it at that very instant. */
+static void sync_smear_plan(struct sync *sy, time_t midnight)
+{
+    if (!(sy->p.smear_window > 0.0))
+        return;
+    /* The window is the one the smear began with (a reload that changes
+     * it must not make the served time jump). */
+    int same = sy->smear.s.leap == sy->leap_due && sy->smear.s.leap_time == (double)midnight;
+    sy->smear.s = (struct smear){.leap = sy->leap_due,
+                                 .leap_time = (double)midnight,
+                                 .window = same ? sy->smear.s.window : sy->p.smear_window};
+    sy->smear.leap_mono = sy->leap_due_mono;
+    sy->smear.debt = sy->leap_due_kernel ? 0.0 : (double)sy->leap_due;
+}
+
+/* After the leap: the smear goes on until the end of its window. */
+static void sync_smear_tick(struct sync *sy, const struct timespec *now, int64_t mono_ns)
+{
+    if (!sy->smear.s.leap || mono_ns < sy->smear.leap_mono)
+        return;
+    double utc = (double)now->tv_sec + (double)now->tv_nsec * 1e-9 - sy->smear.debt;
+    if (!smear_active(&sy->smear.s, utc, 1)) {
+        log_notice("leap smear over: serving UTC again");
+        sy->smear.s.leap = 0;
+    }
 }
 
 /* When the coming UTC midnight is on the monotonic clock, while a leap
@@ -226,12 +270,18 @@ static void sync_leap_schedule(struct sync *sy, const struct timespec *now, int6
     if (sy->leap_pending) {
         sy->leap_due = sy->leap_pending;
         sy->leap_due_kernel = sy->leap_armed;
+        /* A deleted second goes when 23:59:59 would begin, not at a
+         * midnight that our clock, still counting it, reaches late. */
+        if (sy->leap_pending < 0)
+            left -= 1.0;
         sy->leap_due_mono = mono_ns + (int64_t)(left * 1e9);
         sy->leap_pre_clock = *now; /* the last look before midnight */
         sy->leap_pre_mono = mono_ns;
+        sync_smear_plan(sy, t - t % 86400 + 86400);
     } else if (sy->leap_due_mono && mono_ns < sy->leap_due_mono - 1000000000) {
         sy->leap_due = 0; /* withdrawn before midnight */
         sy->leap_due_mono = 0;
+        sy->smear.s.leap = 0;
     }
 }
 
@@ -274,6 +324,7 @@ static void sync_leap_passed(struct sync *sy, const struct timespec *now, int64_
         if (fabs(dc - dm - step) < 0.5) {
             log_notice("leap second %s by the kernel", leap > 0 ? "inserted" : "deleted");
             sync_leapt(sy, step, 1);
+            sy->smear.debt = 0.0;
             return;
         }
         log_warnx("the kernel did not apply the leap second: stepping the clock instead");
@@ -293,6 +344,7 @@ static void sync_leap_passed(struct sync *sy, const struct timespec *now, int64_
     }
     log_notice("leap second: clock stepped by %+.0f s", step);
     sync_leapt(sy, step, 1);
+    sy->smear.debt = 0.0;
 }
 
 /* What the server advertises, from the system variables. Root dispersion
@@ -317,11 +369,16 @@ static void sync_publish(struct sync *sy, const struct timespec *now)
         ref.refid = ntp_wire_refid_ascii("LOCL");
         ref.ref_time = *now;
     }
+    /* Clients are told of a leap only on its day: the sources' vote of
+     * before midnight lingers until their next samples. */
     int pending = sync_leap_pending(sy, now);
-    if (ref.synced && ref.leap == NTP_LEAP_NONE && pending)
-        ref.leap = pending > 0 ? NTP_LEAP_ADD : NTP_LEAP_DEL;
-    if (sy->srv)
+    if (ref.synced)
+        ref.leap = pending > 0 ? NTP_LEAP_ADD : pending < 0 ? NTP_LEAP_DEL : NTP_LEAP_NONE;
+    if (sy->srv) {
         server_set_ref(sy->srv, &ref);
+        sy->smear.on = sy->p.smear_window > 0.0;
+        server_set_smear(sy->srv, &sy->smear);
+    }
     int synced = ref.synced && !sy->local;
     sy->leap_armed = sy->p.leapmode == SYNC_LEAP_SYSTEM && clock_applies_leap(sy->clk) ? pending : 0;
     clock_set_sync(sy->clk, synced, ref.root_delay / 2 + ref.root_dispersion, sy->leap_armed);
@@ -786,6 +843,7 @@ static int sync_detect_jump(struct sync *sy, const struct timespec *now, int64_t
 void sync_tick(struct sync *sy, const struct timespec *now, int64_t mono_ns)
 {
     sync_leap_passed(sy, now, mono_ns);
+    sync_smear_tick(sy, now, mono_ns);
     /* Reachability changes without any new sample (a source goes silent):
      * select again every tick so that loss of all sources is noticed. */
     if (sy->n)
@@ -820,6 +878,11 @@ void sync_set_leaps(struct sync *sy, const struct leap_table *t)
     sy->leaps = t;
 }
 
+void sync_set_leaps_tz(struct sync *sy, const struct leap_table *t)
+{
+    sy->leaps_tz = t;
+}
+
 void sync_get_state(const struct sync *sy, const struct timespec *now, struct sync_state *out)
 {
     memset(out, 0, sizeof(*out));
@@ -848,6 +911,18 @@ void sync_get_state(const struct sync *sy, const struct timespec *now, struct sy
     out->leap_pending = sy->leap_pending;
     out->leap_source = sy->leap_source ? sy->leap_source : "";
     out->leaps = sy->nleaps;
+    const struct leap_table *lists[2] = {sy->leaps, sy->leaps_tz};
+    for (int i = 0; i < 2; i++) {
+        time_t e = lists[i] ? leapfile_expiry(lists[i]) : LEAPFILE_NO_EXPIRY;
+        if (e != LEAPFILE_NO_EXPIRY && (!out->leaplist_expiry || e < out->leaplist_expiry))
+            out->leaplist_expiry = e;
+    }
+    if (sy->smear.s.leap) {
+        int after = sy->tick_mono >= sy->smear.leap_mono;
+        double utc = (double)now->tv_sec + (double)now->tv_nsec * 1e-9;
+        utc -= after ? sy->smear.debt : 0.0;
+        out->smear_offset = smear_offset(&sy->smear.s, utc, after) - (after ? sy->smear.debt : 0.0);
+    }
     discipline_get_state(sy->disc, &out->disc);
 }
 

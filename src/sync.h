@@ -43,6 +43,7 @@ struct sync_params {
     double jump_threshold; /* clock-vs-monotonic disagreement that counts as
                             * a jump, s */
     enum sync_leapmode leapmode;
+    double smear_window;  /* leapsmear: served smear window, s (0: none) */
 };
 
 /* A source as the system sees it, for tracking and sources output. */
@@ -74,7 +75,12 @@ struct sync_state {
     unsigned peer_changes;    /* times the system peer changed to another source */
     unsigned resets;          /* steps and detected jumps: sources start afresh */
     int leap_pending;         /* +1/-1: a leap second ends this UTC day */
-    const char *leap_source;  /* "upstream", "leapfile" or "" */
+    const char *leap_source;  /* "upstream" (the sources' vote), "leapfile",
+                               * "leapsectz", "refclock" or "" */
+    double smear_offset;      /* leapsmear: served time - our clock now, s */
+    time_t leaplist_expiry;   /* the earliest expiry of the leap file and the
+                               * leapsectz zone (Unix time); 0: none loaded,
+                               * or none that expires */
     unsigned leaps;           /* leap seconds the clock went through */
     struct discipline_state disc;
 };
@@ -116,6 +122,9 @@ struct source *sync_source(const struct sync *sy, int index);
 /* The leap second list to consult besides the sources' vote (not owned,
  * kept until replaced; NULL: none). */
 void sync_set_leaps(struct sync *sy, const struct leap_table *t);
+/* The same for the tz database's leap records (leapsectz), consulted
+ * after the leap file. */
+void sync_set_leaps_tz(struct sync *sy, const struct leap_table *t);
 /* The discipline, for the drift file. */
 struct discipline *sync_discipline(struct sync *sy);
 

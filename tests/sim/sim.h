@@ -208,6 +208,18 @@ struct sim_sock {
 struct sim_server;
 struct service;
 
+/* One answer the daemon served a downstream client (sim_world_downstream):
+ * its times relative to SIM_T0 as the client reads them. */
+struct sim_served {
+    double t;        /* true time of the request (and of the answer: the
+                      * client's path takes no time) */
+    double utc;      /* true UTC then, relative to SIM_T0 (a leap second
+                      * repeats or skips a second of it) */
+    double rx, tx;   /* the reply's receive and transmit times */
+    int leap;        /* its leap indicator */
+    int stratum;
+};
+
 struct sim_world {
     double now; /* true time, s */
     struct sim_queue q;
@@ -241,6 +253,12 @@ struct sim_world {
     long exit_tick;       /* kernel tick left on exit */
     void (*on_tick)(struct sim_world *w, void *arg);
     void *tick_arg;
+    /* the downstream client (sim_world_downstream) */
+    double down_from, down_every;
+    uint16_t down_port;
+    unsigned down_sent, down_answered;
+    void (*on_served)(struct sim_world *w, const struct sim_served *s, void *arg);
+    void *served_arg;
 };
 
 /* Defaults: no offset, no frequency error, quiet wander, iburst, poll
@@ -265,6 +283,15 @@ struct source *sim_world_source(struct sim_world *w, int i);
  * simulated kernel under sysio, and run service_open and service_start as
  * tempusd's main does. Call once after adding servers. */
 void sim_world_start(struct sim_world *w);
+/* A downstream client at 127.0.3.1 asks the daemon's server (its listener
+ * on port, through its real socket path: netio, listener, server) for the
+ * time every `every` true seconds from true time from (every 0.1 s within
+ * 3 s of SIM_MIDNIGHT while a leap second is simulated), reading true UTC
+ * as its own clock; fn gets every answer. The daemon's config must allow
+ * 127.0.3.1 and serve on port. Call before sim_world_start. */
+void sim_world_downstream(struct sim_world *w, uint16_t port, double from, double every,
+                          void (*fn)(struct sim_world *w, const struct sim_served *s, void *arg),
+                          void *arg);
 /* Run the daemon's real event loop until true time t. */
 void sim_world_run(struct sim_world *w, double t);
 /* Track the error over [from, to) with sync threshold thr; returns the

@@ -523,14 +523,50 @@ static void write_leapfile(struct sim_world *w, int sign, char *path, size_t cap
     fclose(f);
 }
 
+/* A TZif zone (version 2, as tzdata's right/ zones) whose one leap record
+ * is a second inserted or deleted at SIM_MIDNIGHT. */
+static void put_be(FILE *f, uint64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        fputc((int)(v >> (8 * i)) & 0xff, f);
+}
+
+static void write_tzfile(struct sim_world *w, int sign, char *path, size_t cap)
+{
+    const uint64_t occ = (uint64_t)(SIM_T0 + SIM_MIDNIGHT);
+
+    snprintf(path, cap, "%s/right-UTC", w->dir);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    for (int tsize = 4; tsize <= 8; tsize += 4) {
+        fputs("TZif2", f);
+        for (int i = 0; i < 15; i++)
+            fputc(0, f);
+        const uint32_t counts[6] = {0, 0, 1, 0, 1, 4}; /* isut isstd leap time type char */
+        for (int i = 0; i < 6; i++)
+            put_be(f, counts[i], 4);
+        for (int i = 0; i < 6; i++)
+            fputc(0, f); /* the one type: UTC, offset 0 */
+        fputs("UTC", f);
+        fputc(0, f);
+        put_be(f, occ, tsize);
+        put_be(f, (uint32_t)sign, 4);
+    }
+    fputs("\nUTC0\n", f);
+    fclose(f);
+}
+
 /* UTC inserts (sign +1) or deletes a second at SIM_MIDNIGHT, 12 hours in.
  * The servers follow it (announcing it that day, or not, when the daemon
  * has only its leap file); the daemon's clock must too, as leapmode says.
  * Figures: what the daemon said before midnight, the kernel's and the
  * daemon's steps, the worst error in the hour before, how long until the
  * error is back within 1 ms after midnight, and the worst error after. */
-static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mode, int announce,
-                 double recover_bound)
+enum leap_from { FROM_FILE, FROM_UPSTREAM, FROM_TZ };
+
+static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mode,
+                 enum leap_from from, double recover_bound)
 {
     struct sim_client_cfg c;
     struct leap_watch lw = {0};
@@ -541,11 +577,14 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
     c.initial_freq = -10.0;
     struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
     w->utc_leap = sign;
-    w->leap_announce = announce;
+    w->leap_announce = from == FROM_UPSTREAM;
     int n = snprintf(extra, sizeof(extra), "leapmode %s", mode);
-    if (!announce) {
+    if (from == FROM_FILE) {
         write_leapfile(w, sign, path, sizeof(path));
         snprintf(extra + n, sizeof(extra) - (size_t)n, "\nleapfile %s", path);
+    } else if (from == FROM_TZ) {
+        write_tzfile(w, sign, path, sizeof(path));
+        snprintf(extra + n, sizeof(extra) - (size_t)n, "\nleapsectz %s", path);
     }
     w->ccfg.extra = extra;
     int before = sim_world_window(w, SIM_MIDNIGHT - HOUR, SIM_MIDNIGHT - 2.0, 1 * MS);
@@ -558,7 +597,8 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
     sim_world_run(w, SIM_MIDNIGHT + 2 * HOUR);
     fig_n(res, "pending", lw.pending, sign, sign);
     add(res, "from=%s ", lw.source && *lw.source ? lw.source : "-");
-    res->pass &= lw.source && !strcmp(lw.source, announce ? "upstream" : "leapfile");
+    static const char *const names[] = {"leapfile", "upstream", "leapsectz"};
+    res->pass &= lw.source && !strcmp(lw.source, names[from]);
     fig_n(res, "kernel_leaps", w->k.leaps, !strcmp(mode, "system"), !strcmp(mode, "system"));
     fig_n(res, "steps", w->k.steps, !strcmp(mode, "step"), !strcmp(mode, "step"));
     fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
@@ -569,37 +609,255 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
 
 static void leap_insert_system(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "system", 1, 1.0);
+    leap(seed, res, 1, "system", FROM_UPSTREAM, 1.0);
 }
 
 static void leap_delete_system(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, -1, "system", 1, 1.0);
+    leap(seed, res, -1, "system", FROM_UPSTREAM, 1.0);
 }
 
 static void leap_insert_step(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "step", 1, 2.0);
+    leap(seed, res, 1, "step", FROM_UPSTREAM, 2.0);
+}
+
+static void leap_delete_step(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, -1, "step", FROM_UPSTREAM, 2.0);
 }
 
 static void leap_insert_slew(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "slew", 1, 60.0);
+    leap(seed, res, 1, "slew", FROM_UPSTREAM, 60.0);
 }
 
 static void leap_delete_slew(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, -1, "slew", 1, 60.0);
+    leap(seed, res, -1, "slew", FROM_UPSTREAM, 60.0);
 }
 
 static void leap_insert_ignore(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "ignore", 1, 3600.0);
+    leap(seed, res, 1, "ignore", FROM_UPSTREAM, 3600.0);
 }
 
 static void leap_file_only(uint64_t seed, struct sim_result *res)
 {
-    leap(seed, res, 1, "system", 0, 1.0);
+    leap(seed, res, 1, "system", FROM_FILE, 1.0);
+}
+
+static void leap_tz_only(uint64_t seed, struct sim_result *res)
+{
+    leap(seed, res, -1, "system", FROM_TZ, 1.0);
+}
+
+/* ---- leap seconds as a downstream client sees them ---- */
+
+/* What a client querying the daemon every second saw. */
+struct served_watch {
+    int sign, smear;
+    double window;      /* the smear's, s */
+    double check_from;  /* figures from this true time (the daemon synced) */
+    double last_t, last_tx;
+    double base_t, base_tx; /* smear: start of the current rate baseline */
+    int have;
+    unsigned n, li_announced, li_wrong, jumps, off_1ms, unsynced;
+    double max_dev;      /* |served - what it should be| (smear or UTC) */
+    double max_rate_err; /* smear: |rate of served over 600 s - the smear's| */
+    double max_step_dev; /* |step of served - step of time| */
+    double max_off;      /* |served - UTC| */
+    double off_at_leap;  /* served - UTC just after the leap */
+    double end_off;      /* served - UTC at the last answer */
+};
+
+/* The smeared time a client should be served at true time t, relative to
+ * SIM_T0: the window is noon to noon, from SIM_T0, window + leap elapsed
+ * seconds that count window seconds (written here from the definition,
+ * not with smear.c). */
+static double smeared(const struct served_watch *sw, double t, double utc)
+{
+    double start = SIM_MIDNIGHT - sw->window / 2, span = sw->window + sw->sign;
+    if (t <= start || t >= start + span)
+        return utc;
+    return start + (t - start) * sw->window / span;
+}
+
+static void watch_served(struct sim_world *w, const struct sim_served *s, void *arg)
+{
+    struct served_watch *sw = arg;
+    double dt = s->t - sw->last_t, step = s->tx - sw->last_tx;
+    int had = sw->have;
+
+    sw->have = 1;
+    sw->last_t = s->t;
+    sw->last_tx = s->tx;
+    (void)w;
+    if (getenv("TEMPUS_SIM_SERVED") && fabs(s->t - SIM_MIDNIGHT) < 5.0)
+        fprintf(stderr, "served t=%.3f utc=%.6f tx=%.6f off=%+.6f li=%d\n", s->t - SIM_MIDNIGHT,
+                s->utc - SIM_MIDNIGHT, s->tx - SIM_MIDNIGHT, s->tx - s->utc, s->leap);
+    if (s->t < sw->check_from)
+        return;
+    sw->n++;
+    if (s->leap == NTP_LEAP_UNSYNC) {
+        sw->unsynced++;
+        return;
+    }
+    int want_li = sw->smear || s->t >= SIM_MIDNIGHT ? NTP_LEAP_NONE
+                  : sw->sign > 0                     ? NTP_LEAP_ADD
+                                                     : NTP_LEAP_DEL;
+    sw->li_announced += s->leap != NTP_LEAP_NONE;
+    /* in the leap second itself a repeated 23:59:59 may still carry it */
+    if (s->t < SIM_MIDNIGHT - 1.0 || s->t >= SIM_MIDNIGHT + 2.0)
+        sw->li_wrong += s->leap != want_li;
+    double off = s->tx - s->utc;
+    double want = sw->smear ? smeared(sw, s->t, s->utc) : s->utc;
+    sw->max_dev = fmax(sw->max_dev, fabs(s->tx - want));
+    sw->max_off = fmax(sw->max_off, fabs(off));
+    sw->off_1ms += fabs(off) > 1 * MS;
+    if (s->t >= SIM_MIDNIGHT + 1.0 && s->t < SIM_MIDNIGHT + 2.0)
+        sw->off_at_leap = off;
+    sw->end_off = off;
+    if (!had)
+        return;
+    sw->jumps += fabs(step - dt) > 0.5;
+    sw->max_step_dev = fmax(sw->max_step_dev, fabs(step - dt));
+    /* The smeared rate, over 600 s baselines: the daemon's own clock
+     * (disciplined, tens of microseconds) blurs single seconds more than
+     * the smear's 11.6 us a second. */
+    double start = SIM_MIDNIGHT - sw->window / 2, end = start + sw->window + sw->sign;
+    if (!sw->smear || s->t < start + 300.0 || s->t > end)
+        return;
+    if (sw->base_t == 0.0 || s->t - sw->base_t >= 600.0) {
+        if (sw->base_t != 0.0) {
+            double rate = (s->tx - sw->base_tx) / (s->t - sw->base_t);
+            sw->max_rate_err =
+                fmax(sw->max_rate_err, fabs(rate - sw->window / (sw->window + sw->sign)));
+        }
+        sw->base_t = s->t;
+        sw->base_tx = s->tx;
+    }
+}
+
+/* UTC inserts (sign +1) or deletes a second at SIM_MIDNIGHT, announced by
+ * the upstreams; a client asks the daemon (its real listener) for the
+ * time every second, around the leap or, with leapsmear, across the whole
+ * smear window and 10 minutes beyond. Without a smear the client is told
+ * of the leap (leap indicator) and then sees the daemon's clock take it
+ * as leapmode says; with one it is never told, its time never jumps, runs
+ * at window/(window + leap) and is half a second off UTC at the leap. */
+static void leap_served(uint64_t seed, struct sim_result *res, int sign, const char *mode,
+                        int smear)
+{
+    struct sim_client_cfg c;
+    struct served_watch sw = {.sign = sign, .smear = smear, .window = 86400.0};
+    char extra[256];
+
+    sim_client_defaults(&c);
+    c.ppm = 10.0;
+    c.initial_freq = -10.0;
+    struct sim_world *w = world(&c, 3, 0.1 * MS, seed);
+    w->utc_leap = sign;
+    w->leap_announce = 1;
+    snprintf(extra, sizeof(extra), "leapmode %s\nport 123\nallow 127.0.3.1\nratelimit off\n%s", mode,
+             smear ? "leapsmear" : "");
+    w->ccfg.extra = extra;
+    double from = smear ? 300.0 : SIM_MIDNIGHT - 900.0;
+    int ignore = !strcmp(mode, "ignore");
+    double until = smear    ? SIM_MIDNIGHT + sw.window / 2 + 600.0
+                   : ignore ? SIM_MIDNIGHT + HOUR
+                            : SIM_MIDNIGHT + 900.0;
+    sw.check_from = from;
+    sim_world_downstream(w, 123, from - 2.0, 1.0, watch_served, &sw);
+    sim_world_start(w);
+    sim_world_run(w, until);
+    /* one a second, ten a second within 3 s of midnight */
+    long expect = (long)(until - from) + 1 + 54;
+    fig_n(res, "answers", sw.n, expect - 2, expect + 2);
+    fig_n(res, "unsynced", sw.unsynced, 0, 0);
+    fig_n(res, "li_wrong", sw.li_wrong, 0, 0);
+    add(res, "li_set=%u ", sw.li_announced);
+    res->pass &= smear ? sw.li_announced == 0 : sw.li_announced > 100;
+    if (smear) {
+        fig_n(res, "jumps", sw.jumps, 0, 0);
+        add(res, "rate_err=%.2fppm(<1)%s ", sw.max_rate_err / US,
+            sw.max_rate_err < 1 * US ? "" : "!");
+        res->pass &= sw.max_rate_err < 1 * US;
+        fig_us(res, "step_dev", sw.max_step_dev, 1.0 / 86400.0 + 100 * US);
+        fig_us(res, "vs_smear", sw.max_dev, 200 * US);
+        add(res, "off_leap=%+.4fs ", sw.off_at_leap);
+        res->pass &= fabs(sw.off_at_leap - 0.5 * sign) < 1 * MS;
+        fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
+    } else {
+        int sys = !strcmp(mode, "system"), step = !strcmp(mode, "step");
+        /* system: the client sees UTC's own repeated (or skipped) second;
+         * step: the clock runs on past midnight until the step; slew: it
+         * is a second off and slewed back (at 20000 ppm: ~50 s); ignore:
+         * off until the discipline takes it (within the hour) */
+        fig_n(res, "jumps", sw.jumps, sys || step, sys || step);
+        /* step: at the first 1 s tick half a second after the leap, so at
+         * most 1.5 s off (15 answers at ten a second) */
+        fig_n(res, "off_1ms", sw.off_1ms, sys ? 0 : 1, sys ? 0 : step ? 15 : ignore ? 3600 : 100);
+        add(res, "max_off=%.3fs ", sw.max_off);
+        res->pass &= sys ? sw.max_off < 1 * MS : fabs(sw.max_off - 1.0) < 10 * MS;
+        fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
+    }
+    sim_world_destroy(w);
+}
+
+static void leap_served_insert_system(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "system", 0);
+}
+
+static void leap_served_delete_system(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, -1, "system", 0);
+}
+
+static void leap_served_insert_step(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "step", 0);
+}
+
+static void leap_served_delete_step(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, -1, "step", 0);
+}
+
+static void leap_served_insert_slew(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "slew", 0);
+}
+
+static void leap_served_delete_slew(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, -1, "slew", 0);
+}
+
+static void leap_served_insert_ignore(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "ignore", 0);
+}
+
+static void leap_smear_insert_system(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "system", 1);
+}
+
+static void leap_smear_delete_system(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, -1, "system", 1);
+}
+
+static void leap_smear_insert_step(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, 1, "step", 1);
+}
+
+static void leap_smear_delete_step(uint64_t seed, struct sim_result *res)
+{
+    leap_served(seed, res, -1, "step", 1);
 }
 
 /* ---- liars never step or pull the clock ---- */
@@ -931,10 +1189,23 @@ const struct sim_scenario sim_scenarios[] = {
     {"leap-insert-system", leap_insert_system},
     {"leap-delete-system", leap_delete_system},
     {"leap-insert-step", leap_insert_step},
+    {"leap-delete-step", leap_delete_step},
     {"leap-insert-slew", leap_insert_slew},
     {"leap-delete-slew", leap_delete_slew},
     {"leap-insert-ignore", leap_insert_ignore},
     {"leap-file-only", leap_file_only},
+    {"leap-tz-only", leap_tz_only},
+    {"leap-served-insert-system", leap_served_insert_system},
+    {"leap-served-delete-system", leap_served_delete_system},
+    {"leap-served-insert-step", leap_served_insert_step},
+    {"leap-served-delete-step", leap_served_delete_step},
+    {"leap-served-insert-slew", leap_served_insert_slew},
+    {"leap-served-delete-slew", leap_served_delete_slew},
+    {"leap-served-insert-ignore", leap_served_insert_ignore},
+    {"leap-smear-insert-system", leap_smear_insert_system},
+    {"leap-smear-delete-system", leap_smear_delete_system},
+    {"leap-smear-insert-step", leap_smear_insert_step},
+    {"leap-smear-delete-step", leap_smear_delete_step},
     {"liar-first-x100", liar_first},
     {"liar-restart-x100", liar_restart},
     {"liars-2-of-5-x100", liars_2_of_5},

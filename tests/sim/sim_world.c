@@ -27,6 +27,10 @@ struct sim_server {
 };
 
 static const uint8_t client_ip[16] = {127, 0, 0, 1};
+static const uint8_t downstream_ip[16] = {127, 0, 3, 1};
+#define DOWNSTREAM_PORT 50123
+
+static double utc_true(const struct sim_world *w, double t);
 
 static struct timespec sim_ts(double t)
 {
@@ -102,7 +106,8 @@ void sim_world_stop(struct sim_world *w)
 
 static void sim_world_files_remove(struct sim_world *w)
 {
-    static const char *const names[] = {"tempus.conf", "drift", "drift.tmp", "ctl.sock"};
+    static const char *const names[] = {"tempus.conf", "drift", "drift.tmp", "ctl.sock",
+                                        "leap-seconds.list", "right-UTC"};
     char path[128];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", w->dir, names[i]);
@@ -257,11 +262,76 @@ static void ev_at_server(struct sim_world *w, const struct sim_event *ev)
         push(w, w->now + turnaround + d, ev_at_client, ev->arg, (uint16_t)ev->gen, reply, rlen);
 }
 
+/* ---- the downstream client ---- */
+
+static double ts_rel(ntp_ts_t ts)
+{
+    struct timespec pivot = {(time_t)SIM_T0, 0}, out;
+    timefmt_ts_to_timespec(ts, &pivot, &out);
+    return timefmt_timespec_diff(&out, &pivot);
+}
+
+/* A client request with true UTC as its transmit time, straight into the
+ * daemon's listening socket. */
+static void ev_downstream(struct sim_world *w, const struct sim_event *ev)
+{
+    struct ntp_header h = {.version = 4, .mode = NTP_MODE_CLIENT, .poll = 6};
+    struct timespec now = {(time_t)SIM_T0, 0};
+    uint8_t buf[NTP_HEADER_LEN];
+
+    (void)ev;
+    timefmt_timespec_add(&now, utc_true(w, w->now));
+    h.tx_ts = timefmt_ts_from_timespec(&now);
+    if (ntp_wire_encode_header(&h, buf, sizeof(buf)) == sizeof(buf) &&
+        sim_kernel_deliver(w, w->down_port, downstream_ip, DOWNSTREAM_PORT, buf, sizeof(buf)) == 0)
+        w->down_sent++;
+    /* Finely around a leap second: what happens within its second, at
+     * times off the whole seconds (where UTC's own steps are). */
+    double next = w->now + w->down_every, lo = SIM_MIDNIGHT - 2.95, hi = SIM_MIDNIGHT + 3.0;
+    if (w->utc_leap && w->now < lo && next > lo)
+        next = lo;
+    else if (w->utc_leap && w->now >= lo - 1e-9 && w->now + 0.1 <= hi)
+        next = w->now + 0.1;
+    push(w, next, ev_downstream, 0, 0, NULL, 0);
+}
+
+static void downstream_reply(struct sim_world *w, const uint8_t *buf, size_t len)
+{
+    struct ntp_packet_info info;
+
+    if (ntp_wire_parse(buf, len, &info) < 0 || info.hdr.mode != NTP_MODE_SERVER)
+        return;
+    w->down_answered++;
+    struct sim_served s = {.t = w->now,
+                           .utc = utc_true(w, w->now),
+                           .rx = ts_rel(info.hdr.rx_ts),
+                           .tx = ts_rel(info.hdr.tx_ts),
+                           .leap = info.hdr.leap,
+                           .stratum = info.hdr.stratum};
+    if (w->on_served)
+        w->on_served(w, &s, w->served_arg);
+}
+
+void sim_world_downstream(struct sim_world *w, uint16_t port, double from, double every,
+                          void (*fn)(struct sim_world *w, const struct sim_served *s, void *arg),
+                          void *arg)
+{
+    w->down_port = port;
+    w->down_from = from;
+    w->down_every = every;
+    w->on_served = fn;
+    w->served_arg = arg;
+}
+
 void sim_world_route(struct sim_world *w, uint16_t src_port, const uint8_t *to, uint16_t port,
                      const uint8_t *buf, size_t len)
 {
     int i = to[0] == 127 && to[1] == 0 && to[2] == 1 ? to[3] - 1 : -1;
 
+    if (!memcmp(to, downstream_ip, 4) && port == DOWNSTREAM_PORT) {
+        downstream_reply(w, buf, len);
+        return;
+    }
     if (i < 0 || i >= w->nsrv || port != 123 || len > SIM_PKT_MAX) {
         w->unknown_dst++;
         return;
@@ -374,7 +444,8 @@ int sim_world_advance(struct sim_world *w, double t)
         if (ev.t > w->now)
             w->now = ev.t;
         ev.fn(w, &ev);
-        if (ev.fn == ev_at_client && !(w->now >= w->pause_from && w->now < w->pause_to))
+        if ((ev.fn == ev_at_client || ev.fn == ev_downstream) &&
+            !(w->now >= w->pause_from && w->now < w->pause_to))
             return 1;
     }
     if (t > w->now)
@@ -438,6 +509,8 @@ void sim_world_start(struct sim_world *w)
     service_start(w->sv);
     w->sync = service_sync(w->sv);
     push(w, 1.0, ev_tick, 0, 0, NULL, 0);
+    if (w->down_every > 0.0)
+        push(w, w->down_from, ev_downstream, 0, 0, NULL, 0);
     if (w->utc_leap)
         push(w, SIM_MIDNIGHT - (w->utc_leap < 0 ? 1.0 : 0.0), ev_utc_leap, 0, 0, NULL, 0);
 }

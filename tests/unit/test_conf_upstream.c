@@ -193,6 +193,37 @@ static void test_discipline_directives(void **state)
     conf_free(c);
 }
 
+static void test_leap_directives(void **state)
+{
+    (void)state;
+    struct conf *c = parse_ok("leapsectz right/UTC\nleapsmear\n");
+    assert_string_equal(c->leapsectz, "right/UTC");
+    assert_int_equal(c->leapsectz_line, 1);
+    assert_true(c->leapsmear == 86400.0);
+    assert_int_equal(c->leapsmear_line, 2);
+    conf_free(c);
+    c = parse_ok("leapsectz /usr/share/zoneinfo/right/UTC\nleapsmear 3600\nleapmode step\n");
+    assert_string_equal(c->leapsectz, "/usr/share/zoneinfo/right/UTC");
+    assert_true(c->leapsmear == 3600.0);
+    conf_free(c);
+    c = parse_ok("leapmode slew\n");
+    assert_true(c->leapsmear == 0.0); /* never the default */
+    assert_null(c->leapsectz);
+    conf_free(c);
+    parse_bad("leapsectz ../../etc/passwd\n", "t.conf:1: leapsectz: '../../etc/passwd' is not a "
+                                                "zone name (such as right/UTC) or an absolute path\n");
+    parse_bad("leapsmear 599\n", "t.conf:1: leapsmear window: 599 is out of range (600..86400)\n");
+    parse_bad("leapsmear 86401\n",
+              "t.conf:1: leapsmear window: 86401 is out of range (600..86400)\n");
+    parse_bad("leapsmear 1 2\n", "t.conf:1: leapsmear: too many arguments (usage: leapsmear [WINDOW])\n");
+    parse_bad("leapsmear\nleapmode slew\n",
+              "t.conf:1: leapsmear: needs leapmode system or step (the served smear is computed "
+              "from a clock that takes the leap second at one instant)\n");
+    parse_bad("leapmode ignore\nleapsmear 7200\n",
+              "t.conf:2: leapsmear: needs leapmode system or step (the served smear is computed "
+              "from a clock that takes the leap second at one instant)\n");
+}
+
 static void test_discipline_errors(void **state)
 {
     (void)state;
@@ -254,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_too_many_servers),
         cmocka_unit_test(test_discipline_directives),
         cmocka_unit_test(test_discipline_errors),
+        cmocka_unit_test(test_leap_directives),
         cmocka_unit_test(test_auth_and_seccomp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -699,6 +699,65 @@ static void test_waitsync(void **state)
     fx_end(&fx);
 }
 
+
+/* A leap second list about to expire, or expired, is a WARNING in check
+ * and a line in tracking; so is a smear in progress. */
+static void leap_case(double expires_in, double smear, enum ctl_render_status want,
+                      const char *check_line, const char *tracking_lines)
+{
+    struct fixture fx;
+    struct ctl_render_check c;
+
+    ctl_render_check_defaults(&c);
+    fx_begin(&fx);
+    ctl_rec_begin(&fx.wire, "tracking");
+    ctl_rec_int(&fx.wire, "synced", 1);
+    ctl_rec_str(&fx.wire, "outcome", "ok");
+    ctl_rec_str(&fx.wire, "ref_name", "ntp1.example.net");
+    ctl_rec_int(&fx.wire, "stratum", 2);
+    ctl_rec_int(&fx.wire, "leap", 0);
+    ctl_rec_int(&fx.wire, "leap_pending", 1);
+    ctl_rec_str(&fx.wire, "leap_source", "leapsectz");
+    ctl_rec_double(&fx.wire, "leap_smear", smear);
+    if (expires_in == expires_in) /* NaN: no list */
+        ctl_rec_double(&fx.wire, "leaplist_expires_in", expires_in);
+    ctl_rec_double(&fx.wire, "offset", 1e-5);
+    ctl_rec_end(&fx.wire);
+    add_source(&fx.wire, "s", "combined", 1, 1, 0);
+    fx_parse(&fx);
+    assert_int_equal(ctl_render_check_eval(fx.recs, fx.n, &c, &fx.out), want);
+    assert_string_equal(fx.out.data, check_line);
+    fx.out.len = 0;
+    ctl_render_tracking(fx.recs, fx.n, &fx.out);
+    ctl_buf_append(&fx.out, "", 1);
+    if (!strstr(fx.out.data, tracking_lines))
+        fail_msg("tracking lacks:\n%s\nin:\n%s", tracking_lines, fx.out.data);
+    fx_end(&fx);
+}
+
+static void test_leap_lines(void **state)
+{
+    (void)state;
+    leap_case(-163 * 86400.0, 0.0, CTL_RENDER_WARNING,
+              "TEMPUS WARNING: leap second list expired 163 days ago; synced to ntp1.example.net "
+              "stratum 2 offset -10us, 1/1 sources reachable\n",
+              "Leap second     : inserted at the end of the day (from the leapsectz)\n"
+              "Leap list       : expired 163 days ago\n");
+    leap_case(10 * 86400.0, -0.25, CTL_RENDER_WARNING,
+              "TEMPUS WARNING: leap second list expires in 10 days; synced to ntp1.example.net "
+              "stratum 2 offset -10us, 1/1 sources reachable\n",
+              "Leap smear      : served time 0.25s behind the clock\n"
+              "Leap list       : expires in 10 days\n");
+    leap_case(40 * 86400.0, 0.0, CTL_RENDER_OK,
+              "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -10us, "
+              "1/1 sources reachable\n",
+              "Leap list       : expires in 40 days\n");
+    leap_case(0.0 / 0.0, 0.0, CTL_RENDER_OK,
+              "TEMPUS OK: synced to ntp1.example.net stratum 2 offset -10us, "
+              "1/1 sources reachable\n",
+              "Leap status     : normal\n");
+}
+
 static void test_check(void **state)
 {
     struct ctl_render_check c;
@@ -783,6 +842,7 @@ int main(void)
         cmocka_unit_test(test_json_views),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_nts_views),
+        cmocka_unit_test(test_leap_lines),
         cmocka_unit_test(test_check_timesource),
         cmocka_unit_test(test_waitsync),
     };

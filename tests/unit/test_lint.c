@@ -76,7 +76,7 @@ static int setup_keys(void **state)
     (void)state;
 
     log_init("test_lint", LOG_TO_STDERR, LOG_LVL_ERR);
-    if (!mkdtemp(keydir) || glob("tests/lint/keys/*.keys", 0, NULL, &g) != 0)
+    if (!mkdtemp(keydir) || glob("tests/lint/keys/*", 0, NULL, &g) != 0)
         return -1;
     for (size_t i = 0; i < g.gl_pathc; i++) {
         char *text = read_file(g.gl_pathv[i]), dst[256];
@@ -713,6 +713,66 @@ static void test_live_recent(void **state)
     lint_report_free(&r);
 }
 
+
+/* Leap second lists: expired (on its date), expiring within 28 days (as
+ * of a given now), unusable; a zone without expiry is fine. */
+static void test_leap_lists(void **state)
+{
+    struct lint_report r;
+    char text[512];
+    const time_t expiry = 1577491200; /* 2019-12-28, expired-leap.list's */
+    (void)state;
+
+    snprintf(text, sizeof(text), SERVER_OK FOUR "leapfile %s/expired-leap.list\n", keydir);
+    struct conf *c = conf_parse_string("t.conf", text, stderr);
+    assert_non_null(c);
+    lint_report_init(&r, "t.conf");
+    lint_conf_at(c, expiry - 10 * 86400L - 5, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(count(&r, "leapfile-expiring", LINT_WARNING, 8), 1);
+    assert_non_null(strstr(r.f[0].message, "expired-leap.list expires in 10 days:"));
+    lint_report_free(&r);
+    lint_report_init(&r, "t.conf");
+    lint_conf_at(c, expiry - 28 * 86400L - 5, &r); /* 28 days and more: nothing */
+    assert_int_equal(r.n, 0);
+    lint_report_free(&r);
+    lint_report_init(&r, "t.conf");
+    lint_conf_at(c, expiry, &r);
+    assert_int_equal(count(&r, "leapfile-expired", LINT_WARNING, 8), 1);
+    assert_non_null(strstr(r.f[0].message, "expired on 2019-12-28:"));
+    lint_report_free(&r);
+    conf_free(c);
+
+    /* right/UTC carries no expiry: clean; a missing list: an error */
+    expect_only(SERVER_OK FOUR "leapsectz right/UTC\n", NULL, 0, 0, NULL);
+    expect_only(SERVER_OK FOUR "leapsectz right/Nowhere\n", "leapfile-unusable", LINT_ERROR, 8,
+                NULL);
+    expect_only(SERVER_OK FOUR "leapfile /nonexistent/leap-seconds.list\n", "leapfile-unusable",
+                LINT_ERROR, 8, NULL);
+}
+
+/* Smeared time meeting true UTC: one finding per way it happens. */
+static void test_smear_mixed(void **state)
+{
+    (void)state;
+    /* only non-smearing sources, or only smearing ones: nothing */
+    expect_only(SERVER_OK FOUR "leapsmear\n", NULL, 0, 0, NULL);
+    expect_only(SERVER_OK "server time1.google.com\nserver time2.google.com\n"
+                          "server time3.google.com\nserver time4.google.com\n",
+                NULL, 0, 0, NULL);
+    /* a smearing source among others (any case) */
+    expect_only(SERVER_OK "server a.example\nserver b.example\nserver c.example\n"
+                          "server Time.AWS.com\n",
+                "smear-mixed", LINT_WARNING, 7, NULL);
+    /* leapsmear over a smearing source: twice smeared */
+    expect_only(SERVER_OK "server time1.google.com\nserver time2.google.com\n"
+                          "server time3.google.com\nserver time4.google.com\nleapsmear 3600\n",
+                "smear-mixed", LINT_WARNING, 8, NULL);
+    /* leapsmear on orphan peers */
+    expect_only(SERVER_OK FOUR "local stratum 10 orphan\nleapsmear\n", "smear-mixed",
+                LINT_WARNING, 9, NULL);
+}
+
 /* Every code is documented in doc/tempusctl.8 and known to the table. */
 static void test_codes_documented(void **state)
 {
@@ -782,10 +842,13 @@ static int golden_one(const char *conf_path, char *seen, size_t seen_size)
  * nothing; every finding about a file shows up in some golden file. */
 static void test_golden(void **state)
 {
+    /* live findings, and leapfile-expiring, which depends on today's date
+     * (test_leap_lists shows it) */
     static const char *const live[] = {"source-unreachable", "source-denied",
                                        "source-unresolved",  "peer-flapping",
                                        "clock-steps",        "denied-traffic",
-                                       "firewall-drift"};
+                                       "firewall-drift",
+                                       "leapfile-expiring"};
     static char seen[1 << 16];
     glob_t g;
     int failed = 0;
@@ -827,6 +890,8 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_live_sources),
         cmocka_unit_test(test_firewall_drift),
+        cmocka_unit_test(test_leap_lists),
+        cmocka_unit_test(test_smear_mixed),
         cmocka_unit_test(test_live_tracking),
         cmocka_unit_test(test_live_denied),
         cmocka_unit_test(test_live_recent),

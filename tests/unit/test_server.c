@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for server.c: the request -> reply decision, with no I/O. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -620,6 +621,83 @@ static void test_never_amplifies_auth(void **state)
     never_amplifies(*state, 1);
 }
 
+
+/* The served time, s after Unix time sec (the wire times are NTP). */
+static double served_at(ntp_ts_t ts, time_t sec)
+{
+    struct timespec base = {sec, 0};
+    return timefmt_ts_diff(ts, timefmt_ts_from_timespec(&base));
+}
+
+/* One request at rx (our clock) and monotonic now_ns, finished at tx. */
+static void smeared_reply(struct fixture *f, const struct timespec *rx, int64_t now_ns,
+                          const struct timespec *tx, struct ntp_header *h)
+{
+    uint8_t req[NTP_MAX_PACKET], reply[NTP_MAX_PACKET];
+    size_t rlen;
+    size_t len = make_request(req, 4, NTP_MODE_CLIENT, 1);
+    assert_int_equal(server_handle(f->srv, req, len, &f->v4, rx, now_ns, reply, sizeof(reply),
+                                   &rlen),
+                     SERVER_REPLY);
+    assert_int_equal(server_finish(f->srv, SERVER_REPLY, reply, rlen, tx), 0);
+    assert_int_equal(ntp_wire_decode_header(reply, rlen, h), 0);
+}
+
+/* leapsmear: the leap indicator is never served, and receive, transmit
+ * and reference times are smeared (before the leap, and after it while
+ * the clock has not yet taken it); without leapsmear nothing changes. */
+static void test_smear(void **state)
+{
+    struct fixture *f = *state;
+    const time_t lt = 1800000000 + 21600; /* the leap, 6 h after rx */
+    struct ntp_header h;
+    struct server_ref ref = *server_get_ref(f->srv);
+
+    ref.leap = NTP_LEAP_ADD;
+    server_set_ref(f->srv, &ref);
+    struct timespec tx = f->rx;
+    timefmt_timespec_add(&tx, 0.25);
+    smeared_reply(f, &f->rx, 1000000000, &tx, &h);
+    assert_int_equal(h.leap, NTP_LEAP_ADD); /* no leapsmear: announced */
+    assert_true(fabs(served_at(h.rx_ts, 1800000000) - 0.25) < 1e-9);
+
+    struct server_smear sm = {.on = 1, .s = {.leap = 1, .leap_time = (double)lt, .window = 86400},
+                              .leap_mono = 2000000000, .debt = 1.0};
+    server_set_smear(f->srv, &sm);
+    smeared_reply(f, &f->rx, 1000000000, &tx, &h);
+    assert_int_equal(h.leap, NTP_LEAP_NONE);
+    /* 21600.25 s into the window: that many 86401ths of a second behind */
+    double off = -21600.25 / 86401.0;
+    assert_true(fabs(served_at(h.rx_ts, 1800000000) - (0.25 + off)) < 1e-8);
+    assert_true(fabs(served_at(h.tx_ts, 1800000000) - (0.5 + off - 0.25 / 86401.0)) < 1e-8);
+    double ref_off = -(21600.0 - 10.0) / 86401.0; /* ref_time 10 s before rx */
+    assert_true(fabs(served_at(h.ref_ts, 1799999990) - ref_off) < 1e-8);
+
+    /* Half a second into the leap second (monotonic time past the leap),
+     * the clock still on the old count, a second ahead: served just under
+     * the midnight, continuous with the half second behind before it. */
+    struct timespec rx2 = {lt, 500000000}, tx2 = rx2;
+    smeared_reply(f, &rx2, 3000000000LL, &tx2, &h);
+    double want = -0.5 + 43200.5 / 86401.0;
+    assert_true(fabs(served_at(h.rx_ts, lt) - want) < 1e-8);
+    assert_true(fabs(served_at(h.tx_ts, lt) - want) < 1e-8);
+    /* the clock took the leap: the same instant reads half a second into
+     * the repeated 23:59:59 */
+    sm.debt = 0.0;
+    server_set_smear(f->srv, &sm);
+    struct timespec rx3 = {lt - 1, 500000000};
+    smeared_reply(f, &rx3, 3000000000LL, &rx3, &h);
+    assert_true(fabs(served_at(h.rx_ts, lt) - want) < 1e-8);
+
+    /* on, no leap in progress: times as they are, no leap indicator */
+    sm.s.leap = 0;
+    server_set_smear(f->srv, &sm);
+    smeared_reply(f, &f->rx, 1000000000, &tx, &h);
+    assert_int_equal(h.leap, NTP_LEAP_NONE);
+    assert_true(fabs(served_at(h.rx_ts, 1800000000) - 0.25) < 1e-9);
+    assert_true(fabs(served_at(h.tx_ts, 1800000000) - 0.5) < 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +715,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unusable_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_amplifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_amplifies_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_smear, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "clock_virtual.h"
+#include "leapfile.h"
 #include "ntp_wire.h"
 #include "server.h"
 #include "source.h"
@@ -484,6 +485,76 @@ static void test_combined_survivor_never_steps(void **state)
     world_free(&w);
 }
 
+
+/* leapsmear through sync: a leap second known from a leapsectz table on
+ * the last day of June 2027, a local stratum 5 server smearing it noon to
+ * noon: the served offset follows the smear, the leap is announced to the
+ * server (which hides it), a reload keeps the window of the smear begun,
+ * and one without leapsmear ends it. */
+static void test_smear_plumbing(void **state)
+{
+    const time_t midnight = 1814400000; /* 2027-07-01 00:00 UTC */
+    const time_t when[2] = {63072000, midnight};
+    const int tai[2] = {37, 38};
+    struct ratelimit_params rp = {.enabled = 0};
+    struct sync_params sp;
+    struct sync_state st;
+    struct timespec now;
+    (void)state;
+
+    fake_now = (struct timespec){midnight - 43200 - 10, 0}; /* 11:59:50 */
+    struct clock *clk = clock_virtual_create_on(fake_read, NULL, 0.0, 0.0);
+    struct acl *acl = acl_create();
+    struct ratelimit *rl = ratelimit_create(&rp, 1);
+    struct server *srv = server_create(acl, rl, -20);
+    struct leap_table *t = leapfile_build(when, tai, 2, LEAPFILE_NO_EXPIRY);
+    assert_non_null(t);
+    sync_params_default(&sp);
+    sp.local_stratum = 5;
+    sp.smear_window = 86400.0;
+    struct sync *sy = sync_create(&sp, clk, srv, 0.0);
+    sync_set_leaps_tz(sy, t);
+
+    clock_now(clk, &now);
+    sync_tick(sy, &now, mono());
+    sync_get_state(sy, &now, &st);
+    assert_int_equal(st.leap_pending, 1);
+    assert_string_equal(st.leap_source, "leapsectz");
+    assert_int_equal(server_get_ref(srv)->leap, NTP_LEAP_ADD);
+    assert_true(st.smear_offset == 0.0); /* the window opens at noon */
+    assert_true(st.leaplist_expiry == 0); /* right/UTC-like: no expiry */
+
+    advance(3610.0); /* 13:00 */
+    clock_now(clk, &now);
+    sync_tick(sy, &now, mono());
+    sync_get_state(sy, &now, &st);
+    assert_true(fabs(st.smear_offset + 3600.0 / 86401.0) < 1e-6);
+
+    sp.smear_window = 3600.0; /* the smear begun keeps its window */
+    sync_set_params(sy, &sp);
+    advance(1.0);
+    clock_now(clk, &now);
+    sync_tick(sy, &now, mono());
+    sync_get_state(sy, &now, &st);
+    assert_true(fabs(st.smear_offset + 3601.0 / 86401.0) < 1e-6);
+
+    sp.smear_window = 0.0; /* leapsmear removed: the smear ends */
+    sync_set_params(sy, &sp);
+    advance(1.0);
+    clock_now(clk, &now);
+    sync_tick(sy, &now, mono());
+    sync_get_state(sy, &now, &st);
+    assert_true(st.smear_offset == 0.0);
+    assert_int_equal(st.leap_pending, 1);
+
+    sync_destroy(sy);
+    leapfile_free(t);
+    server_destroy(srv);
+    ratelimit_destroy(rl);
+    acl_destroy(acl);
+    clock_destroy(clk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_orphan_real_time_first),
         cmocka_unit_test(test_old_falseticker_samples_never_step),
         cmocka_unit_test(test_combined_survivor_never_steps),
+        cmocka_unit_test(test_smear_plumbing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
