@@ -618,7 +618,7 @@ struct ctl_render_view {
     const char *command;
     struct {
         const char *kind, *key;
-        int single;
+        int single; /* 1: one record (null if none); 2: one, left out if none */
     } part[4];
 };
 
@@ -631,7 +631,7 @@ static const struct ctl_render_view ctl_render_views[] = {
      {{"serverstats", "serverstats", 0},
       {"serverinfo", "serverinfo", 1},
       {"recent", "recent", 1},
-      {"ntsserver", "ntsserver", 1}}},
+      {"ntsserver", "ntsserver", 2}}},
     {"reload", {{"result", "result", 1}, {"error", "errors", 0}}},
 };
 
@@ -655,11 +655,13 @@ int ctl_render_json(const char *command, const struct ctl_record *recs, size_t n
     }
     ctl_buf_append(out, "{", 1);
     for (size_t p = 0; p < 4 && v->part[p].kind; p++) {
+        const struct ctl_record *r = ctl_render_find(recs, n, v->part[p].kind);
+        if (v->part[p].single == 2 && !r)
+            continue;
         if (p > 0)
             ctl_buf_append(out, ",", 1);
         ctl_render_json_string(out, v->part[p].key);
         ctl_buf_append(out, ":", 1);
-        const struct ctl_record *r = ctl_render_find(recs, n, v->part[p].kind);
         if (!v->part[p].single)
             ctl_render_json_array(out, recs, n, v->part[p].kind);
         else if (r)
