@@ -10,7 +10,8 @@
 /* The deployment audit behind `tempusctl lint` and `tempusd -n`: a parsed
  * config (and, for a running daemon, its status records) in, findings out.
  * Nothing is sent and nothing is written; the only I/O is a stat and a read
- * of the key file the config names. Every finding has a stable code, a
+ * of the key file the config names, and for an NTS server a read of its
+ * certificate and a stat of its key and keys file. Every finding has a stable code, a
  * severity, the config line it points at and a one-line fix; doc/tempusctl.8
  * lists the codes and the thresholds below. */
 

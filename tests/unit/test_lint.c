@@ -76,7 +76,7 @@ static int setup_keys(void **state)
     (void)state;
 
     log_init("test_lint", LOG_TO_STDERR, LOG_LVL_ERR);
-    if (!mkdtemp(keydir) || glob("tests/lint/keys/*.keys", 0, NULL, &g) != 0)
+    if (!mkdtemp(keydir) || glob("tests/lint/keys/*", 0, NULL, &g) != 0)
         return -1;
     for (size_t i = 0; i < g.gl_pathc; i++) {
         char *text = read_file(g.gl_pathv[i]), dst[256];
