@@ -115,7 +115,7 @@ static char *nts_server_slurp(const char *path, FILE *errs)
 
 int nts_server_read_keys(const char *path, FILE *errs, struct nts_cookie_ring *ring)
 {
-    char *text = nts_server_slurp(path, errs), *save = NULL;
+    char *text = nts_server_slurp(path, errs);
     unsigned n = 0, lineno = 0, bad = 0;
 
     if (!text)
@@ -143,7 +143,6 @@ int nts_server_read_keys(const char *path, FILE *errs, struct nts_cookie_ring *r
         }
         OPENSSL_cleanse(&k, sizeof(k));
     }
-    (void)save;
     OPENSSL_cleanse(text, NTS_KEYS_FILE_MAX + 1);
     free(text);
     if (!bad && n == 0) {
