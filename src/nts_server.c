@@ -76,7 +76,7 @@ static int nts_server_key_line(char *line, struct nts_cookie_key *k, const char 
         *why = "the key id is not a number in 1..4294967295";
         return -1;
     }
-    if (strlen(hex) != 2 * NTS_AEAD_KEY_LEN) {
+    if (strlen(hex) != 2 * (size_t)NTS_AEAD_KEY_LEN) {
         *why = "the key is not 64 hex digits";
         return -1;
     }
@@ -130,7 +130,7 @@ int nts_server_read_keys(const char *path, FILE *errs, struct nts_cookie_ring *r
         if (*p == '#' || *p == '\0')
             continue;
         const char *why = NULL;
-        struct nts_cookie_key k;
+        struct nts_cookie_key k = {0};
         if (n == NTS_COOKIE_RING)
             why = "more than two keys (the current one and the previous one)";
         else if (nts_server_key_line(p, &k, &why) == 0 && n == 1 && k.id == ring->keys[0].id)
@@ -446,7 +446,7 @@ void nts_server_report(struct ctl_buf *b, struct nts_server *ns)
         nts_ke_server_get_stats(ns->ke, &st);
     ctl_rec_begin(b, "ntsserver");
     ctl_rec_int(b, "ke_accepted", (long long)st.accepted);
-    ctl_rec_int(b, "ke_shed", (long long)(st.shed_busy + st.shed_address));
+    ctl_rec_int(b, "ke_shed", (long long)st.shed_busy + (long long)st.shed_address);
     ctl_rec_int(b, "ke_shed_address", (long long)st.shed_address);
     ctl_rec_int(b, "ke_served", (long long)st.served);
     ctl_rec_int(b, "ke_failed", (long long)st.failed);
