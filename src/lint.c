@@ -669,12 +669,12 @@ static void lint_nts_cert(const struct conf *c, struct lint_report *r)
         days = -1;
     if (days < 0 || secs < 0)
         lint_add(r, LINT_ERROR, c->ntss.cert_line, L_NTS_CERT_EXPIRY,
-                 "renew the certificate and restart tempusd",
+                 "renew the certificate, then tempusctl reload",
                  "NTS certificate %s has expired: clients refuse the key exchange",
                  c->ntss.cert);
     else if (days < LINT_CERT_DAYS)
         lint_add(r, LINT_WARNING, c->ntss.cert_line, L_NTS_CERT_EXPIRY,
-                 "renew the certificate and restart tempusd",
+                 "renew the certificate, then tempusctl reload",
                  "NTS certificate %s expires in %d day(s)", c->ntss.cert, days);
     X509_free(x);
 }

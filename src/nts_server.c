@@ -33,6 +33,7 @@ struct nts_server {
     struct nts_cookie_ring ring;
     struct nts_cookie_ring staged; /* a reload's keys (valid: have_staged) */
     int have_staged;
+    void *staged_tls; /* a reload's certificate and key, NULL: none */
     char *keysfile; /* NULL: our own keys */
     unsigned rotate;
     enum server_ntsplain plain;
@@ -358,6 +359,7 @@ void nts_server_close(struct nts_server *ns)
     if (ns->listen_fd >= 0)
         close(ns->listen_fd);
     nts_tls_server_free(ns->tls);
+    nts_tls_server_free(ns->staged_tls);
     nts_cookie_ring_clear(&ns->ring);
     nts_cookie_ring_clear(&ns->staged);
     free(ns->keysfile);
@@ -381,8 +383,6 @@ static int nts_server_fixed(const struct conf *oc, const struct conf *nc, FILE *
     NTS_REFUSE(on_o != on_n, n->cert_line ? n->cert_line : o->cert_line, "the NTS server");
     if (!on_o || !on_n)
         return bad ? -1 : 0;
-    NTS_REFUSE(strcmp(o->cert, n->cert) != 0, n->cert_line, "ntsservercert");
-    NTS_REFUSE(strcmp(o->key, n->key) != 0, n->key_line, "ntsserverkey");
     NTS_REFUSE(o->port != n->port, n->port_line ? n->port_line : o->port_line, "ntsport");
     NTS_REFUSE(o->workers != n->workers, n->workers_line ? n->workers_line : o->workers_line,
                "ntsworkers");
@@ -399,7 +399,13 @@ int nts_server_reload_prepare(struct nts_server *ns, const struct conf *oc, cons
 {
     if (nts_server_fixed(oc, nc, errs) < 0)
         return -1;
-    if (!ns || !nc->ntss.keysfile)
+    if (!ns)
+        return 0;
+    /* The certificate and key are read again: a renewed certificate is
+     * served from the reload on (the files must be readable by `user`). */
+    if (!(ns->staged_tls = nts_server_tls(nc, errs)))
+        return -1;
+    if (!nc->ntss.keysfile)
         return 0;
     if (nts_server_first_keys(nc, errs, &ns->staged) < 0)
         return -1;
@@ -421,6 +427,13 @@ void nts_server_reload_commit(struct nts_server *ns, const struct conf *nc)
     }
     nts_cookie_ring_clear(&ns->staged);
     ns->have_staged = 0;
+    if (ns->staged_tls) {
+        if (ns->ke)
+            nts_ke_server_set_tls(ns->ke, ns->staged_tls);
+        nts_tls_server_free(ns->tls);
+        ns->tls = ns->staged_tls;
+        ns->staged_tls = NULL;
+    }
     nts_server_push(ns);
     if (ns->rotate != nc->ntss.rotate) {
         ns->rotate = nc->ntss.rotate;
@@ -434,6 +447,8 @@ void nts_server_reload_abort(struct nts_server *ns)
         return;
     nts_cookie_ring_clear(&ns->staged);
     ns->have_staged = 0;
+    nts_tls_server_free(ns->staged_tls);
+    ns->staged_tls = NULL;
 }
 
 void nts_server_report(struct ctl_buf *b, struct nts_server *ns)

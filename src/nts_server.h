@@ -36,11 +36,13 @@ void nts_server_start(struct nts_server *ns, struct server *srv);
 void nts_server_close(struct nts_server *ns);
 
 /* Reload, in two steps like the rest of the service: check what nc asks
- * against what runs (the certificate, key, KE port, workers, server record
- * and NTP port are fixed at start: a change is refused, file:line on
- * errs) and read the keys file again into a staged ring; returns 0 or -1
- * (nothing changed). Then commit (policy, rotation period, staged keys
- * take effect) or abort. ns may be NULL (no NTS server runs). */
+ * against what runs (the KE port, workers, server record and NTP port are
+ * fixed at start: a change is refused, file:line on errs), read the
+ * certificate and key again into a staged TLS context and the keys file
+ * into a staged ring; returns 0 or -1 (nothing changed). Then commit
+ * (certificate, policy, rotation period, staged keys take effect; KE
+ * sessions already running finish with the old certificate) or abort. ns
+ * may be NULL (no NTS server runs). */
 int nts_server_reload_prepare(struct nts_server *ns, const struct conf *oc, const struct conf *nc,
                               FILE *errs);
 void nts_server_reload_commit(struct nts_server *ns, const struct conf *nc);
