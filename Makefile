@@ -83,6 +83,11 @@ $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
+# The NTS benchmark's key exchange and requests use the NTS modules.
+$(BUILD)/bench/ntsprep: bench/ntsprep.c $(BUILD)/libtempus.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtempus.a $(LDLIBS)
+
 deps:
 	@scripts/deps.sh
 

@@ -17,6 +17,13 @@
  * (one line on stdout; it is wrapped here only for width). late: answered
  * after 200 ms; skipped: requests not sent because loadgen fell behind;
  * stall_ms: the longest time loadgen itself did not run while sending.
+ *
+ * -f FILE sends NTS requests made beforehand by bench/ntsprep (a key
+ * exchange with the server, cookies from verified replies) instead of
+ * plain 48-byte ones: request i of the file carries the transmit time of
+ * sequence number i under the file's key, so matching is the same; a
+ * reply counts only if it is longer than a header and not a kiss (an NTS
+ * NAK is stratum 0).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +41,7 @@
 
 #define NTP_LEN 48
 #define BATCH 64
-#define RXBUF 256
+#define RXBUF 1500
 #define TICK_US_DEFAULT 100       /* pacing interval */
 #define WINDOW_NS 200000000LL     /* a reply later than this counts as late */
 #define MAX_BACKLOG_NS 10000000LL /* behind by more than this: skip, don't burst */
@@ -52,6 +59,7 @@ struct opts {
     int nsock;
     int multi_addr;
     int quiet;
+    const char *file; /* NTS requests from bench/ntsprep, or NULL */
 };
 
 /* When each pacing tick started and the first sequence number it sent. */
@@ -77,6 +85,9 @@ struct gen {
     struct ticklog ticks;
     struct counters c;
     unsigned rr;
+    uint8_t *reqs; /* -f: the file's requests */
+    size_t req_len;
+    uint64_t nreqs;
     uint8_t txbuf[BATCH][NTP_LEN];
     struct iovec txiov[BATCH];
     struct mmsghdr txmsg[BATCH];
@@ -109,9 +120,10 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: loadgen [-s 127.0.0.1|::1] [-p port] [-r req/s] [-t seconds]\n"
-            "               [-i interval_us] [-n sockets] [-m] [-q]\n"
+            "               [-i interval_us] [-n sockets] [-m] [-q] [-f nts_requests]\n"
             "  -i  pacing interval: every interval, send what is due (default %d us)\n"
-            "  -m  bind socket i to 127.0.0.(i+2) instead of a distinct port\n",
+            "  -m  bind socket i to 127.0.0.(i+2) instead of a distinct port\n"
+            "  -f  send the NTS requests of a bench/ntsprep file\n",
             TICK_US_DEFAULT);
     exit(2);
 }
@@ -183,9 +195,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
     int ch;
 
-    *o = (struct opts){"127.0.0.1", 123, 1000.0, 2.0, TICK_US_DEFAULT * 1000LL, 1, 0, 0};
-    while ((ch = getopt(argc, argv, "s:p:r:t:i:n:mqh")) != -1) {
+    *o = (struct opts){"127.0.0.1", 123, 1000.0, 2.0, TICK_US_DEFAULT * 1000LL, 1, 0, 0, NULL};
+    while ((ch = getopt(argc, argv, "s:p:r:t:i:n:f:mqh")) != -1) {
         switch (ch) {
+        case 'f':
+            o->file = optarg;
+            break;
         case 's':
             o->server = optarg;
             break;
@@ -289,6 +304,27 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+/* -f: the whole file in memory, its key in place of a random one. */
+static void load_requests(struct gen *g)
+{
+    FILE *f = fopen(g->o.file, "rb");
+    char magic[8];
+    uint64_t hdr[2];
+
+    if (!f)
+        die(g->o.file);
+    if (fread(magic, 8, 1, f) != 1 || memcmp(magic, "NTSPREP1", 8) != 0 ||
+        fread(g->key, sizeof(g->key), 1, f) != 1 || fread(hdr, sizeof(hdr), 1, f) != 1 ||
+        hdr[0] == 0 || hdr[0] > 20000000 || hdr[1] <= NTP_LEN || hdr[1] > 1500)
+        diex("not a bench/ntsprep file");
+    g->nreqs = hdr[0];
+    g->req_len = (size_t)hdr[1];
+    g->reqs = xcalloc(g->nreqs, g->req_len);
+    if (fread(g->reqs, g->req_len, g->nreqs, f) != g->nreqs)
+        diex("the request file is cut short");
+    fclose(f);
+}
+
 static void gen_init(struct gen *g)
 {
     struct sockaddr_storage srv;
@@ -296,10 +332,14 @@ static void gen_init(struct gen *g)
 
     for (int i = 0; i < g->o.nsock; i++)
         g->fds[i] = open_socket(&g->o, i, &srv, srvlen);
-    if (getrandom(g->key, sizeof(g->key), 0) != (ssize_t)sizeof(g->key))
+    if (g->o.file)
+        load_requests(g);
+    else if (getrandom(g->key, sizeof(g->key), 0) != (ssize_t)sizeof(g->key))
         die("getrandom");
     /* Catch-up is bounded, so no run sends more than rate * duration plus one tick. */
     g->max_seq = (uint64_t)(g->o.rate * (g->o.seconds + 0.01)) + BATCH + 1;
+    if (g->o.file && g->max_seq > g->nreqs)
+        diex("the request file holds fewer requests than rate x seconds: make more");
     g->answered = xcalloc(g->max_seq / 8 + 1, 1);
     g->ticks.cap = (size_t)(g->o.seconds * 1e9 / (double)g->o.tick_ns) + 2;
     g->ticks.first_seq = xcalloc(g->ticks.cap, sizeof(uint64_t));
@@ -322,8 +362,12 @@ static unsigned send_batch(struct gen *g, unsigned n)
     int fd = g->fds[g->rr++ % (unsigned)g->o.nsock];
     int r;
 
-    for (unsigned i = 0; i < n; i++)
-        put_be64(g->txbuf[i] + 40, seq_encode(g->key, g->c.sent + i));
+    for (unsigned i = 0; i < n; i++) {
+        if (g->reqs)
+            g->txiov[i] = (struct iovec){g->reqs + (g->c.sent + i) * g->req_len, g->req_len};
+        else
+            put_be64(g->txbuf[i] + 40, seq_encode(g->key, g->c.sent + i));
+    }
     for (int tries = 0; tries < 2; tries++) {
         r = sendmmsg(fd, g->txmsg, n, 0);
         if (r >= 0)
@@ -393,7 +437,8 @@ static void handle_reply(struct gen *g, const uint8_t *p, size_t len, int64_t no
 
     g->c.received++;
     /* Mode 4 (server), version 4, a plausible length, and one of our origins. */
-    if (len < NTP_LEN || (p[0] & 7) != 4 || ((p[0] >> 3) & 7) != 4) {
+    if (len < NTP_LEN || (p[0] & 7) != 4 || ((p[0] >> 3) & 7) != 4 ||
+        (g->reqs && (len <= NTP_LEN || p[1] == 0))) {
         g->c.unmatched++;
         return;
     }

@@ -484,7 +484,15 @@ static const struct directive directives[] = {
     {"metrics", conf_parse_metrics, 1, 1, 0, "metrics ADDR:PORT"},
     {"metricsallow", conf_parse_metricsallow, 1, 1, 1, "metricsallow all|ADDR|ADDR/PREFIX"},
     {"minsources", conf_parse_minsources, 1, 1, 0, "minsources N"},
+    {"ntskeysfile", conf_parse_ntskeysfile, 1, 1, 0, "ntskeysfile PATH"},
+    {"ntsntpserver", conf_parse_ntsntpserver, 1, 1, 0, "ntsntpserver NAME"},
+    {"ntsplain", conf_parse_ntsplain, 1, 1, 0, "ntsplain serve|drop|nak"},
+    {"ntsport", conf_parse_ntsport, 1, 1, 0, "ntsport N"},
+    {"ntsrotate", conf_parse_ntsrotate, 1, 1, 0, "ntsrotate SECONDS"},
+    {"ntsservercert", conf_parse_ntsservercert, 1, 1, 0, "ntsservercert PATH"},
+    {"ntsserverkey", conf_parse_ntsserverkey, 1, 1, 0, "ntsserverkey PATH"},
     {"ntstrustedcerts", conf_parse_ntstrustedcerts, 1, 1, 1, "ntstrustedcerts FILE|DIR"},
+    {"ntsworkers", conf_parse_ntsworkers, 1, 1, 0, "ntsworkers N"},
     {"pidfile", parse_pidfile, 1, 1, 0, "pidfile PATH"},
     {"pool", conf_parse_pool, 1, 17, 1,
      "pool NAME [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID] "
@@ -659,6 +667,7 @@ static struct conf *parse_input(const char *name, struct reader *r, FILE *errs)
     if (!p.nerr && !r->err) {
         conf_ctl_finish(&p);
         conf_leap_finish(&p);
+        conf_nts_finish(&p);
     }
     if (r->err) {
         p.nerr++;
@@ -694,6 +703,7 @@ struct conf *conf_defaults(void)
     c->seccomp = 1;
     c->maxslewrate = 20000.0;
     c->maxdistance = 1.5;
+    conf_nts_defaults(c);
     return c;
 }
 
@@ -763,6 +773,7 @@ void conf_free(struct conf *conf)
     if (!conf)
         return;
     free(conf->path);
+    conf_nts_free(conf);
     free(conf->bindaddrs);
     free(conf->acl);
     free(conf->pidfile);

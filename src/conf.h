@@ -57,6 +57,29 @@ struct conf_server {
  * see bench/README.md). */
 #define CONF_SERVERBATCH_DEFAULT 1
 
+/* What an NTS server does with a request that is neither NTS nor signed
+ * with a trusted symmetric key (ntsplain). */
+enum conf_ntsplain { CONF_NTSPLAIN_SERVE, CONF_NTSPLAIN_DROP, CONF_NTSPLAIN_NAK };
+
+/* The NTS-KE and NTS server (conf_nts.c). It serves when cert and key are
+ * both set; the other fields have defaults. */
+struct conf_ntss {
+    char *cert, *key;      /* PEM files: ntsservercert, ntsserverkey */
+    unsigned cert_line, key_line;
+    uint16_t port;         /* ntsport: NTS-KE listening port (4460) */
+    unsigned port_line;
+    char ntp_server[256];  /* ntsntpserver: server record ("" = none) */
+    unsigned ntp_server_line;
+    unsigned workers;      /* ntsworkers: KE worker threads (2) */
+    unsigned workers_line;
+    unsigned rotate;       /* ntsrotate: seconds between key rotations, 0 = never */
+    unsigned rotate_line;
+    char *keysfile;        /* ntskeysfile: shared cookie keys, NULL = our own */
+    unsigned keysfile_line;
+    enum conf_ntsplain plain; /* ntsplain (serve) */
+    unsigned plain_line;
+};
+
 struct conf {
     char *path; /* file the config was read from */
 
@@ -147,6 +170,8 @@ struct conf {
     unsigned loglevel_line;
     unsigned abuselog_interval; /* seconds between abuse summaries; 0 = off */
     unsigned abuselog_line;
+
+    struct conf_ntss ntss; /* NTS-KE and NTS server (conf_nts.c) */
 
     struct conf_line *lines; /* every directive line, in file order */
     unsigned n_lines;

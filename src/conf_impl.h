@@ -81,4 +81,19 @@ void conf_ctl_finish(struct conf_parser *p);
 void conf_parse_seccomp(struct conf_parser *p, int argc, char **argv);
 void conf_parse_readiness(struct conf_parser *p, int argc, char **argv);
 
+/* Directive parsers living in conf_nts.c (the NTS server). */
+void conf_parse_ntsservercert(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntsserverkey(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntsport(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntsntpserver(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntsworkers(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntsrotate(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntskeysfile(struct conf_parser *p, int argc, char **argv);
+void conf_parse_ntsplain(struct conf_parser *p, int argc, char **argv);
+/* Defaults of the NTS server's fields, and the checks across them after
+ * the last line (a certificate without its key, options without either). */
+void conf_nts_defaults(struct conf *c);
+void conf_nts_finish(struct conf_parser *p);
+void conf_nts_free(struct conf *c);
+
 #endif

@@ -522,6 +522,21 @@ static void ctl_render_serverinfo(const struct ctl_record *r, struct ctl_buf *ou
     ctl_render_line(out, "Rate limiting", ctl_render_num(r, "ratelimit") != 0 ? "on" : "off");
 }
 
+static void ctl_render_ntsserver(const struct ctl_record *r, struct ctl_buf *out)
+{
+    char v[160];
+
+    snprintf(v, sizeof(v), "%.0f accepted, %.0f shed (%.0f by address), %.0f served, %.0f failed",
+             ctl_render_num(r, "ke_accepted"), ctl_render_num(r, "ke_shed"),
+             ctl_render_num(r, "ke_shed_address"), ctl_render_num(r, "ke_served"),
+             ctl_render_num(r, "ke_failed"));
+    ctl_render_line(out, "NTS-KE", v);
+    snprintf(v, sizeof(v), "id %.0f, %.0f rotation(s), %.0f KE worker(s)",
+             ctl_render_num(r, "key_id"), ctl_render_num(r, "rotations"),
+             ctl_render_num(r, "workers"));
+    ctl_render_line(out, "NTS cookie key", v);
+}
+
 /* Uptime and how the busiest counters grew over the recent window. */
 static void ctl_render_recent(const struct ctl_record *r, struct ctl_buf *out)
 {
@@ -550,7 +565,13 @@ void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_
         {"wrong_mode", "Wrong mode"},    {"control", "Control"},   {"auth_dropped", "Auth dropped"},
         {"auth_failed", "Auth failed"},  {"auth_ok", "Auth OK"},   {"empty", "Empty"},
         {"oversized", "Oversized"},
+        /* With an NTS server (an ntsserver record) only. */
+        {"nts_ok", "NTS OK"},           {"nts_nak", "NTS NAK sent"},
+        {"nts_bad_cookie", "NTS bad cookie"}, {"nts_auth_failed", "NTS auth fail"},
+        {"nts_malformed", "NTS malformed"},   {"plain_refused", "Plain refused"},
     };
+    const struct ctl_record *nts = ctl_render_find(recs, n, "ntsserver");
+    size_t nrows = sizeof(rows) / sizeof(rows[0]) - (nts ? 0 : 6);
     const struct ctl_record *v4 = ctl_render_family(recs, n, "ipv4");
     const struct ctl_record *v6 = ctl_render_family(recs, n, "ipv6");
     const struct ctl_record *info = ctl_render_find(recs, n, "serverinfo");
@@ -560,7 +581,7 @@ void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_
         ctl_buf_printf(out, "%-15s %12s %12s %12s\n", "", "IPv4", "IPv6", "Total");
         ctl_render_rule(out, 54);
     }
-    for (size_t i = 0; (v4 || v6) && i < sizeof(rows) / sizeof(rows[0]); i++) {
+    for (size_t i = 0; (v4 || v6) && i < nrows; i++) {
         double x = v4 ? ctl_render_num(v4, rows[i].key) : 0;
         double y = v6 ? ctl_render_num(v6, rows[i].key) : 0;
         snprintf(a, sizeof(a), v4 ? "%.0f" : "-", x);
@@ -573,6 +594,8 @@ void ctl_render_serverstats(const struct ctl_record *recs, size_t n, struct ctl_
             ctl_buf_append(out, "\n", 1);
         ctl_render_serverinfo(info, out);
     }
+    if (nts)
+        ctl_render_ntsserver(nts, out);
     const struct ctl_record *recent = ctl_render_find(recs, n, "recent");
     if (recent)
         ctl_render_recent(recent, out);
@@ -696,8 +719,8 @@ struct ctl_render_view {
     const char *command;
     struct {
         const char *kind, *key;
-        int single;
-    } part[3];
+        int single; /* 1: one record (null if none); 2: one, left out if none */
+    } part[4];
 };
 
 static const struct ctl_render_view ctl_render_views[] = {
@@ -707,7 +730,10 @@ static const struct ctl_render_view ctl_render_views[] = {
     {"authdata", {{"authdata", "authdata", 0}, {NULL, NULL, 0}}},
     {"clients", {{"client", "clients", 0}, {NULL, NULL, 0}}},
     {"serverstats",
-     {{"serverstats", "serverstats", 0}, {"serverinfo", "serverinfo", 1}, {"recent", "recent", 1}}},
+     {{"serverstats", "serverstats", 0},
+      {"serverinfo", "serverinfo", 1},
+      {"recent", "recent", 1},
+      {"ntsserver", "ntsserver", 2}}},
     {"reload", {{"result", "result", 1}, {"error", "errors", 0}}},
 };
 
@@ -730,12 +756,14 @@ int ctl_render_json(const char *command, const struct ctl_record *recs, size_t n
         return 0;
     }
     ctl_buf_append(out, "{", 1);
-    for (size_t p = 0; p < 3 && v->part[p].kind; p++) {
+    for (size_t p = 0; p < 4 && v->part[p].kind; p++) {
+        const struct ctl_record *r = ctl_render_find(recs, n, v->part[p].kind);
+        if (v->part[p].single == 2 && !r)
+            continue;
         if (p > 0)
             ctl_buf_append(out, ",", 1);
         ctl_render_json_string(out, v->part[p].key);
         ctl_buf_append(out, ":", 1);
-        const struct ctl_record *r = ctl_render_find(recs, n, v->part[p].kind);
         if (!v->part[p].single)
             ctl_render_json_array(out, recs, n, v->part[p].kind);
         else if (r)

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "addr.h"
 #include "ctl_render.h"
@@ -25,6 +29,7 @@
 #define LINT_WIDE_V4 16
 #define LINT_WIDE_V6 32
 #define LINT_IDS_LISTED 6 /* key ids named in one message */
+#define LINT_CERT_DAYS 30 /* an NTS certificate expiring sooner is a finding */
 
 enum lint_code_id {
     L_NO_SOURCES,
@@ -61,6 +66,9 @@ enum lint_code_id {
     L_LEAPFILE_EXPIRING,
     L_LEAPFILE_UNUSABLE,
     L_SMEAR_MIXED,
+    L_NTS_FILE,
+    L_NTS_KEY_PERMS,
+    L_NTS_CERT_EXPIRY,
     L_NCODES
 };
 
@@ -99,6 +107,9 @@ static const char *const lint_codes[L_NCODES] = {
     [L_LEAPFILE_EXPIRING] = "leapfile-expiring",
     [L_LEAPFILE_UNUSABLE] = "leapfile-unusable",
     [L_SMEAR_MIXED] = "smear-mixed",
+    [L_NTS_FILE] = "nts-file-unreadable",
+    [L_NTS_KEY_PERMS] = "nts-key-perms",
+    [L_NTS_CERT_EXPIRY] = "nts-cert-expiry",
 };
 
 static const char *const lint_family[2] = {"IPv4", "IPv6"};
@@ -628,7 +639,7 @@ static void lint_keys(const struct conf *c, struct lint_report *r)
 /* NTS checks the certificate against the server line's host: an address
  * there needs an IP address subjectAltName, which few certificates carry
  * (public CAs rarely issue them). */
-static void lint_nts(const struct conf *c, struct lint_report *r)
+static void lint_nts_client(const struct conf *c, struct lint_report *r)
 {
     struct netaddr a;
     char *text = NULL;
@@ -753,6 +764,76 @@ static void lint_leap(const struct conf *c, time_t now, struct lint_report *r)
     lint_smear(c, r);
 }
 
+/* A secret of the NTS server (its private key, the shared cookie keys)
+ * that other users may read. 0 if it could be checked, -1 (finding) if
+ * not. */
+static int lint_nts_secret(const char *what, const char *path, unsigned line,
+                           struct lint_report *r)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        lint_add(r, e == EACCES ? LINT_INFO : LINT_WARNING, line, L_NTS_FILE,
+                 "correct the path (a regular file, mode 0600)", "%s %s: %s", what, path,
+                 strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        lint_add(r, LINT_WARNING, line, L_NTS_FILE, "correct the path (a regular file, mode 0600)",
+                 "%s %s is not a regular file", what, path);
+        return -1;
+    }
+    if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH))
+        lint_add(r, st.st_mode & (S_IROTH | S_IWOTH) ? LINT_ERROR : LINT_WARNING, line,
+                 L_NTS_KEY_PERMS, "chmod 0600 (owned by root, or by the daemon's user)",
+                 "%s %s is %s (mode %04o): whoever reads it can impersonate this NTS server",
+                 what, path, st.st_mode & (S_IROTH | S_IWOTH) ? "open to every user"
+                                                            : "open to its group",
+                 (unsigned)(st.st_mode & 07777));
+    return 0;
+}
+
+/* The NTS certificate's end of validity against now. */
+static void lint_nts_cert(const struct conf *c, struct lint_report *r)
+{
+    FILE *f = fopen(c->ntss.cert, "r");
+    X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    int days = 0, secs = 0;
+
+    if (f)
+        fclose(f);
+    if (!x) {
+        lint_add(r, LINT_WARNING, c->ntss.cert_line, L_NTS_FILE,
+                 "point ntsservercert at a PEM certificate chain",
+                 "ntsservercert %s: %s", c->ntss.cert,
+                 f ? "no PEM certificate in it" : strerror(errno));
+        return;
+    }
+    if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) != 1)
+        days = -1;
+    if (days < 0 || secs < 0)
+        lint_add(r, LINT_ERROR, c->ntss.cert_line, L_NTS_CERT_EXPIRY,
+                 "renew the certificate, then tempusctl reload",
+                 "NTS certificate %s has expired: clients refuse the key exchange",
+                 c->ntss.cert);
+    else if (days < LINT_CERT_DAYS)
+        lint_add(r, LINT_WARNING, c->ntss.cert_line, L_NTS_CERT_EXPIRY,
+                 "renew the certificate, then tempusctl reload",
+                 "NTS certificate %s expires in %d day(s)", c->ntss.cert, days);
+    X509_free(x);
+}
+
+static void lint_nts_server(const struct conf *c, struct lint_report *r)
+{
+    if (!c->ntss.cert || !c->ntss.key)
+        return;
+    lint_nts_cert(c, r);
+    lint_nts_secret("ntsserverkey", c->ntss.key, c->ntss.key_line, r);
+    if (c->ntss.keysfile)
+        lint_nts_secret("ntskeysfile", c->ntss.keysfile, c->ntss.keysfile_line, r);
+}
+
 void lint_conf_at(const struct conf *conf, time_t now, struct lint_report *r)
 {
     struct lint_acl a;
@@ -760,11 +841,12 @@ void lint_conf_at(const struct conf *conf, time_t now, struct lint_report *r)
 
     lint_acl_analyse(conf, &a);
     lint_sources(conf, a.serving, r);
-    lint_nts(conf, r);
+    lint_nts_client(conf, r);
     lint_access(conf, &a, r);
     lint_clock(conf, &a, r);
     lint_keys(conf, r);
     lint_leap(conf, now, r);
+    lint_nts_server(conf, r);
     lint_sort(r, from);
 }
 

@@ -11,9 +11,10 @@
 /* The deployment audit behind `tempusctl lint` and `tempusd -n`: a parsed
  * config (and, for a running daemon, its status records) in, findings out.
  * Nothing is sent and nothing is written; the only I/O is a stat and a read
- * of the key file and a read of the leap second lists the config names.
- * Every finding has a stable code, a severity, the config line it points
- * at and a one-line fix; doc/tempusctl.8
+ * of the key file the config names, a read of the leap second lists it
+ * names, and for an NTS server a read of its certificate and a stat of its
+ * key and keys file. Every finding has a stable code, a severity, the
+ * config line it points at and a one-line fix; doc/tempusctl.8
  * lists the codes and the thresholds below. */
 
 enum lint_severity { LINT_INFO, LINT_WARNING, LINT_ERROR };

@@ -74,9 +74,10 @@ static int listener_finish(struct listener *l, enum server_verdict v, uint8_t *r
 
     if (v == SERVER_DROP)
         return -1;
-    if (v == SERVER_REPLY)
+    int stamp = v == SERVER_REPLY || v == SERVER_REPLY_NTS;
+    if (stamp)
         clock_now(l->clk, &tx);
-    return server_finish(l->srv, v, reply, rlen, v == SERVER_REPLY ? &tx : NULL);
+    return server_finish(l->srv, v, reply, rlen, stamp ? &tx : NULL);
 }
 
 /* The portable path: one recvmsg and one sendmsg per request. */

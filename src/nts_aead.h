@@ -6,13 +6,13 @@
 #include <stdint.h>
 
 /* AEAD_AES_SIV_CMAC_256 (RFC 5297, IANA AEAD 15), the algorithm every NTS
- * server has, through OpenSSL 3's "AES-128-SIV" (AES-128 for both CMAC and
- * CTR, so a 32-byte key). A sealed message is the 16-byte synthetic IV
+ * server has: S2V (CMAC) and CTR written here over OpenSSL's AES-128 block
+ * cipher (AES-128 for both halves, so a 32-byte key). A sealed message is the 16-byte synthetic IV
  * (the tag) followed by the ciphertext, as RFC 5297 writes it and RFC 8915
  * sends it. The associated data is a vector of components; in NTS it is
  * {the packet up to the authenticator, the nonce}, the nonce last as RFC
- * 5297 section 3 puts it. No I/O and no global state but OpenSSL's own and
- * the fetched cipher. */
+ * 5297 section 3 puts it. No I/O and no global state but OpenSSL's own,
+ * the fetched cipher and a context per thread. */
 
 #define NTS_AEAD_KEY_LEN 32
 #define NTS_AEAD_TAG_LEN 16

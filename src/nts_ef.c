@@ -231,9 +231,34 @@ int nts_ef_server_request(const uint8_t *pkt, size_t len, const struct nts_cooki
     return NTS_EF_OK;
 }
 
-size_t nts_ef_server_reply(uint8_t *pkt, size_t len, size_t cap, const struct nts_ef_server_req *req,
-                           const uint8_t *const *cookies, const size_t *cookie_len, unsigned n,
-                           const uint8_t nonce[NTS_NONCE_LEN])
+/* The authenticator at *off with the plaintext where its ciphertext goes
+ * (after a zero tag), for nts_ef_server_seal to encrypt in place. */
+static int put_auth_open(uint8_t *pkt, size_t *off, size_t cap,
+                         const uint8_t nonce[NTS_NONCE_LEN], const uint8_t *plain,
+                         size_t plain_len)
+{
+    size_t ct_len = NTS_AEAD_TAG_LEN + plain_len;
+    size_t flen = EF_HDR + AUTH_FIXED + NTS_NONCE_LEN + pad4(ct_len);
+
+    if (*off > cap || flen > cap - *off || flen > 0xfffc)
+        return -1;
+    uint8_t *p = pkt + *off;
+    memset(p, 0, flen);
+    put_be16(p, NTS_EF_AUTH);
+    put_be16(p + 2, flen);
+    put_be16(p + 4, NTS_NONCE_LEN);
+    put_be16(p + 6, ct_len);
+    memcpy(p + EF_HDR + AUTH_FIXED, nonce, NTS_NONCE_LEN);
+    if (plain_len)
+        memcpy(p + EF_HDR + AUTH_FIXED + NTS_NONCE_LEN + NTS_AEAD_TAG_LEN, plain, plain_len);
+    *off += flen;
+    return 0;
+}
+
+size_t nts_ef_server_reply_open(uint8_t *pkt, size_t len, size_t cap,
+                                const struct nts_ef_server_req *req,
+                                const uint8_t *const *cookies, const size_t *cookie_len,
+                                unsigned n, const uint8_t nonce[NTS_NONCE_LEN], size_t *auth_off)
 {
     uint8_t plain[NTS_COOKIES_MAX * (EF_HDR + NTS_COOKIE_MAX)];
     size_t off = len, plen = 0;
@@ -262,8 +287,44 @@ size_t nts_ef_server_reply(uint8_t *pkt, size_t len, size_t cap, const struct nt
                                 cookie_len[i]) < 0)
             return 0;
     }
-    if (ntp_wire_ext_append(pkt, cap, &off, NTS_EF_UID, req->uid, req->uid_len) < 0 ||
-        put_auth(pkt, &off, cap, req->keys.s2c, nonce, plen ? plain : NULL, plen) < 0)
+    if (ntp_wire_ext_append(pkt, cap, &off, NTS_EF_UID, req->uid, req->uid_len) < 0)
+        return 0;
+    *auth_off = off;
+    if (put_auth_open(pkt, &off, cap, nonce, plen ? plain : NULL, plen) < 0)
+        return 0;
+    return off;
+}
+
+int nts_ef_server_seal(uint8_t *pkt, size_t len, size_t auth_off,
+                       const uint8_t s2c[NTS_AEAD_KEY_LEN])
+{
+    uint8_t plain[NTS_COOKIES_MAX * (EF_HDR + NTS_COOKIE_MAX)];
+
+    if (auth_off < NTP_HEADER_LEN || auth_off > len || len - auth_off < EF_HDR + AUTH_FIXED)
+        return -1;
+    uint8_t *p = pkt + auth_off;
+    size_t flen = get_be16(p + 2), nonce_len = get_be16(p + 4), ct_len = get_be16(p + 6);
+    if (get_be16(p) != NTS_EF_AUTH || flen != len - auth_off || nonce_len != NTS_NONCE_LEN ||
+        ct_len < NTS_AEAD_TAG_LEN || ct_len - NTS_AEAD_TAG_LEN > sizeof(plain) ||
+        EF_HDR + AUTH_FIXED + NTS_NONCE_LEN + pad4(ct_len) != flen)
+        return -1;
+    uint8_t *nonce = p + EF_HDR + AUTH_FIXED, *ct = nonce + NTS_NONCE_LEN;
+    size_t plen = ct_len - NTS_AEAD_TAG_LEN;
+    memcpy(plain, ct + NTS_AEAD_TAG_LEN, plen);
+    const struct nts_aead_ad ad[] = {{pkt, auth_off}, {nonce, NTS_NONCE_LEN}};
+    size_t n = nts_aead_seal(s2c, ad, 2, plen ? plain : NULL, plen, ct, ct_len);
+    OPENSSL_cleanse(plain, plen);
+    return n == ct_len ? 0 : -1;
+}
+
+size_t nts_ef_server_reply(uint8_t *pkt, size_t len, size_t cap, const struct nts_ef_server_req *req,
+                           const uint8_t *const *cookies, const size_t *cookie_len, unsigned n,
+                           const uint8_t nonce[NTS_NONCE_LEN])
+{
+    size_t auth_off = 0;
+    size_t off = nts_ef_server_reply_open(pkt, len, cap, req, cookies, cookie_len, n, nonce,
+                                          &auth_off);
+    if (off == 0 || nts_ef_server_seal(pkt, off, auth_off, req->keys.s2c) < 0)
         return 0;
     return off;
 }

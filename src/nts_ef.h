@@ -98,6 +98,19 @@ int nts_ef_server_request(const uint8_t *pkt, size_t len, const struct nts_cooki
 size_t nts_ef_server_reply(uint8_t *pkt, size_t len, size_t cap, const struct nts_ef_server_req *req,
                            const uint8_t *const *cookies, const size_t *cookie_len, unsigned n,
                            const uint8_t nonce[NTS_NONCE_LEN]);
+/* nts_ef_server_reply in two steps, so that the header's transmit time
+ * can be written after the cookies are made: the fields laid out with the
+ * cookies in clear where their ciphertext goes (same rules and result
+ * length; *auth_off is where the authenticator starts), then, once the
+ * header is final, nts_ef_server_seal encrypts them in place under s2c
+ * with the packet before the authenticator as AD. The unsealed packet
+ * must not be sent. Seal returns 0, or -1 if pkt is not such a packet. */
+size_t nts_ef_server_reply_open(uint8_t *pkt, size_t len, size_t cap,
+                                const struct nts_ef_server_req *req,
+                                const uint8_t *const *cookies, const size_t *cookie_len,
+                                unsigned n, const uint8_t nonce[NTS_NONCE_LEN], size_t *auth_off);
+int nts_ef_server_seal(uint8_t *pkt, size_t len, size_t auth_off,
+                       const uint8_t s2c[NTS_AEAD_KEY_LEN]);
 /* Turn the reply header in pkt[0..48) into an NTS NAK (stratum 0, refid
  * NTSN) and append the request's UID. Returns the new length, or 0. */
 size_t nts_ef_nak(uint8_t *pkt, size_t len, size_t cap, const uint8_t *uid, size_t uid_len);

@@ -150,10 +150,13 @@ static void *work_loop(void *arg)
         s->count--;
         s->active[wa->id] = c.peer;
         ring = s->ring;
+        void *tls = nts_tls_server_ref(s->conf.tls); /* set_tls may replace it meanwhile */
         pthread_mutex_unlock(&s->m);
 
-        int st = nts_tls_serve(s->conf.tls, c.fd, s->conf.timeout_ms, &ring, s->conf.ntp_server,
-                               s->conf.ntp_port);
+        int st = tls ? nts_tls_serve(tls, c.fd, s->conf.timeout_ms, &ring, s->conf.ntp_server,
+                                     s->conf.ntp_port)
+                     : NTS_TLS_E_SETUP;
+        nts_tls_server_free(tls);
         close(c.fd);
         nts_cookie_ring_clear(&ring);
 
@@ -206,6 +209,13 @@ struct nts_ke_server *nts_ke_server_start(const struct nts_ke_server_conf *conf,
         return NULL;
     }
     return s;
+}
+
+void nts_ke_server_set_tls(struct nts_ke_server *s, void *tls)
+{
+    pthread_mutex_lock(&s->m);
+    s->conf.tls = tls;
+    pthread_mutex_unlock(&s->m);
 }
 
 void nts_ke_server_set_ring(struct nts_ke_server *s, const struct nts_cookie_ring *ring)

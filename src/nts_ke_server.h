@@ -40,6 +40,11 @@ struct nts_ke_server_stats {
  * server, or NULL if a value is out of range or a thread cannot start. */
 struct nts_ke_server *nts_ke_server_start(const struct nts_ke_server_conf *conf,
                                           const struct nts_cookie_ring *ring);
+/* Serve sessions that start from now on with tls (from nts_tls_server_new:
+ * a renewed certificate). The caller keeps its references to both the new
+ * and the old context and may free the old one at once: a running session
+ * holds a reference of its own. */
+void nts_ke_server_set_tls(struct nts_ke_server *s, void *tls);
 /* Replace the cookie ring used by sessions that start from now on. */
 void nts_ke_server_set_ring(struct nts_ke_server *s, const struct nts_cookie_ring *ring);
 /* A snapshot of the counters. */

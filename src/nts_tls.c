@@ -429,6 +429,11 @@ void nts_tls_server_free(void *ctx)
     SSL_CTX_free(ctx);
 }
 
+void *nts_tls_server_ref(void *ctx)
+{
+    return ctx && SSL_CTX_up_ref(ctx) == 1 ? ctx : NULL;
+}
+
 /* NTS_COOKIES_MAX fresh cookies for the session's keys. */
 static int make_cookies(const struct nts_cookie_ring *ring, const struct nts_cookie_data *d,
                         uint8_t cookies[][NTS_COOKIE_LEN])

@@ -70,6 +70,9 @@ int nts_tls_export_keys(void *ssl, uint16_t aead, uint8_t c2s[NTS_AEAD_KEY_LEN],
  * with the reason in err. Free with nts_tls_server_free. */
 void *nts_tls_server_new(const char *cert, const char *key, char *err, size_t errlen);
 void nts_tls_server_free(void *ctx);
+/* Another reference to ctx (each one freed by nts_tls_server_free), so a
+ * session can go on with it after its owner replaced it. NULL on failure. */
+void *nts_tls_server_ref(void *ctx);
 /* Serve one NTS-KE connection on the accepted socket fd (which the caller
  * closes): handshake, read one request, answer with next protocol NTPv4,
  * AEAD 15, 8 cookies made with ring (the session's exported keys inside),

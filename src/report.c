@@ -329,6 +329,12 @@ void report_serverstats(struct ctl_buf *b, const struct server *srv, const struc
         ctl_rec_int(b, "auth_ok", (long long)st.auth_ok[f]);
         ctl_rec_int(b, "empty", (long long)st.empty[f]);
         ctl_rec_int(b, "oversized", (long long)st.oversized[f]);
+        ctl_rec_int(b, "nts_ok", (long long)st.nts_ok[f]);
+        ctl_rec_int(b, "nts_nak", (long long)st.nts_nak[f]);
+        ctl_rec_int(b, "nts_bad_cookie", (long long)st.nts_bad_cookie[f]);
+        ctl_rec_int(b, "nts_auth_failed", (long long)st.nts_auth_failed[f]);
+        ctl_rec_int(b, "nts_malformed", (long long)st.nts_malformed[f]);
+        ctl_rec_int(b, "plain_refused", (long long)st.plain_refused[f]);
         ctl_rec_end(b);
     }
     ctl_rec_begin(b, "serverinfo");

@@ -5,11 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "auth.h"
 #include "log.h"
 #include "mem.h"
+#include "netio.h"
 #include "ntp_wire.h"
+#include "nts_ef.h"
 #include "timefmt.h"
+
+/* NTS replies made by server_handle and waiting for server_finish to seal
+ * them: as many as one batch of the listener. */
+#define SERVER_NTS_PENDING NETIO_BATCH_MAX
+
+struct server_nts_pending {
+    const uint8_t *reply; /* NULL: free */
+    size_t auth_off;
+    uint8_t s2c[NTS_AEAD_KEY_LEN];
+};
+
+/* The NTS server's part. */
+struct server_nts {
+    int on;
+    struct nts_cookie_ring ring;
+    enum server_ntsplain plain;
+    server_rand_fn rnd;
+    struct server_nts_pending pend[SERVER_NTS_PENDING];
+    unsigned next;
+};
 
 /* Refused traffic since the last summary line, so abuse is visible in the
  * log without one line per packet. */
@@ -39,6 +63,7 @@ struct server {
     int smear_after; /* the request being answered came at or after the leap */
     struct server_stats stats;
     struct server_abuse abuse;
+    struct server_nts nts;
 };
 
 struct server *server_create(struct acl *acl, struct ratelimit *rl, int precision)
@@ -56,7 +81,20 @@ void server_destroy(struct server *srv)
     if (!srv)
         return;
     free(srv->trusted);
+    nts_cookie_ring_clear(&srv->nts.ring);
+    OPENSSL_cleanse(srv->nts.pend, sizeof(srv->nts.pend));
     free(srv);
+}
+
+void server_set_nts(struct server *srv, const struct nts_cookie_ring *ring,
+                    enum server_ntsplain policy, server_rand_fn rnd)
+{
+    nts_cookie_ring_clear(&srv->nts.ring);
+    srv->nts.on = ring != NULL && rnd != NULL;
+    if (srv->nts.on)
+        srv->nts.ring = *ring;
+    srv->nts.plain = policy;
+    srv->nts.rnd = rnd;
 }
 
 void server_set_acl(struct server *srv, struct acl *acl)
@@ -327,6 +365,131 @@ static void server_count(struct server *srv, enum server_verdict v, enum server_
     srv->stats.answered[fam]++;
 }
 
+/* A client request with an NTS cookie or authenticator among its
+ * extension fields: one for the NTS path (which checks the rest). */
+static int server_is_nts(const uint8_t *req, const struct ntp_packet_info *info)
+{
+    struct ntp_ext ext;
+    size_t off = info->ext_off;
+
+    if (info->n_ext == 0 || info->hdr.version != 4)
+        return 0;
+    while (ntp_wire_ext_next(req, info, &off, &ext) == 1)
+        if (ext.type == NTS_EF_COOKIE || ext.type == NTS_EF_AUTH)
+            return 1;
+    return 0;
+}
+
+/* An NTS NAK for a request whose cookie or authenticator failed. */
+static size_t server_build_ntsn(const struct ntp_header *req, const struct nts_ef_server_req *sr,
+                                uint8_t *out, size_t cap)
+{
+    size_t n = server_build_kiss(req, "NTSN", out, cap);
+    return n ? nts_ef_nak(out, n, cap, sr->uid, sr->uid_len) : 0;
+}
+
+/* The answer to a request that verified: our time, the UID, fresh cookies
+ * (one per cookie and placeholder it brought) and an authenticator left
+ * for server_finish to seal once the transmit time is in. */
+static size_t server_build_nts(struct server *srv, const struct ntp_packet_info *info,
+                               const struct nts_ef_server_req *sr, const struct timespec *rx,
+                               uint8_t *out, size_t cap)
+{
+    uint8_t cookies[NTS_COOKIES_MAX][NTS_COOKIE_LEN], nonce[NTS_NONCE_LEN];
+    uint8_t cnonce[NTS_COOKIE_NONCE_LEN];
+    const uint8_t *ptr[NTS_COOKIES_MAX];
+    size_t lens[NTS_COOKIES_MAX], auth_off = 0;
+    unsigned n = 1 + sr->n_placeholders;
+
+    if (n > NTS_COOKIES_MAX || srv->nts.rnd(nonce, sizeof(nonce)) < 0)
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (srv->nts.rnd(cnonce, sizeof(cnonce)) < 0 ||
+            nts_cookie_make(&srv->nts.ring, &sr->keys, cnonce, cookies[i], NTS_COOKIE_LEN) !=
+                NTS_COOKIE_LEN)
+            return 0;
+        ptr[i] = cookies[i];
+        lens[i] = NTS_COOKIE_LEN;
+    }
+    size_t len = server_build_reply(srv, &info->hdr, rx, out, cap);
+    if (len)
+        len = nts_ef_server_reply_open(out, len, cap, sr, ptr, lens, n, nonce, &auth_off);
+    if (len) {
+        struct server_nts_pending *p = &srv->nts.pend[srv->nts.next++ % SERVER_NTS_PENDING];
+        p->reply = out;
+        p->auth_off = auth_off;
+        memcpy(p->s2c, sr->keys.s2c, sizeof(p->s2c));
+    }
+    return len;
+}
+
+/* The NTS path of server_handle, after the ACL and the parser. The
+ * limiter first, so that a flood costs no cryptography. */
+static enum server_verdict server_nts(struct server *srv, const uint8_t *req, size_t len,
+                                      const struct ntp_packet_info *info,
+                                      const struct netaddr *client, enum server_family fam,
+                                      const struct timespec *rx, int64_t now_ns,
+                                      uint8_t *reply, size_t cap, size_t *reply_len)
+{
+    struct nts_ef_server_req sr;
+    enum server_verdict v = SERVER_REPLY_NTSN;
+    size_t n = 0;
+
+    enum ratelimit_verdict rv = ratelimit_charge(srv->rl, client, now_ns);
+    if (rv != RATELIMIT_PASS) {
+        if (rv == RATELIMIT_KOD)
+            ratelimit_kod_not_sent(srv->rl, client);
+        srv->stats.ratelimited[fam]++;
+        server_note(&srv->abuse.limited, &srv->abuse.last_limited, client);
+        return SERVER_DROP;
+    }
+    int st = nts_ef_server_request(req, len, &srv->nts.ring, &sr);
+    if (st == NTS_EF_E_MALFORMED) {
+        srv->stats.nts_malformed[fam]++;
+        return SERVER_DROP;
+    }
+    if (st == NTS_EF_OK) {
+        v = SERVER_REPLY_NTS;
+        n = server_build_nts(srv, info, &sr, rx, reply, cap);
+    } else {
+        (st == NTS_EF_E_COOKIE ? srv->stats.nts_bad_cookie : srv->stats.nts_auth_failed)[fam]++;
+        n = server_build_ntsn(&info->hdr, &sr, reply, cap);
+    }
+    OPENSSL_cleanse(&sr.keys, sizeof(sr.keys));
+    if (n == 0 || n > len) /* never: the builders keep within the request */
+        return SERVER_DROP;
+    *reply_len = n;
+    if (v == SERVER_REPLY_NTS) {
+        srv->stats.answered[fam]++;
+        srv->stats.nts_ok[fam]++;
+    } else {
+        srv->stats.nts_nak[fam]++;
+    }
+    return v;
+}
+
+/* ntsplain drop|nak for a request with neither NTS nor a MAC. A NAK is
+ * the kiss NTSN with no time, within the client's rate. */
+static enum server_verdict server_plain_refused(struct server *srv,
+                                                const struct ntp_packet_info *info,
+                                                const struct netaddr *client,
+                                                enum server_family fam, int64_t now_ns,
+                                                uint8_t *reply, size_t cap, size_t *reply_len)
+{
+    srv->stats.plain_refused[fam]++;
+    if (srv->nts.plain != SERVER_PLAIN_NAK)
+        return SERVER_DROP;
+    enum ratelimit_verdict rv = ratelimit_charge(srv->rl, client, now_ns);
+    if (rv != RATELIMIT_PASS) {
+        if (rv == RATELIMIT_KOD)
+            ratelimit_kod_not_sent(srv->rl, client);
+        srv->stats.ratelimited[fam]++;
+        return SERVER_DROP;
+    }
+    *reply_len = server_build_kiss(&info->hdr, "NTSN", reply, cap);
+    return *reply_len ? SERVER_REPLY_NTSN : SERVER_DROP;
+}
+
 enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t len,
                                   const struct netaddr *client, const struct timespec *rx,
                                   int64_t now_ns, uint8_t *reply, size_t cap,
@@ -350,6 +513,13 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
     }
     if (!server_acceptable(srv, req, len, client, fam, &info, &auth))
         return SERVER_DROP;
+    if (srv->nts.on && auth == SRV_AUTH_NONE) {
+        if (server_is_nts(req, &info))
+            return server_nts(srv, req, len, &info, client, fam, rx, now_ns, reply, cap,
+                              reply_len);
+        if (srv->nts.plain != SERVER_PLAIN_SERVE)
+            return server_plain_refused(srv, &info, client, fam, now_ns, reply, cap, reply_len);
+    }
 
     /* The limiter first, so that a flood costs no cryptography; a request
      * that fails authentication gets its NAK only while within its rate. */
@@ -394,15 +564,34 @@ void server_count_unusable(struct server *srv, const struct netaddr *client, int
     server_note(&srv->abuse.unusable, &srv->abuse.last_unusable, client);
 }
 
-int server_finish(const struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
+/* Seal the NTS reply in reply, whose key server_handle kept. */
+static int server_seal_nts(struct server *srv, uint8_t *reply, size_t len)
+{
+    for (unsigned i = 0; i < SERVER_NTS_PENDING; i++) {
+        struct server_nts_pending *p = &srv->nts.pend[i];
+        if (p->reply != reply)
+            continue;
+        int rc = nts_ef_server_seal(reply, len, p->auth_off, p->s2c);
+        OPENSSL_cleanse(p, sizeof(*p));
+        if (rc < 0)
+            log_warnx("cannot seal an NTS reply: not sent");
+        return rc;
+    }
+    log_warnx("an NTS reply without its key: not sent");
+    return -1;
+}
+
+int server_finish(struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
                   const struct timespec *tx)
 {
-    if (v == SERVER_REPLY && tx) {
+    if ((v == SERVER_REPLY || v == SERVER_REPLY_NTS) && tx) {
         struct timespec served = server_smeared(srv, tx);
         server_stamp_tx(reply, len, &served);
     }
+    if (v == SERVER_REPLY_NTS)
+        return server_seal_nts(srv, reply, len);
     /* Only an authenticated reply is longer than a header plus a key id. */
-    if (v == SERVER_REPLY_NAK || len <= NTP_HEADER_LEN + AUTH_KEYID_LEN)
+    if (v == SERVER_REPLY_NAK || v == SERVER_REPLY_NTSN || len <= NTP_HEADER_LEN + AUTH_KEYID_LEN)
         return 0;
     uint32_t id = (uint32_t)reply[NTP_HEADER_LEN] << 24 |
                   (uint32_t)reply[NTP_HEADER_LEN + 1] << 16 |
@@ -437,8 +626,12 @@ void server_log_stats(const struct server *srv)
         {"auth_dropped", st->auth_dropped},
         {"auth_failed", st->auth_failed},  {"auth_ok", st->auth_ok},
         {"empty", st->empty},              {"oversized", st->oversized},
+        {"nts_ok", st->nts_ok},            {"nts_nak", st->nts_nak},
+        {"nts_bad_cookie", st->nts_bad_cookie},
+        {"nts_auth_failed", st->nts_auth_failed},
+        {"nts_malformed", st->nts_malformed}, {"plain_refused", st->plain_refused},
     };
-    char line[1024];
+    char line[2048];
     size_t off = 0;
 
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]) && off < sizeof(line); i++)

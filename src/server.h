@@ -9,6 +9,7 @@
 #include "acl.h"
 #include "addr.h"
 #include "keys.h"
+#include "nts_cookie.h"
 #include "ratelimit.h"
 #include "smear.h"
 
@@ -58,14 +59,31 @@ struct server_stats {
     uint64_t empty[SERVER_NFAMILIES];        /* datagrams of 0 bytes */
     uint64_t oversized[SERVER_NFAMILIES];    /* longer than NTP_MAX_PACKET (the kernel
                                               * cut them short) */
+    /* NTS (RFC 8915), while an NTS server is configured. */
+    uint64_t nts_ok[SERVER_NFAMILIES];         /* answered with NTS (subset of answered) */
+    uint64_t nts_nak[SERVER_NFAMILIES];        /* NTS NAK sent (cookie or authenticator bad) */
+    uint64_t nts_bad_cookie[SERVER_NFAMILIES]; /* the cookie did not open (old or foreign key) */
+    uint64_t nts_auth_failed[SERVER_NFAMILIES]; /* the cookie opened, the authenticator
+                                                 * did not verify (altered, wrong key) */
+    uint64_t nts_malformed[SERVER_NFAMILIES];  /* NTS fields missing, repeated or misplaced:
+                                                * dropped */
+    uint64_t plain_refused[SERVER_NFAMILIES];  /* plain requests refused by ntsplain */
 };
 
 enum server_verdict {
     SERVER_REPLY,      /* reply holds a normal answer */
     SERVER_REPLY_KOD,  /* reply holds a RATE kiss-o'-death */
     SERVER_REPLY_NAK,  /* reply holds a crypto-NAK: no time, key id 0 */
+    SERVER_REPLY_NTS,  /* reply holds an NTS answer, sealed by server_finish */
+    SERVER_REPLY_NTSN, /* reply holds an NTS NAK (kiss NTSN): no time */
     SERVER_DROP,       /* send nothing */
 };
+
+/* ntsplain: what an NTS server does with requests that carry neither NTS
+ * nor a MAC (same order as conf's). */
+enum server_ntsplain { SERVER_PLAIN_SERVE, SERVER_PLAIN_DROP, SERVER_PLAIN_NAK };
+/* Fill buf with len unpredictable bytes; 0, or -1 if none can be had. */
+typedef int (*server_rand_fn)(void *buf, size_t len);
 
 struct server;
 
@@ -86,6 +104,16 @@ void server_set_smear(struct server *srv, const struct server_smear *sm);
 void server_set_auth(struct server *srv, const struct keys *keys, const uint32_t *trusted,
                      unsigned n_trusted);
 
+/* Serve NTS with ring's cookie keys (copied; NULL: serve no NTS, as
+ * before), plain requests as policy says, nonces for cookies and replies
+ * from rnd. A request with NTS fields whose cookie does not open, or whose
+ * authenticator does not verify, gets an NTS NAK; one whose fields are
+ * malformed is dropped. NTS requests pass the ACL and the rate limiter
+ * like any other; over the limit they get nothing (an unauthenticated
+ * RATE kiss is one an NTS client must ignore). */
+void server_set_nts(struct server *srv, const struct nts_cookie_ring *ring,
+                    enum server_ntsplain policy, server_rand_fn rnd);
+
 /* Decide on one request of len bytes from client, received at rx (served
  * clock) and monotonic now_ns. On SERVER_REPLY*, *reply_len bytes of reply
  * are in reply (cap bytes available); the transmit timestamp and the MAC of
@@ -103,10 +131,12 @@ enum server_verdict server_handle(struct server *srv, const uint8_t *req, size_t
  * Counted in received, in its own counter and in the abuse summary. */
 void server_count_unusable(struct server *srv, const struct netaddr *client, int oversized);
 /* Complete a reply of verdict v just before it is sent: stamp tx (for
- * SERVER_REPLY; tx may be NULL for the others), then compute its MAC if it
- * has one. Returns 0, or -1 (logged) if the MAC could not be computed and
+ * SERVER_REPLY and SERVER_REPLY_NTS; tx may be NULL for the others), then
+ * compute its MAC if it has one, or seal its NTS authenticator (with the
+ * key server_handle kept for this reply buffer: at most NETIO_BATCH_MAX
+ * NTS replies may wait between the two calls). Returns 0, or -1 (logged) if the MAC could not be computed and
  * nothing must be sent. */
-int server_finish(const struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
+int server_finish(struct server *srv, enum server_verdict v, uint8_t *reply, size_t len,
                   const struct timespec *tx);
 /* Write the transmit timestamp into a reply (no MAC) just before it is sent. */
 void server_stamp_tx(uint8_t *reply, size_t len, const struct timespec *tx);

@@ -24,6 +24,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
+#include "nts_server.h"
 #include "privdrop.h"
 #include "ratelimit.h"
 #include "report.h"
@@ -63,6 +64,7 @@ struct service {
     struct ctl_server *ctl;
     struct acl *metrics_acl;
     struct http_server *http;
+    struct nts_server *nts; /* NULL: no NTS server */
     uint64_t abuse_timer, drift_timer, recent_timer, ready_timer;
     int ready; /* READY=1 sent */
     struct history *recent;
@@ -188,7 +190,9 @@ int service_check(const struct conf *conf, FILE *errs)
     if (service_leaps_tz(conf, errs, &leaps) < 0)
         return -1;
     leapfile_free(leaps);
-    return nts_ke_worker_check(conf, errs);
+    int bad = nts_ke_worker_check(conf, errs) < 0;
+    bad |= nts_server_check(conf, errs) < 0;
+    return bad ? -1 : 0;
 }
 
 static void service_sync_params(const struct conf *conf, struct sync_params *p)
@@ -349,6 +353,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     report_sourcestats(out, sv->sy, &now);
     report_authdata(out, sv->up);
     report_serverstats(out, sv->srv, sv->rl);
+    nts_server_report(out, sv->nts);
     service_recent(sv, out);
 }
 
@@ -389,6 +394,7 @@ static void service_command(void *arg, int argc, char **argv, struct ctl_buf *ou
         report_sourcestats(out, sv->sy, &now);
     else if (!strcmp(cmd, "serverstats") && argc == 1) {
         report_serverstats(out, sv->srv, sv->rl);
+        nts_server_report(out, sv->nts);
         service_recent(sv, out);
     }
     else if (!strcmp(cmd, "clients") && argc <= 2 && service_clients_arg(argc, argv))
@@ -510,6 +516,7 @@ struct service *service_open(struct conf *conf, int foreground)
     sv->rl = ratelimit_create(&conf->ratelimit, service_seed());
     sv->srv = server_create(sv->acl, sv->rl, clock_precision(sv->clk));
     server_set_auth(sv->srv, sv->keys, conf->trustedkeys, conf->n_trustedkeys);
+    sv->nts = nts_server_open(conf); /* certificate, key and KE socket: before privdrop */
     sched_init();
     resolve_init();
     nts_ke_worker_init(conf);
@@ -559,6 +566,7 @@ void service_start(struct service *sv)
     struct conf *conf = sv->conf;
 
     sv->up = upstream_create(conf, sv->keys, sv->sy, sv->clk, service_seed());
+    nts_server_start(sv->nts, sv->srv); /* KE threads under the sandbox */
     sv->drift_timer = sched_add_timer(SERVICE_DRIFT_INTERVAL, service_drift_timer, sv);
     sv->recent = history_create((unsigned)(SERVICE_RECENT_WINDOW / SERVICE_RECENT_STEP) + 1,
                                 SERVICE_NRECENT);
@@ -584,6 +592,7 @@ void service_close(struct service *sv)
     server_log_stats(sv->srv);
     service_save_drift(sv);
     upstream_destroy(sv->up);
+    nts_server_close(sv->nts);
     history_destroy(sv->recent);
     http_destroy(sv->http);
     ctl_destroy(sv->ctl);
@@ -709,6 +718,7 @@ static void service_rollback(struct service *sv, struct service_next *nx)
     leapfile_free(nx->leaps);
     leapfile_free(nx->leaps_tz);
     ratelimit_destroy(nx->rl);
+    nts_server_reload_abort(sv->nts);
 }
 
 /* New server sockets while the old ones still serve (those for the same
@@ -783,7 +793,7 @@ static int service_build_next(struct service *sv, const struct conf *nc, struct 
                        oc->metrics_port != nc->metrics_port;
     if (nx->http_changed && nc->metrics_addr[0] && service_next_http(sv, nc, nx, errs) < 0)
         return -1;
-    return 0;
+    return nts_server_reload_prepare(sv->nts, oc, nc, errs);
 }
 
 static void service_apply(struct service *sv, struct conf *nc, struct service_next *nx)
@@ -824,6 +834,7 @@ static void service_apply(struct service *sv, struct conf *nc, struct service_ne
     sync_set_leaps_tz(sv->sy, nx->leaps_tz);
     leapfile_free(sv->leaps_tz);
     sv->leaps_tz = nx->leaps_tz;
+    nts_server_reload_commit(sv->nts, nc);
     log_set(sv->foreground ? LOG_TO_STDERR : nc->log_target, nc->log_level);
     sched_cancel_timer(sv->abuse_timer);
     sv->abuse_timer = nc->abuselog_interval

@@ -16,6 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "conf.h"
 #include "ctl_proto.h"
 #include "lint.h"
@@ -171,6 +175,58 @@ static void test_clean(void **state)
     expect_only("port 0\nallow all\nratelimit off\ndriftfile /d\n" FOUR, NULL, 0, 0, NULL);
     /* only deny rules: not serving */
     expect_only("deny 10.0.0.0/8\ndriftfile /d\n" FOUR, NULL, 0, 0, NULL);
+}
+
+/* A self-signed certificate in keydir valid until now + secs. */
+static void write_cert(const char *name, long secs)
+{
+    char path[256];
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(pk);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), secs);
+    X509_set_pubkey(x, pk);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"lint.test", -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+    snprintf(path, sizeof(path), "%s/%s", keydir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_X509(f, x), 1);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+}
+
+#define NTS_WITH(crt) "port 0\ndriftfile /d\n" FOUR "ntsservercert @KEYDIR@/" crt "\n" \
+                      "ntsserverkey @KEYDIR@/nts.key\n"
+
+/* The NTS certificate's dates against now: 10 days left is a warning, a
+ * year is nothing, an hour ago an error; the key's group bit a warning. */
+static void test_nts_cert_dates(void **state)
+{
+    struct lint_report r;
+    char key[256];
+    (void)state;
+
+    write_cert("soon.crt", 10 * 86400 + 3600);
+    write_cert("year.crt", 365 * 86400L);
+    write_cert("gone.crt", -3600);
+    expect_only(NTS_WITH("soon.crt"), "nts-cert-expiry", LINT_WARNING, 7, NULL);
+    lint_text(NTS_WITH("soon.crt"), &r);
+    assert_non_null(strstr(r.f[0].message, "expires in 10 day(s)"));
+    lint_report_free(&r);
+    expect_only(NTS_WITH("year.crt"), NULL, 0, 0, NULL);
+    expect_only(NTS_WITH("gone.crt"), "nts-cert-expiry", LINT_ERROR, 7, NULL);
+    snprintf(key, sizeof(key), "%s/nts.key", keydir);
+    assert_int_equal(chmod(key, 0640), 0);
+    expect_only(NTS_WITH("year.crt"), "nts-key-perms", LINT_WARNING, 8, NULL);
+    assert_int_equal(chmod(key, 0600), 0);
 }
 
 static void test_loopback_only(void **state)
@@ -876,6 +932,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_nts_cert_dates),
         cmocka_unit_test(test_loopback_only),
         cmocka_unit_test(test_source_counts),
         cmocka_unit_test(test_open_families),
