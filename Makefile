@@ -79,12 +79,12 @@ $(BUILD)/tests/%.so: tests/shim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -fPIC -shared -o $@ $< -ldl
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c bench/seqcode.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 # The NTS benchmark's key exchange and requests use the NTS modules.
-$(BUILD)/bench/ntsprep: bench/ntsprep.c $(BUILD)/libtempus.a
+$(BUILD)/bench/ntsprep: bench/ntsprep.c bench/seqcode.h $(BUILD)/libtempus.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtempus.a $(LDLIBS)
 

@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seqcode.h"
+
 #define NTP_LEN 48
 #define BATCH 64
 #define RXBUF 1500
@@ -126,38 +128,6 @@ static void usage(void)
             "  -f  send the NTS requests of a bench/ntsprep file\n",
             TICK_US_DEFAULT);
     exit(2);
-}
-
-static uint32_t feistel_round(uint32_t x, uint32_t k)
-{
-    uint64_t v = (uint64_t)(x ^ k) * 0x9E3779B97F4A7C15ULL;
-
-    return (uint32_t)(v >> 32) ^ (uint32_t)v;
-}
-
-/* Keyed bijection on 64 bits: sequence number -> transmit timestamp. */
-static uint64_t seq_encode(const uint32_t key[4], uint64_t seq)
-{
-    uint32_t l = (uint32_t)(seq >> 32), r = (uint32_t)seq;
-
-    for (int i = 0; i < 4; i++) {
-        uint32_t t = r;
-        r = l ^ feistel_round(r, key[i]);
-        l = t;
-    }
-    return (uint64_t)l << 32 | r;
-}
-
-static uint64_t seq_decode(const uint32_t key[4], uint64_t ts)
-{
-    uint32_t l = (uint32_t)(ts >> 32), r = (uint32_t)ts;
-
-    for (int i = 3; i >= 0; i--) {
-        uint32_t t = l;
-        l = r ^ feistel_round(l, key[i]);
-        r = t;
-    }
-    return (uint64_t)l << 32 | r;
 }
 
 static void put_be64(uint8_t *p, uint64_t v)

@@ -32,6 +32,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "seqcode.h"
+
 #include "ntp_wire.h"
 #include "nts_aead.h"
 #include "nts_ef.h"
@@ -50,24 +52,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "ntsprep: %s\n", what);
     exit(2);
-}
-
-/* The same keyed permutation as loadgen's (sequence -> transmit time). */
-static uint32_t feistel_round(uint32_t x, uint32_t k)
-{
-    uint64_t v = (uint64_t)(x ^ k) * 0x9E3779B97F4A7C15ULL;
-    return (uint32_t)(v >> 32) ^ (uint32_t)v;
-}
-
-static uint64_t seq_encode(const uint32_t key[4], uint64_t seq)
-{
-    uint32_t l = (uint32_t)(seq >> 32), r = (uint32_t)seq;
-    for (int i = 0; i < 4; i++) {
-        uint32_t t = r;
-        r = l ^ feistel_round(r, key[i]);
-        l = t;
-    }
-    return (uint64_t)l << 32 | r;
 }
 
 /* A request with cookie c and n placeholders; returns its length. */

@@ -75,7 +75,7 @@ static int keys_parse_id(struct keys_parser *p, const char *tok, uint32_t *id)
     return 0;
 }
 
-static int keys_hexval(char c)
+static int keys_nibble(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -84,6 +84,13 @@ static int keys_hexval(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+int keys_hex_byte(const char *s)
+{
+    int hi = keys_nibble(s[0]), lo = hi < 0 ? -1 : keys_nibble(s[1]);
+
+    return lo < 0 ? -1 : hi << 4 | lo;
 }
 
 /* KEY: HEX:digits, ASCII:text or bare text, into k->key. */
@@ -97,13 +104,13 @@ static int keys_decode(struct keys_parser *p, const char *tok, struct auth_key *
             return -1;
         }
         for (size_t i = 0; i < nd / 2; i++) {
-            int hi = keys_hexval(tok[4 + 2 * i]), lo = keys_hexval(tok[5 + 2 * i]);
-            if (hi < 0 || lo < 0) {
+            int b = keys_hex_byte(tok + 4 + 2 * i);
+            if (b < 0) {
                 keys_err(p, p->line, "key %u: '%.2s' is not a hex digit pair", k->id,
                          tok + 4 + 2 * i);
                 return -1;
             }
-            k->key[i] = (uint8_t)(hi << 4 | lo);
+            k->key[i] = (uint8_t)b;
         }
         k->len = nd / 2;
         return 0;

@@ -35,5 +35,9 @@ const struct auth_key *keys_find(const struct keys *keys, uint32_t id);
 unsigned keys_count(const struct keys *keys);
 /* Wipe and free the store; NULL is fine. */
 void keys_destroy(struct keys *keys);
+/* The byte that the two hex digits at s spell (either case), or -1 (s
+ * must hold two characters, or a NUL first). Shared with the NTS keys
+ * file reader. */
+int keys_hex_byte(const char *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "keys.h"
 #include "log.h"
 #include "mem.h"
 #include "nts_aead.h"
@@ -50,17 +51,6 @@ static int nts_server_rand(void *buf, size_t len)
     return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One "ID HEX" line into k; 0, or -1 with the reason in why. */
 static int nts_server_key_line(char *line, struct nts_cookie_key *k, const char **why)
 {
@@ -82,12 +72,12 @@ static int nts_server_key_line(char *line, struct nts_cookie_key *k, const char 
         return -1;
     }
     for (size_t i = 0; i < NTS_AEAD_KEY_LEN; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
+        int b = keys_hex_byte(hex + 2 * i);
+        if (b < 0) {
             *why = "the key is not 64 hex digits";
             return -1;
         }
-        k->key[i] = (uint8_t)(hi << 4 | lo);
+        k->key[i] = (uint8_t)b;
     }
     k->id = (uint32_t)v;
     return 0;
