@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /* Shared by the NTS unit tests: write a throwaway certificate and its key
- * (PEM) and free both. Include after cmocka.h and OpenSSL's pem.h. */
+ * (PEM) and free both; a one-connection NTS-KE server on 127.0.0.1 in a
+ * thread of its own. Include after cmocka.h and OpenSSL's pem.h. */
 #ifndef TEMPUS_NTS_TEST_H
 #define TEMPUS_NTS_TEST_H
 
-static void nts_test_write_pem(X509 *x, EVP_PKEY *pk, const char *crt, const char *key)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "nts_tls.h"
+
+static inline void nts_test_write_pem(X509 *x, EVP_PKEY *pk, const char *crt, const char *key)
 {
     FILE *f = fopen(crt, "w");
     assert_non_null(f);
@@ -16,6 +26,76 @@ static void nts_test_write_pem(X509 *x, EVP_PKEY *pk, const char *crt, const cha
     assert_int_equal(fclose(f), 0);
     X509_free(x);
     EVP_PKEY_free(pk);
+}
+
+/* The port record a test server sends. */
+#define NTS_TEST_NTP_PORT 11123
+
+/* One connection served on an ephemeral port of 127.0.0.1: the key
+ * exchange (nts_tls_serve, 3 s) or, when silent, nothing at all until the
+ * client gives up. status is the exchange's result (0 for a silent server
+ * whose client closed, 98/99 for a read or accept failure). */
+struct nts_test_server {
+    int lfd, status, silent;
+    const char *ntp_server; /* server record; NULL for none */
+    const struct nts_cookie_ring *ring;
+    struct sockaddr_in addr;
+    void *ctx;
+    pthread_t tid;
+};
+
+static inline void *nts_test_serve_one(void *arg)
+{
+    struct nts_test_server *s = arg;
+    int fd = accept(s->lfd, NULL, NULL);
+
+    if (fd < 0) {
+        s->status = 99;
+        return NULL;
+    }
+    if (s->silent) {
+        char buf[512];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof(buf))) > 0) /* until the client gives up */
+            ;
+        s->status = n == 0 ? 0 : 98;
+    } else {
+        s->status = nts_tls_serve(s->ctx, fd, 3000, s->ring, s->ntp_server, NTS_TEST_NTP_PORT);
+    }
+    close(fd);
+    return NULL;
+}
+
+static inline void nts_test_server_start(struct nts_test_server *s, const char *crt,
+                                         const char *key, const struct nts_cookie_ring *ring,
+                                         const char *ntp_server, int silent)
+{
+    char err[256];
+    socklen_t sl = sizeof(s->addr);
+
+    memset(s, 0, sizeof(*s));
+    s->silent = silent;
+    s->ntp_server = ntp_server;
+    s->ring = ring;
+    s->ctx = nts_tls_server_new(crt, key, err, sizeof(err));
+    assert_non_null(s->ctx);
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(s->lfd >= 0);
+    s->addr.sin_family = AF_INET;
+    s->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&s->addr, sizeof(s->addr)), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&s->addr, &sl), 0);
+    assert_int_equal(listen(s->lfd, 4), 0);
+    assert_int_equal(pthread_create(&s->tid, NULL, nts_test_serve_one, s), 0);
+}
+
+/* Wait for the connection to end; its status. */
+static inline int nts_test_server_end(struct nts_test_server *s)
+{
+    assert_int_equal(pthread_join(s->tid, NULL), 0);
+    close(s->lfd);
+    nts_tls_server_free(s->ctx);
+    return s->status;
 }
 
 #endif

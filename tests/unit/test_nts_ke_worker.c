@@ -165,49 +165,9 @@ static void test_check(void **state)
     assert_int_equal(check(dir, 1, msg, sizeof(msg)), 0); /* holds server.crt */
 }
 
-/* One TLS server connection on its own thread. */
-struct server {
-    int lfd, status;
-    struct sockaddr_in addr;
-    void *ctx;
-    pthread_t tid;
-};
-
-static void *serve_one(void *arg)
+static void server_start(struct nts_test_server *s)
 {
-    struct server *s = arg;
-    int fd = accept(s->lfd, NULL, NULL);
-
-    s->status = fd < 0 ? 99 : nts_tls_serve(s->ctx, fd, 3000, &ring, NULL, 11123);
-    if (fd >= 0)
-        close(fd);
-    return NULL;
-}
-
-static void server_start(struct server *s)
-{
-    char err[256];
-    socklen_t sl = sizeof(s->addr);
-
-    memset(s, 0, sizeof(*s));
-    s->ctx = nts_tls_server_new(cert, key, err, sizeof(err));
-    assert_non_null(s->ctx);
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s->lfd >= 0);
-    s->addr.sin_family = AF_INET;
-    s->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&s->addr, sizeof(s->addr)), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&s->addr, &sl), 0);
-    assert_int_equal(listen(s->lfd, 4), 0);
-    assert_int_equal(pthread_create(&s->tid, NULL, serve_one, s), 0);
-}
-
-static int server_end(struct server *s)
-{
-    assert_int_equal(pthread_join(s->tid, NULL), 0);
-    close(s->lfd);
-    nts_tls_server_free(s->ctx);
-    return s->status;
+    nts_test_server_start(s, cert, key, &ring, NULL, 0);
 }
 
 struct answer {
@@ -256,7 +216,7 @@ static void run_loop(struct answer *a, double secs)
 
 static void exchange_with(const char *trust, struct answer *a, int *server_status)
 {
-    struct server s;
+    struct nts_test_server s;
     struct netaddr na;
 
     struct conf *c = conf_with(trust, 1);
@@ -268,7 +228,7 @@ static void exchange_with(const char *trust, struct answer *a, int *server_statu
     sched_add_timer(0.01, on_tick, a);
     assert_int_equal(nts_ke_worker_start("127.0.0.1", &na, ntohs(s.addr.sin_port), on_ke, a), 0);
     run_loop(a, 10.0);
-    *server_status = server_end(&s);
+    *server_status = nts_test_server_end(&s);
     nts_ke_worker_fini();
     sched_fini();
     conf_free(c);
@@ -285,7 +245,7 @@ static void test_exchange_in_loop(void **state)
     assert_int_equal(a.status, NTS_KE_OK);
     assert_int_equal(a.cookies, 8);
     assert_int_equal(a.aead, NTS_AEAD_AES_SIV_CMAC_256);
-    assert_int_equal(a.port, 11123);
+    assert_int_equal(a.port, NTS_TEST_NTP_PORT);
     assert_int_equal(st, NTS_KE_OK);
     assert_true(a.ticks >= 1); /* the loop ran while the exchange did */
 
@@ -302,7 +262,7 @@ static void test_exchange_in_loop(void **state)
 
 static void test_cancel(void **state)
 {
-    struct server s;
+    struct nts_test_server s;
     struct netaddr na;
     struct answer a;
 
@@ -315,7 +275,7 @@ static void test_cancel(void **state)
     memset(&a, 0, sizeof(a));
     assert_int_equal(nts_ke_worker_start("127.0.0.1", &na, ntohs(s.addr.sin_port), on_ke, &a), 0);
     nts_ke_worker_cancel(&a);
-    assert_int_equal(server_end(&s), NTS_KE_OK); /* the exchange itself ran */
+    assert_int_equal(nts_test_server_end(&s), NTS_KE_OK); /* the exchange itself ran */
     run_loop(&a, 0.5);                            /* its answer is read and dropped */
     assert_int_equal(a.calls, 0);
     nts_ke_worker_fini();

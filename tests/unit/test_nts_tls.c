@@ -100,66 +100,12 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One server connection in a thread of its own. */
-struct server {
-    int lfd;
-    struct sockaddr_in addr;
-    void *ctx;
-    int silent; /* accept, then say nothing until the client gives up */
-    int status;
-    pthread_t tid;
-};
-
-static void *serve_one(void *arg)
+static void server_start(struct nts_test_server *s, int silent)
 {
-    struct server *s = arg;
-    int fd = accept(s->lfd, NULL, NULL);
-
-    if (fd < 0) {
-        s->status = 99;
-        return NULL;
-    }
-    if (s->silent) {
-        char buf[512];
-        ssize_t n;
-        while ((n = read(fd, buf, sizeof(buf))) > 0) /* until the client gives up */
-            ;
-        s->status = n == 0 ? 0 : 98;
-    } else {
-        s->status = nts_tls_serve(s->ctx, fd, 3000, &ring, "127.0.0.1", 11123);
-    }
-    close(fd);
-    return NULL;
+    nts_test_server_start(s, cert, key, &ring, "127.0.0.1", silent);
 }
 
-static void server_start(struct server *s, int silent)
-{
-    char err[256];
-    socklen_t sl = sizeof(s->addr);
-
-    memset(s, 0, sizeof(*s));
-    s->silent = silent;
-    s->ctx = nts_tls_server_new(cert, key, err, sizeof(err));
-    assert_non_null(s->ctx);
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(s->lfd >= 0);
-    s->addr.sin_family = AF_INET;
-    s->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&s->addr, sizeof(s->addr)), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&s->addr, &sl), 0);
-    assert_int_equal(listen(s->lfd, 4), 0);
-    assert_int_equal(pthread_create(&s->tid, NULL, serve_one, s), 0);
-}
-
-static int server_end(struct server *s)
-{
-    assert_int_equal(pthread_join(s->tid, NULL), 0);
-    close(s->lfd);
-    nts_tls_server_free(s->ctx);
-    return s->status;
-}
-
-static int exchange(const struct server *s, const char *name, const char *ca, int ms,
+static int exchange(const struct nts_test_server *s, const char *name, const char *ca, int ms,
                     struct nts_ke_result *out, char *err, size_t errlen)
 {
     return nts_tls_client_exchange(name, (const struct sockaddr *)&s->addr, sizeof(s->addr), ca,
@@ -186,18 +132,18 @@ static void test_exchange(void **state)
     (void)state;
     static struct nts_ke_result r;
     struct nts_cookie_data d;
-    struct server s;
+    struct nts_test_server s;
     char err[256];
 
     server_start(&s, 0);
     int st = exchange(&s, "127.0.0.1", cert, 3000, &r, err, sizeof(err));
     if (st != NTS_KE_OK)
         fail_msg("exchange: %d %s", st, err);
-    assert_int_equal(server_end(&s), NTS_KE_OK);
+    assert_int_equal(nts_test_server_end(&s), NTS_KE_OK);
     assert_int_equal(r.resp.aead, NTS_AEAD_AES_SIV_CMAC_256);
     assert_int_equal(r.resp.n_cookies, NTS_COOKIES_MAX);
     assert_string_equal(r.resp.server, "127.0.0.1");
-    assert_int_equal(r.resp.port, 11123);
+    assert_int_equal(r.resp.port, NTS_TEST_NTP_PORT);
     assert_true(memcmp(r.c2s, r.s2c, NTS_AEAD_KEY_LEN) != 0);
     for (unsigned i = 0; i < r.resp.n_cookies; i++) {
         assert_int_equal(r.resp.cookie_len[i], NTS_COOKIE_LEN);
@@ -214,7 +160,7 @@ static void test_exchange(void **state)
     memcpy(first, r.c2s, sizeof(first));
     server_start(&s, 0);
     assert_int_equal(exchange(&s, "ntp.test", cert, 3000, &r, err, sizeof(err)), NTS_KE_OK);
-    assert_int_equal(server_end(&s), NTS_KE_OK);
+    assert_int_equal(nts_test_server_end(&s), NTS_KE_OK);
     assert_true(memcmp(first, r.c2s, sizeof(first)) != 0);
 }
 
@@ -222,28 +168,28 @@ static void test_refused_names(void **state)
 {
     (void)state;
     static struct nts_ke_result r;
-    struct server s;
+    struct nts_test_server s;
     char err[256];
 
     server_start(&s, 0);
     assert_int_equal(exchange(&s, "127.0.0.2", cert, 3000, &r, err, sizeof(err)),
                      NTS_TLS_E_HANDSHAKE);
     assert_non_null(strstr(err, "handshake"));
-    assert_int_equal(server_end(&s), NTS_TLS_E_HANDSHAKE);
+    assert_int_equal(nts_test_server_end(&s), NTS_TLS_E_HANDSHAKE);
     assert_int_equal(r.resp.n_cookies, 0);
     server_start(&s, 0);
     assert_int_equal(exchange(&s, "other.test", cert, 3000, &r, err, sizeof(err)),
                      NTS_TLS_E_HANDSHAKE);
-    assert_int_equal(server_end(&s), NTS_TLS_E_HANDSHAKE);
+    assert_int_equal(nts_test_server_end(&s), NTS_TLS_E_HANDSHAKE);
     /* Right name, but signed by a CA we do not trust. */
     server_start(&s, 0);
     assert_int_equal(exchange(&s, "127.0.0.1", other_cert, 3000, &r, err, sizeof(err)),
                      NTS_TLS_E_HANDSHAKE);
-    assert_int_equal(server_end(&s), NTS_TLS_E_HANDSHAKE);
+    assert_int_equal(nts_test_server_end(&s), NTS_TLS_E_HANDSHAKE);
 }
 
 /* A plain OpenSSL client that the server must refuse. */
-static int raw_client(const struct server *s, int max_version, int alpn)
+static int raw_client(const struct nts_test_server *s, int max_version, int alpn)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     assert_non_null(ctx);
@@ -266,21 +212,21 @@ static int raw_client(const struct server *s, int max_version, int alpn)
 static void test_refused_clients(void **state)
 {
     (void)state;
-    struct server s;
+    struct nts_test_server s;
 
     server_start(&s, 0);
     assert_true(raw_client(&s, TLS1_2_VERSION, 0) <= 0);
-    assert_int_equal(server_end(&s), NTS_TLS_E_HANDSHAKE);
+    assert_int_equal(nts_test_server_end(&s), NTS_TLS_E_HANDSHAKE);
     server_start(&s, 0);
     assert_true(raw_client(&s, 0, 1) <= 0);
-    assert_int_equal(server_end(&s), NTS_TLS_E_HANDSHAKE);
+    assert_int_equal(nts_test_server_end(&s), NTS_TLS_E_HANDSHAKE);
 }
 
 static void test_timeout_and_refused(void **state)
 {
     (void)state;
     static struct nts_ke_result r;
-    struct server s;
+    struct nts_test_server s;
     struct timespec t0, t1;
     char err[256];
 
@@ -292,7 +238,7 @@ static void test_timeout_and_refused(void **state)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     assert_true(secs >= 0.29 && secs < 2.0);
     assert_non_null(strstr(err, "timed out"));
-    assert_int_equal(server_end(&s), 0);
+    assert_int_equal(nts_test_server_end(&s), 0);
     /* Nobody listens any more on that port. */
     assert_int_equal(exchange(&s, "127.0.0.1", cert, 1000, &r, err, sizeof(err)),
                      NTS_TLS_E_CONNECT);
