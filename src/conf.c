@@ -17,7 +17,7 @@
 /* A line holds at most CONF_LINE_MAX characters before its newline. */
 #define CONF_LINE_MAX 1024
 /* Arguments after the directive name; no directive takes more. */
-#define CONF_ARGS_MAX 16
+#define CONF_ARGS_MAX 32
 /* After this many errors the rest of the file is not worth reading. */
 #define CONF_ERRORS_MAX 100
 #define CONF_BINDADDRS_MAX MAXIMA_BINDADDRS
@@ -490,6 +490,9 @@ static const struct directive directives[] = {
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
     {"readiness", conf_parse_readiness, 1, 1, 0, "readiness start|sync"},
+    {"refclock", conf_parse_refclock, 2, 24, 1,
+     "refclock SHM N|SOCK PATH|PPS DEVICE [refid ID] [poll N] [precision S] [offset S] "
+     "[delay S] [stratum N] [prefer] [noselect] [lock ID] [clear] [perm MODE]"},
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
     {"server", conf_parse_server, 1, 12, 1,
      "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID]"},
@@ -652,8 +655,10 @@ static struct conf *parse_input(const char *name, struct reader *r, FILE *errs)
         else if (check_chars(&p, buf, (size_t)len) == 0)
             parse_line(&p, buf);
     }
-    if (!p.nerr && !r->err)
+    if (!p.nerr && !r->err) {
         conf_ctl_finish(&p);
+        conf_refclock_finish(&p);
+    }
     if (r->err) {
         p.nerr++;
         if (errs)
@@ -762,6 +767,7 @@ void conf_free(struct conf *conf)
     free(conf->pidfile);
     free(conf->user);
     free(conf->servers);
+    free(conf->refclocks);
     free(conf->keyfile);
     free(conf->trustedkeys);
     free(conf->controlsocket);

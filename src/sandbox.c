@@ -99,6 +99,9 @@ static const int sandbox_calls[] = {
      * LOG_PID. */
     SCMP_SYS(getrandom),
     SCMP_SYS(getpid),
+    /* refclock SHM: the segments attached before the drop are read as
+     * plain memory (no call); at exit they are detached. */
+    SCMP_SYS(shmdt),
     /* Shutdown: handlers reset (sched_fini), the process exits. */
     SCMP_SYS(rt_sigaction),
     SCMP_SYS(exit_group),
