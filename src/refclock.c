@@ -115,10 +115,19 @@ static void rc_convert(struct refclock *rc, const struct refclock_reading *in,
     out->leap = in->leap;
 }
 
+int refclock_edge_offset(double off, double ref, double *out)
+{
+    double whole = off - round(off - ref);
+
+    if (!isfinite(whole) || !(fabs(whole - ref) <= RC_LOCK_WINDOW))
+        return -1;
+    *out = whole;
+    return 0;
+}
+
 /* Which second an edge belongs to: the lock refclock's newest reading (or
- * our synchronised clock) says roughly what the time was; the edge is the
- * whole second nearest to that. 0 with r->offset made whole, -1 if no
- * reference is fit to tell. */
+ * our synchronised clock) says roughly what the time was. 0 with r->offset
+ * made whole, -1 if no reference is fit to tell. */
 static int rc_number_edge(struct refclock *rc, struct rc_reading *r)
 {
     double ref;
@@ -137,11 +146,7 @@ static int rc_number_edge(struct refclock *rc, struct rc_reading *r)
         ref = 0.0;
         r->leap = st.leap;
     }
-    double whole = r->offset - round(r->offset - ref);
-    if (fabs(whole - ref) > RC_LOCK_WINDOW)
-        return -1;
-    r->offset = whole;
-    return 0;
+    return refclock_edge_offset(r->offset, ref, &r->offset);
 }
 
 static void rc_keep(struct refclock *rc, const struct rc_reading *r)
@@ -181,12 +186,8 @@ static void rc_take(struct refclock *rc, const struct refclock_reading *in)
 static void rc_read(struct refclock *rc)
 {
     struct refclock_reading in[16];
-    int n = rc->drv->read(rc->state, in, 16);
+    int n = rc->drv->read(rc->state, in, 16, &rc->info.bad);
 
-    if (n < 0) {
-        rc->info.bad++;
-        return;
-    }
     for (int i = 0; i < n; i++)
         rc_take(rc, &in[i]);
 }

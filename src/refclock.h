@@ -37,6 +37,12 @@ void refclock_close(struct refclock_set *set);
 /* Refclocks in the set. */
 int refclock_count(const struct refclock_set *set);
 
+/* An edge's offset off is known modulo 1 s; ref is roughly the offset (the
+ * lock's reading). Sets *out to the off + k (k whole) nearest ref and
+ * returns 0, or -1 if that is more than 0.4 s from ref (which second it
+ * is would be a guess). */
+int refclock_edge_offset(double off, double ref, double *out);
+
 /* A refclock's counters, for views and metrics. */
 struct refclock_info {
     const char *name;     /* "SHM 2", "SOCK /run/x.sock", "PPS /dev/pps0" */

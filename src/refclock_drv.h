@@ -24,13 +24,14 @@ struct refclock_reading {
 
 /* A driver. open runs before the privilege drop and writes why it failed
  * to errs ("file:line: refclock ...: what"); read runs in the event loop
- * when fd is readable, or every RC_READ_INTERVAL if fd is -1, and returns
- * how many readings it put into out (at most max). */
+ * when fd is readable, or twice a second if fd is -1, and returns how many
+ * readings it put into out (at most max), adding what it threw away as
+ * malformed to *bad. */
 struct refclock_driver {
     const char *name;
     int (*open)(const struct conf_refclock *cf, const char *where, FILE *errs, void **state);
     int (*fd)(void *state);
-    int (*read)(void *state, struct refclock_reading *out, int max);
+    int (*read)(void *state, struct refclock_reading *out, int max, uint64_t *bad);
     void (*close)(void *state);
 };
 

@@ -100,22 +100,28 @@ static int pps_fd(void *state)
 }
 
 /* The newest edge if it is new: PPS_FETCH without waiting. */
-static int pps_read(void *state, struct refclock_reading *out, int max)
+static int pps_read(void *state, struct refclock_reading *out, int max, uint64_t *bad)
 {
     struct pps_state *s = state;
     struct pps_fdata fd;
 
     memset(&fd, 0, sizeof(fd)); /* timeout 0, flags 0: do not wait */
-    if (max < 1 || pps_ops->ioctl(s->fd, PPS_FETCH, &fd) < 0)
-        return max < 1 ? 0 : -1;
+    if (max < 1)
+        return 0;
+    if (pps_ops->ioctl(s->fd, PPS_FETCH, &fd) < 0) {
+        ++*bad;
+        return 0;
+    }
     unsigned seq = s->clear ? fd.info.clear_sequence : fd.info.assert_sequence;
     const struct pps_ktime *kt = s->clear ? &fd.info.clear_tu : &fd.info.assert_tu;
     if (seq == 0 || (s->have_seq && seq == s->seq))
         return 0;
     s->seq = seq;
     s->have_seq = 1;
-    if (kt->nsec < 0 || kt->nsec > 999999999 || kt->sec < 0)
-        return -1;
+    if (kt->nsec < 0 || kt->nsec > 999999999 || kt->sec < 0) {
+        ++*bad;
+        return 0;
+    }
     out->sys = (struct timespec){.tv_sec = (time_t)kt->sec, .tv_nsec = kt->nsec};
     /* The edge is a whole second of the reference: the offset is what it
      * takes to get there, modulo a second. */

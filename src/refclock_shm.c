@@ -111,9 +111,12 @@ static int shm_fd(void *state)
     return -1;
 }
 
-static int shm_read(void *state, struct refclock_reading *out, int max)
+static int shm_read(void *state, struct refclock_reading *out, int max, uint64_t *bad)
 {
-    return max > 0 ? refclock_shm_take(state, out) : 0;
+    int n = max > 0 ? refclock_shm_take(state, out) : 0;
+    if (n < 0)
+        ++*bad;
+    return n < 0 ? 0 : n;
 }
 
 static void shm_close(void *state)

@@ -116,24 +116,25 @@ static int sock_fd(void *state)
     return ((struct sock_state *)state)->fd;
 }
 
-/* Every datagram waiting, a malformed one counted (-1 if nothing else). */
-static int sock_read(void *state, struct refclock_reading *out, int max)
+/* Every datagram waiting (up to max samples), malformed ones counted. */
+static int sock_read(void *state, struct refclock_reading *out, int max, uint64_t *bad)
 {
     struct sock_state *s = state;
     unsigned char buf[sizeof(struct sock_sample) + 1];
-    int n = 0, bad = 0;
+    int n = 0;
 
-    while (n < max) {
+    /* Bounded: a flood of junk must not hold up the loop. */
+    for (int i = 0; i < 4 * max && n < max; i++) {
         ssize_t len = recv(s->fd, buf, sizeof(buf), MSG_TRUNC);
         if (len < 0)
             break;
         if (refclock_sock_decode(buf, (size_t)len, &out[n]) == 0)
             n++;
-        else if (!bad++ && !s->warned++)
+        else if (++*bad && !s->warned++)
             log_warnx("refclock SOCK %s: a datagram of %zd bytes that is not a sample ignored",
                       s->path, len);
     }
-    return n == 0 && bad ? -1 : n;
+    return n;
 }
 
 static void sock_close(void *state)
