@@ -51,6 +51,10 @@ enum lint_code_id {
     L_PEER_FLAPPING,
     L_CLOCK_STEPS,
     L_DENIED_TRAFFIC,
+    L_REFCLOCK_ALONE,
+    L_PPS_NO_LOCK,
+    L_SHM_ROOT_UNIT,
+    L_SHM_WORLD,
     L_NCODES
 };
 
@@ -82,6 +86,10 @@ static const char *const lint_codes[L_NCODES] = {
     [L_PEER_FLAPPING] = "peer-flapping",
     [L_CLOCK_STEPS] = "clock-steps",
     [L_DENIED_TRAFFIC] = "denied-traffic",
+    [L_REFCLOCK_ALONE] = "refclock-alone",
+    [L_PPS_NO_LOCK] = "pps-no-lock",
+    [L_SHM_ROOT_UNIT] = "shm-root-unit",
+    [L_SHM_WORLD] = "shm-world-writable",
 };
 
 static const char *const lint_family[2] = {"IPv4", "IPv6"};
@@ -214,12 +222,48 @@ static unsigned lint_count_sources(const struct conf *c, struct lint_report *r,
     return usable;
 }
 
+/* Reference clocks: who may feed them, how a PPS numbers its seconds,
+ * and whether anything outside the receiver checks it. n: usable network
+ * sources. Returns 1 if there are refclocks (the network source count
+ * rules then do not apply: the receiver is the primary reference). */
+static int lint_refclocks(const struct conf *c, unsigned n, struct lint_report *r)
+{
+    for (unsigned i = 0; i < c->n_refclocks; i++) {
+        const struct conf_refclock *rc = &c->refclocks[i];
+        if (rc->driver == CONF_REFCLOCK_PPS && !rc->lock[0])
+            lint_add(r, LINT_WARNING, rc->line, L_PPS_NO_LOCK,
+                     "add lock REFID naming the receiver's SHM or SOCK refclock",
+                     "PPS %s without lock: its seconds are numbered by the clock only while "
+                     "other sources keep it synchronised; alone it is never used", rc->path);
+        if (rc->driver == CONF_REFCLOCK_SHM && rc->unit < 2 && c->user)
+            lint_add(r, LINT_INFO, rc->line, L_SHM_ROOT_UNIT,
+                     "restart tempusd after the segment is removed or made anew",
+                     "SHM unit %d is attached as root before the drop to user %s and read "
+                     "from then on; a segment removed and made again is not seen until restart",
+                     rc->unit, c->user);
+        if (rc->driver == CONF_REFCLOCK_SHM && (rc->perm & 0002))
+            lint_add(r, LINT_WARNING, rc->line, L_SHM_WORLD,
+                     "use unit 0 or 1, or perm 0600 (0660 with the writer in the group)",
+                     "SHM unit %d is world-writable (perm %04o): any local user can feed this "
+                     "daemon time", rc->unit, (unsigned)rc->perm);
+    }
+    if (c->n_refclocks > 0 && n == 0)
+        lint_add(r, LINT_WARNING, c->refclocks[0].line, L_REFCLOCK_ALONE,
+                 "add server lines as a cross-check (at least 3, so a receiver fault is outvoted)",
+                 "reference clocks with no network source: a receiver fault (a bad fix, a "
+                 "spoofed or jammed signal, a week-number rollover) is served as the truth");
+    return c->n_refclocks > 0;
+}
+
 static void lint_sources(const struct conf *c, int serving, struct lint_report *r)
 {
     static const char more[] = "use at least 4 independent sources, server lines or a pool, so "
                                "that one wrong source is outvoted even with another one down";
     const struct conf_server *s;
     unsigned n = lint_count_sources(c, r, &s);
+
+    if (lint_refclocks(c, n, r))
+        return;
 
     /* A primary server (`local stratum 1`, its clock disciplined by a
      * reference clock outside tempusd) needs no upstream. */
