@@ -44,6 +44,7 @@ struct refclock {
     struct source *src;
     int sync_idx;
     struct refclock *lock; /* NULL: none, or our own clock */
+    unsigned resets;       /* sync's count of steps and jumps at the last poll */
     uint64_t read_timer, poll_timer;
     struct rc_reading r[RC_READINGS_MAX];
     int nr;
@@ -240,6 +241,22 @@ static void rc_make_sample(struct refclock *rc, struct source_ref_sample *s)
     s->refid = ntp_wire_refid_ascii(rc->cf.refid);
 }
 
+/* The clock was stepped (or jumped) since the last poll: readings taken
+ * before are against the old clock; drop them, and let an edge wait for a
+ * lock reading taken since. Returns 1 if so. */
+static int rc_clock_moved(struct refclock *rc, const struct timespec *now)
+{
+    struct sync_state st;
+
+    sync_get_state(rc->set->sy, now, &st);
+    if (st.resets == rc->resets)
+        return 0;
+    rc->resets = st.resets;
+    rc->nr = 0;
+    rc->have_last = 0;
+    return 1;
+}
+
 static void rc_poll_timer(void *arg)
 {
     struct refclock *rc = arg;
@@ -249,14 +266,14 @@ static void rc_poll_timer(void *arg)
 
     rc->poll_timer = sched_add_timer(ldexp(1.0, rc->cf.poll), rc_poll_timer, rc);
     source_ref_poll(rc->src);
-    if (rc->nr == 0)
+    clock_now(set->clk, &now);
+    if (rc_clock_moved(rc, &now) || rc->nr == 0)
         return;
     rc_make_sample(rc, &s);
     rc->nr = 0;
     if (source_ref_sample(rc->src, &s) != SOURCE_SAMPLE)
         return;
     rc->info.samples++;
-    clock_now(set->clk, &now);
     sync_update(set->sy, &now, sched_mono_ns());
     if (set->fn)
         set->fn(set->fn_arg, &now);
@@ -329,6 +346,24 @@ void refclock_close(struct refclock_set *set)
 int refclock_count(const struct refclock_set *set)
 {
     return set ? set->n : 0;
+}
+
+void refclock_report(const struct refclock_set *set, struct ctl_buf *b)
+{
+    for (int i = 0; set && i < set->n; i++) {
+        const struct refclock_info *in = &set->rc[i].info;
+        ctl_rec_begin(b, "refclock");
+        ctl_rec_str(b, "name", in->name);
+        ctl_rec_str(b, "refid", in->refid);
+        ctl_rec_str(b, "driver", in->driver);
+        ctl_rec_int(b, "line", set->rc[i].cf.line);
+        ctl_rec_int(b, "readings", (long long)in->readings);
+        ctl_rec_int(b, "bad", (long long)in->bad);
+        ctl_rec_int(b, "unsynced", (long long)in->unsynced);
+        ctl_rec_int(b, "unlocked", (long long)in->unlocked);
+        ctl_rec_int(b, "samples", (long long)in->samples);
+        ctl_rec_end(b);
+    }
 }
 
 int refclock_get_info(const struct refclock_set *set, int i, struct refclock_info *out)

@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "ctl_proto.h"
 #include "sync.h"
 
 /* The `refclock` sources: each configured reference clock is a source
@@ -55,6 +56,9 @@ struct refclock_info {
     uint64_t unlocked;    /* edges dropped: no lock (or clock) to number the second */
     uint64_t samples;     /* filter samples made */
 };
+/* One "refclock" control record per refclock (name, refid, driver and
+ * the counters above): in `status`, and the tempus_refclock_* metrics. */
+void refclock_report(const struct refclock_set *set, struct ctl_buf *b);
 /* Fill out for refclock i (0 <= i < refclock_count); -1 if out of range. */
 int refclock_get_info(const struct refclock_set *set, int i, struct refclock_info *out);
 

@@ -326,6 +326,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     report_sources(out, sv->sy, &now);
     report_pending(out, sv->up);
     report_sourcestats(out, sv->sy, &now);
+    refclock_report(sv->rc, out);
     report_serverstats(out, sv->srv, sv->rl);
     service_recent(sv, out);
 }
