@@ -708,6 +708,13 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
             lint_add(r, LINT_WARNING, 0, L_SOURCE_DENIED,
                      "ask its operator for access, or remove it",
                      "%s refuses to serve this host (DENY or RSTR kiss-o'-death)", lint_name(s));
+        else if (ctl_rec_num(s, "reach", 0) == 0 && sent >= LINT_UNREACH_POLLS &&
+                 ctl_rec_num(s, "refclock", 0) == 1)
+            lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNREACHABLE,
+                     "check that gpsd (or the device) runs and writes where the line says",
+                     "refclock %s gave nothing usable in its last %d polls (%lld of %lld "
+                     "since start)",
+                     lint_name(s), LINT_UNREACH_POLLS, got, sent);
         else if (ctl_rec_num(s, "reach", 0) == 0 && sent >= LINT_UNREACH_POLLS && got == 0)
             lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNREACHABLE,
                      "replace or remove its server line",
