@@ -11,8 +11,18 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
-    OPT_REFID, OPT_POLL, OPT_PRECISION, OPT_OFFSET, OPT_DELAY, OPT_STRATUM, OPT_PREFER,
-    OPT_NOSELECT, OPT_LOCK, OPT_CLEAR, OPT_PERM, OPT_N
+    OPT_REFID,
+    OPT_POLL,
+    OPT_PRECISION,
+    OPT_OFFSET,
+    OPT_DELAY,
+    OPT_STRATUM,
+    OPT_PREFER,
+    OPT_NOSELECT,
+    OPT_LOCK,
+    OPT_CLEAR,
+    OPT_PERM,
+    OPT_N
 };
 
 static const struct conf_opt rc_opts[OPT_N] = {
@@ -149,8 +159,9 @@ static int rc_unique(struct conf_parser *p, const struct conf_refclock *rc)
     for (unsigned i = 0; i < c->n_refclocks; i++) {
         const struct conf_refclock *o = &c->refclocks[i];
         if (strcmp(o->refid, rc->refid) == 0) {
-            conf_err(p, "refclock: refid %s is already used at line %u (give this one a "
-                        "refid of its own)",
+            conf_err(p,
+                     "refclock: refid %s is already used at line %u (give this one a "
+                     "refid of its own)",
                      rc->refid, o->line);
             return -1;
         }

@@ -65,9 +65,12 @@ struct refclock_set {
 static const struct refclock_driver *rc_driver_of(enum conf_refclock_driver d)
 {
     switch (d) {
-    case CONF_REFCLOCK_SHM: return &refclock_shm_driver;
-    case CONF_REFCLOCK_SOCK: return &refclock_sock_driver;
-    case CONF_REFCLOCK_PPS: return &refclock_pps_driver;
+    case CONF_REFCLOCK_SHM:
+        return &refclock_shm_driver;
+    case CONF_REFCLOCK_SOCK:
+        return &refclock_sock_driver;
+    case CONF_REFCLOCK_PPS:
+        return &refclock_pps_driver;
     }
     return NULL;
 }
@@ -89,15 +92,14 @@ struct refclock_set *refclock_open(const struct conf *conf, FILE *errs)
         if (rc->cf.driver == CONF_REFCLOCK_SHM)
             snprintf(rc->name, sizeof(rc->name), "SHM %d", rc->cf.unit);
         else
-            snprintf(rc->name, sizeof(rc->name), "%s %s", rc->drv->name,
-                     conf->refclocks[i].path);
+            snprintf(rc->name, sizeof(rc->name), "%s %s", rc->drv->name, conf->refclocks[i].path);
         if (rc->drv->open(&rc->cf, where, errs, &rc->state) < 0) {
             bad = 1;
             continue;
         }
         rc->fd = rc->drv->fd(rc->state);
-        rc->info = (struct refclock_info){.name = rc->name, .refid = rc->cf.refid,
-                                          .driver = rc->drv->name, .sync_index = -1};
+        rc->info = (struct refclock_info){
+            .name = rc->name, .refid = rc->cf.refid, .driver = rc->drv->name, .sync_index = -1};
         set->n++;
     }
     if (bad) {
@@ -177,8 +179,7 @@ static void rc_take(struct refclock *rc, const struct refclock_reading *in)
     }
     if (in->pulse && rc_number_edge(rc, &r) < 0) {
         rc->info.unlocked++;
-        log_debug("%s: edge at %+.6f s dropped: no lock to number its second", rc->name,
-                  r.offset);
+        log_debug("%s: edge at %+.6f s dropped: no lock to number its second", rc->name, r.offset);
         return;
     }
     rc_keep(rc, &r);
@@ -290,13 +291,14 @@ static struct refclock *rc_find(struct refclock_set *set, const char *refid)
 static void rc_start_one(struct refclock *rc)
 {
     struct refclock_set *set = rc->set;
-    struct source_params sp = {.minpoll = rc->cf.poll, .maxpoll = rc->cf.poll,
-                               .prefer = rc->cf.prefer, .noselect = rc->cf.noselect,
+    struct source_params sp = {.minpoll = rc->cf.poll,
+                               .maxpoll = rc->cf.poll,
+                               .prefer = rc->cf.prefer,
+                               .noselect = rc->cf.noselect,
                                .refclock = 1};
 
     rc->src = source_create(&sp, (uint64_t)(rc - set->rc) + 1);
-    rc->sync_idx = sync_add_source(set->sy, rc->src, rc->name,
-                                   ntp_wire_refid_ascii(rc->cf.refid));
+    rc->sync_idx = sync_add_source(set->sy, rc->src, rc->name, ntp_wire_refid_ascii(rc->cf.refid));
     if (rc->sync_idx < 0)
         fatalx("no room for refclock %s in the source table", rc->name);
     rc->info.sync_index = rc->sync_idx;

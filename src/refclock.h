@@ -46,15 +46,15 @@ int refclock_edge_offset(double off, double ref, double *out);
 
 /* A refclock's counters, for views and metrics. */
 struct refclock_info {
-    const char *name;     /* "SHM 2", "SOCK /run/x.sock", "PPS /dev/pps0" */
+    const char *name; /* "SHM 2", "SOCK /run/x.sock", "PPS /dev/pps0" */
     const char *refid;
-    const char *driver;   /* "SHM", "SOCK", "PPS" */
-    int sync_index;       /* its index in sync (sync_get_source), -1 before start */
-    uint64_t readings;    /* taken from the driver */
-    uint64_t bad;         /* malformed or refused by the driver's checks */
-    uint64_t unsynced;    /* the reference said it has no time (leap 3) */
-    uint64_t unlocked;    /* edges dropped: no lock (or clock) to number the second */
-    uint64_t samples;     /* filter samples made */
+    const char *driver; /* "SHM", "SOCK", "PPS" */
+    int sync_index;     /* its index in sync (sync_get_source), -1 before start */
+    uint64_t readings;  /* taken from the driver */
+    uint64_t bad;       /* malformed or refused by the driver's checks */
+    uint64_t unsynced;  /* the reference said it has no time (leap 3) */
+    uint64_t unlocked;  /* edges dropped: no lock (or clock) to number the second */
+    uint64_t samples;   /* filter samples made */
 };
 /* One "refclock" control record per refclock (name, refid, driver and
  * the counters above): in `status`, and the tempus_refclock_* metrics. */

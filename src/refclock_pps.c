@@ -35,8 +35,8 @@ void refclock_pps_set_ops(const struct refclock_pps_ops *ops)
 
 struct pps_state {
     int fd;
-    int clear;     /* the clear edge */
-    unsigned seq;  /* the last edge's sequence number */
+    int clear;    /* the clear edge */
+    unsigned seq; /* the last edge's sequence number */
     int have_seq;
     char path[CONF_REFCLOCK_PATH_MAX];
 };
@@ -48,8 +48,8 @@ static int pps_setup(struct pps_state *s, const char *where, FILE *errs)
     struct pps_kparams kp;
 
     if (pps_ops->ioctl(s->fd, PPS_GETCAP, &caps) < 0) {
-        fprintf(errs, "%s: refclock PPS: %s is not a PPS device (PPS_GETCAP: %s)\n", where,
-                s->path, strerror(errno));
+        fprintf(errs, "%s: refclock PPS: %s is not a PPS device (PPS_GETCAP: %s)\n", where, s->path,
+                strerror(errno));
         return -1;
     }
     if (!(caps & want) || !(caps & PPS_TSFMT_TSPEC)) {
@@ -58,14 +58,12 @@ static int pps_setup(struct pps_state *s, const char *where, FILE *errs)
         return -1;
     }
     if (pps_ops->ioctl(s->fd, PPS_GETPARAMS, &kp) < 0) {
-        fprintf(errs, "%s: refclock PPS: %s: PPS_GETPARAMS: %s\n", where, s->path,
-                strerror(errno));
+        fprintf(errs, "%s: refclock PPS: %s: PPS_GETPARAMS: %s\n", where, s->path, strerror(errno));
         return -1;
     }
     kp.mode = (kp.mode & ~(PPS_CAPTUREBOTH | PPS_TSFMT_NTPFP)) | want | PPS_TSFMT_TSPEC;
     if (pps_ops->ioctl(s->fd, PPS_SETPARAMS, &kp) < 0) {
-        fprintf(errs, "%s: refclock PPS: %s: PPS_SETPARAMS: %s\n", where, s->path,
-                strerror(errno));
+        fprintf(errs, "%s: refclock PPS: %s: PPS_SETPARAMS: %s\n", where, s->path, strerror(errno));
         return -1;
     }
     return 0;
@@ -79,8 +77,7 @@ static int pps_open(const struct conf_refclock *cf, const char *where, FILE *err
     snprintf(s->path, sizeof(s->path), "%s", cf->path);
     s->fd = pps_ops->open(cf->path, O_RDWR | O_CLOEXEC);
     if (s->fd < 0) {
-        fprintf(errs, "%s: refclock PPS: cannot open %s: %s\n", where, cf->path,
-                strerror(errno));
+        fprintf(errs, "%s: refclock PPS: cannot open %s: %s\n", where, cf->path, strerror(errno));
         free(s);
         return -1;
     }

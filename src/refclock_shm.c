@@ -84,8 +84,8 @@ volatile struct refclock_shm_time *refclock_shm_attach(int key, int perm, const 
         return NULL;
     }
     if ((p = shmat(id, NULL, 0)) == (void *)-1) {
-        fprintf(errs, "%s: refclock SHM: cannot attach segment 0x%08x: %s\n", where,
-                (unsigned)key, strerror(errno));
+        fprintf(errs, "%s: refclock SHM: cannot attach segment 0x%08x: %s\n", where, (unsigned)key,
+                strerror(errno));
         return NULL;
     }
     return p;

@@ -25,7 +25,7 @@ struct sock_sample {
     int pulse;         /* tv is a pulse's edge: offset known modulo 1 s */
     int leap;          /* 0 none, 1 insert, 2 delete (3: no time) */
     int pad;
-    int magic;         /* REFCLOCK_SOCK_MAGIC */
+    int magic; /* REFCLOCK_SOCK_MAGIC */
 };
 
 size_t refclock_sock_size(void)
@@ -37,7 +37,9 @@ size_t refclock_sock_encode(const struct timespec *sys, double offset, int pulse
                             void *buf)
 {
     struct sock_sample s = {.tv = {.tv_sec = sys->tv_sec, .tv_usec = sys->tv_nsec / 1000},
-                            .offset = offset, .pulse = pulse, .leap = leap,
+                            .offset = offset,
+                            .pulse = pulse,
+                            .leap = leap,
                             .magic = REFCLOCK_SOCK_MAGIC};
     memcpy(buf, &s, sizeof(s));
     return sizeof(s);
@@ -51,8 +53,7 @@ int refclock_sock_decode(const void *buf, size_t len, struct refclock_reading *o
         return -1;
     memcpy(&s, buf, sizeof(s));
     if (s.magic != REFCLOCK_SOCK_MAGIC || s.tv.tv_usec < 0 || s.tv.tv_usec > 999999 ||
-        s.tv.tv_sec < 0 || !isfinite(s.offset) || fabs(s.offset) > 1e9 || s.leap < 0 ||
-        s.leap > 3)
+        s.tv.tv_sec < 0 || !isfinite(s.offset) || fabs(s.offset) > 1e9 || s.leap < 0 || s.leap > 3)
         return -1;
     out->sys = (struct timespec){.tv_sec = s.tv.tv_sec, .tv_nsec = s.tv.tv_usec * 1000};
     out->offset = s.offset;

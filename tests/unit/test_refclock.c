@@ -75,7 +75,8 @@ static void test_parse(void **state)
 static void test_parse_errors(void **state)
 {
     (void)state;
-    parse_bad("refclock GPS 0\n", "t.conf:1: refclock: unknown value 'GPS' (expected SHM, SOCK or PPS)\n");
+    parse_bad("refclock GPS 0\n",
+              "t.conf:1: refclock: unknown value 'GPS' (expected SHM, SOCK or PPS)\n");
     parse_bad("refclock SHM 256\n", "t.conf:1: refclock SHM unit: 256 is out of range (0..255)\n");
     parse_bad("refclock SOCK gps.sock\n",
               "t.conf:1: refclock SOCK: 'gps.sock' is not an absolute path of at most 107 "
@@ -87,8 +88,7 @@ static void test_parse_errors(void **state)
               "t.conf:1: refclock SHM: perm '0777' is not an octal mode of at most 0666\n");
     parse_bad("refclock SHM 2 refid TOOLONG\n",
               "t.conf:1: refclock: refid 'TOOLONG' is not 1 to 4 printable characters\n");
-    parse_bad("refclock SHM 2 poll 13\n",
-              "t.conf:1: refclock poll: 13 is out of range (0..12)\n");
+    parse_bad("refclock SHM 2 poll 13\n", "t.conf:1: refclock poll: 13 is out of range (0..12)\n");
     parse_bad("refclock SHM 2\nrefclock SHM 12\n",
               "t.conf:2: refclock: refid SHM2 is already used at line 1 (give this one a refid "
               "of its own)\n");
@@ -176,7 +176,7 @@ static void test_sock_decode(void **state)
     assert_int_equal(r.pulse, 0);
     assert_int_equal(refclock_sock_decode(buf, n - 1, &r), -1); /* short */
     assert_int_equal(refclock_sock_decode(buf, n + 1, &r), -1); /* long */
-    for (size_t i = n - sizeof(int); i < n; i++) {                /* the magic */
+    for (size_t i = n - sizeof(int); i < n; i++) {              /* the magic */
         buf[i] ^= 0x20;
         assert_int_equal(refclock_sock_decode(buf, n, &r), -1);
         buf[i] ^= 0x20;
@@ -370,9 +370,9 @@ static void test_lock_in_loop(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),           cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_shm),             cmocka_unit_test(test_sock_decode),
-        cmocka_unit_test(test_edge_offset),     cmocka_unit_test(test_pps_open),
+        cmocka_unit_test(test_parse),        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_shm),          cmocka_unit_test(test_sock_decode),
+        cmocka_unit_test(test_edge_offset),  cmocka_unit_test(test_pps_open),
         cmocka_unit_test(test_lock_in_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
