@@ -131,7 +131,7 @@ check: deps
 	else echo "make check: FAILED after $${secs}s wall time"; fi; \
 	exit $$rc
 
-demo: deps all
+demo: deps all $(BUILD)/tests/tools/gpsplay
 	@scripts/demo.sh
 
 # The deployment in network namespaces (root): see scripts/lab.sh.
