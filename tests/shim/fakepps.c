@@ -59,22 +59,17 @@ static int fake_open(const char *name, const char *path, int flags, mode_t mode)
     return fd;
 }
 
-#define OPEN_MODE(flags, mode)                                                                     \
-    do {                                                                                           \
-        if (flags & O_CREAT) {                                                                     \
-            va_list ap;                                                                            \
-            va_start(ap, flags);                                                                   \
-            mode = va_arg(ap, mode_t);                                                             \
-            va_end(ap);                                                                            \
-        }                                                                                          \
-    } while (0)
-
 /* Built with _FILE_OFFSET_BITS=64 like the daemon, this is open64, the
  * symbol the daemon calls. */
 int open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    OPEN_MODE(flags, mode);
+    if (flags & O_CREAT) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        va_end(ap);
+    }
     return fake_open("open64", path, flags, mode);
 }
 
@@ -82,7 +77,7 @@ static void fake_fetch(struct pps_fdata *fd)
 {
     struct timespec now;
     const char *p = getenv("FAKEPPS_PHASE");
-    double phase = p ? atof(p) : 0.0;
+    double phase = p ? strtod(p, NULL) : 0.0;
 
     clock_gettime(CLOCK_REALTIME, &now);
     if ((double)now.tv_nsec * 1e-9 < phase)

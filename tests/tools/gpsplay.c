@@ -60,38 +60,71 @@ static double gauss(void)
     return sqrt(-2.0 * log(uniform())) * cos(2.0 * M_PI * uniform());
 }
 
+/* A whole decimal number (or any number with real) into *out: 0, or -1. */
+static int num(const char *s, double *out, int real)
+{
+    char *end;
+    errno = 0;
+    *out = real ? strtod(s, &end) : (double)strtol(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && isfinite(*out) ? 0 : -1;
+}
+
+/* --outage A:L */
+static int outage(const char *v, struct opts *o)
+{
+    char a[64];
+    const char *colon = strchr(v, ':');
+    if (!colon || (size_t)(colon - v) >= sizeof(a))
+        return -1;
+    memcpy(a, v, (size_t)(colon - v));
+    a[colon - v] = '\0';
+    return num(a, &o->outage_at, 1) < 0 || num(colon + 1, &o->outage_len, 1) < 0 ? -1 : 0;
+}
+
+static int option(const char *a, const char *v, struct opts *o)
+{
+    double x = 0.0;
+    int bad = 0;
+
+    if (strcmp(a, "--sock") == 0)
+        o->sock = v;
+    else if (strcmp(a, "--outage") == 0)
+        return outage(v, o);
+    else if (strcmp(a, "--shm") == 0 || strcmp(a, "--leap") == 0 || strcmp(a, "--seed") == 0) {
+        bad = num(v, &x, 0);
+        if (a[2] == 's' && a[3] == 'h')
+            o->shm_unit = (int)x;
+        else if (a[2] == 'l')
+            o->leap = (int)x;
+        else
+            o->seed = (uint64_t)x;
+    } else {
+        bad = num(v, &x, 1);
+        if (strcmp(a, "--seconds") == 0)
+            o->seconds = x;
+        else if (strcmp(a, "--interval") == 0)
+            o->interval = x;
+        else if (strcmp(a, "--offset") == 0)
+            o->offset = x;
+        else if (strcmp(a, "--noise") == 0)
+            o->noise = x;
+        else
+            bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
 static int parse(int argc, char **argv, struct opts *o)
 {
     *o = (struct opts){.shm_unit = -1, .seconds = 60, .interval = 1.0, .seed = 1};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int flag = strcmp(a, "--pulse") == 0;
-        if (!flag && !v)
-            return -1;
-        if (flag)
+        if (strcmp(argv[i], "--pulse") == 0) {
             o->pulse = 1;
-        else if (strcmp(a, "--sock") == 0)
-            o->sock = v;
-        else if (strcmp(a, "--shm") == 0)
-            o->shm_unit = atoi(v);
-        else if (strcmp(a, "--seconds") == 0)
-            o->seconds = atof(v);
-        else if (strcmp(a, "--interval") == 0)
-            o->interval = atof(v);
-        else if (strcmp(a, "--offset") == 0)
-            o->offset = atof(v);
-        else if (strcmp(a, "--noise") == 0)
-            o->noise = atof(v);
-        else if (strcmp(a, "--leap") == 0)
-            o->leap = atoi(v);
-        else if (strcmp(a, "--seed") == 0)
-            o->seed = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--outage") == 0) {
-            if (sscanf(v, "%lf:%lf", &o->outage_at, &o->outage_len) != 2)
-                return -1;
-        } else
+            continue;
+        }
+        if (i + 1 >= argc || option(argv[i], argv[i + 1], o) < 0)
             return -1;
-        i += !flag;
+        i++;
     }
     if ((!o->sock && o->shm_unit < 0) || o->interval <= 0.0 || o->leap < 0 || o->leap > 3 ||
         o->shm_unit > 255)
@@ -173,7 +206,8 @@ int main(int argc, char **argv)
         return 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    for (double t = 0.0; t < o.seconds; t += o.interval) {
+    for (long k = 0; (double)k * o.interval < o.seconds; k++) {
+        double t = (double)k * o.interval;
         struct timespec sys;
         clock_gettime(CLOCK_REALTIME, &sys);
         int out = t >= o.outage_at && t < o.outage_at + o.outage_len && o.outage_len > 0;

@@ -330,7 +330,7 @@ static void test_lock_in_loop(void **state)
         /* the receiver's time: ours plus 3 ms */
         size_t n = refclock_sock_encode(&now, 0.003, 0, 0, buf);
         assert_int_equal(sendto(fd, buf, n, 0, (struct sockaddr *)&sun, sizeof(sun)), (ssize_t)n);
-        sendto(fd, "junk", 4, 0, (struct sockaddr *)&sun, sizeof(sun));
+        assert_int_equal(sendto(fd, "junk", 4, 0, (struct sockaddr *)&sun, sizeof(sun)), 4);
         sched_add_timer(0.5, stop_loop, NULL);
         sched_run();
     }
