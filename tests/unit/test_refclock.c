@@ -327,8 +327,8 @@ static void test_lock_in_loop(void **state)
     for (int i = 0; i < 7; i++) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        /* the receiver's time: ours plus 3 ms */
-        size_t n = refclock_sock_encode(&now, 0.003, 0, 0, buf);
+        /* the receiver's time: ours plus 3 ms, a leap second announced */
+        size_t n = refclock_sock_encode(&now, 0.003, 0, NTP_LEAP_ADD, buf);
         assert_int_equal(sendto(fd, buf, n, 0, (struct sockaddr *)&sun, sizeof(sun)), (ssize_t)n);
         assert_int_equal(sendto(fd, "junk", 4, 0, (struct sockaddr *)&sun, sizeof(sun)), 4);
         sched_add_timer(0.5, stop_loop, NULL);
@@ -354,6 +354,7 @@ static void test_lock_in_loop(void **state)
     assert_true(si.est.valid);
     assert_true(fabs(si.est.offset + fake_phase) < 0.01);
     assert_int_equal(si.est.stratum, 0);
+    assert_int_equal(si.est.leap, NTP_LEAP_ADD); /* the lock's announcement */
     assert_true(si.est.reachable);
     sync_get_source(sy, lone.sync_index, &now, &si);
     assert_false(si.est.valid);
