@@ -140,8 +140,14 @@ static int rc_driver_only(struct conf_parser *p, const int *at, const struct con
     static const char *const names[] = {"SHM", "SOCK", "PPS"};
     const char *d = names[rc->driver];
 
-    if (rc->driver != CONF_REFCLOCK_PPS && (at[OPT_LOCK] >= 0 || at[OPT_CLEAR] >= 0)) {
-        conf_err(p, "refclock %s: '%s' is only for PPS", d, at[OPT_LOCK] >= 0 ? "lock" : "clear");
+    /* lock numbers the seconds of edges: a PPS's, or the pulse samples
+     * gpsd may send to a SOCK. */
+    if (rc->driver == CONF_REFCLOCK_SHM && at[OPT_LOCK] >= 0) {
+        conf_err(p, "refclock SHM: 'lock' is only for PPS and SOCK");
+        return -1;
+    }
+    if (rc->driver != CONF_REFCLOCK_PPS && at[OPT_CLEAR] >= 0) {
+        conf_err(p, "refclock %s: 'clear' is only for PPS", d);
         return -1;
     }
     if (rc->driver != CONF_REFCLOCK_SHM && at[OPT_PERM] >= 0) {
@@ -187,7 +193,7 @@ void conf_parse_refclock(struct conf_parser *p, int argc, char **argv)
     if (rc_driver_only(p, at, &rc) < 0 || rc_options(p, argv, at, &rc) < 0)
         return;
     if (rc.lock[0] && strcmp(rc.lock, rc.refid) == 0) {
-        conf_err(p, "refclock: a PPS cannot lock to itself (lock %s)", rc.lock);
+        conf_err(p, "refclock: a refclock cannot lock to itself (lock %s)", rc.lock);
         return;
     }
     if (rc_unique(p, &rc) < 0)
@@ -202,8 +208,10 @@ void conf_parse_refclock(struct conf_parser *p, int argc, char **argv)
 
 void conf_refclock_finish(struct conf_parser *p)
 {
+    static const char *const names[] = {"SHM", "SOCK", "PPS"};
     const struct conf *c = p->conf;
 
+    /* The lock must tell whole seconds itself: not a PPS, not locked. */
     for (unsigned i = 0; i < c->n_refclocks; i++) {
         const struct conf_refclock *rc = &c->refclocks[i];
         unsigned j;
@@ -211,10 +219,11 @@ void conf_refclock_finish(struct conf_parser *p)
             continue;
         for (j = 0; j < c->n_refclocks && strcmp(c->refclocks[j].refid, rc->lock) != 0; j++)
             ;
-        if (j == c->n_refclocks || c->refclocks[j].driver == CONF_REFCLOCK_PPS) {
+        if (j == c->n_refclocks || c->refclocks[j].driver == CONF_REFCLOCK_PPS ||
+            c->refclocks[j].lock[0]) {
             p->line = rc->line;
-            conf_err(p, "refclock PPS: lock %s names no %srefclock", rc->lock,
-                     j == c->n_refclocks ? "" : "SHM or SOCK ");
+            conf_err(p, "refclock %s: lock %s names no %srefclock", names[rc->driver], rc->lock,
+                     j == c->n_refclocks ? "" : "SHM or SOCK (without a lock of its own) ");
         }
     }
 }

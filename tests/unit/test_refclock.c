@@ -81,7 +81,13 @@ static void test_parse_errors(void **state)
     parse_bad("refclock SOCK gps.sock\n",
               "t.conf:1: refclock SOCK: 'gps.sock' is not an absolute path of at most 107 "
               "bytes\n");
-    parse_bad("refclock SOCK /a lock GPS\n", "t.conf:1: refclock SOCK: 'lock' is only for PPS\n");
+    parse_bad("refclock SHM 2 lock GPS\n",
+              "t.conf:1: refclock SHM: 'lock' is only for PPS and SOCK\n");
+    parse_bad("refclock SOCK /a clear\n", "t.conf:1: refclock SOCK: 'clear' is only for PPS\n");
+    parse_bad("refclock SHM 2 refid G\nrefclock SOCK /a refid S lock G\n"
+              "refclock PPS /dev/pps0 lock S\n",
+              "t.conf:3: refclock PPS: lock S names no SHM or SOCK (without a lock of its own) "
+              "refclock\n");
     parse_bad("refclock PPS /dev/pps0 perm 0600\n",
               "t.conf:1: refclock PPS: 'perm' is only for SHM\n");
     parse_bad("refclock SHM 2 perm 0777\n",
@@ -97,9 +103,10 @@ static void test_parse_errors(void **state)
     parse_bad("refclock PPS /dev/pps0 lock GPS\n",
               "t.conf:1: refclock PPS: lock GPS names no refclock\n");
     parse_bad("refclock PPS /dev/pps0 lock PPS0\n",
-              "t.conf:1: refclock: a PPS cannot lock to itself (lock PPS0)\n");
+              "t.conf:1: refclock: a refclock cannot lock to itself (lock PPS0)\n");
     parse_bad("refclock PPS /dev/pps0\nrefclock PPS /dev/pps1 lock PPS0\n",
-              "t.conf:2: refclock PPS: lock PPS0 names no SHM or SOCK refclock\n");
+              "t.conf:2: refclock PPS: lock PPS0 names no SHM or SOCK (without a lock of its "
+              "own) refclock\n");
 }
 
 static void test_shm(void **state)
