@@ -144,7 +144,7 @@ system-deps: all $(BENCH_BIN) $(SHIM_BIN) $(TOOL_BIN)
 unit-bins: $(UNIT_BIN)
 sim-bin: $(SIM_BIN)
 
-demo: deps all
+demo: deps all $(BUILD)/tests/tools/gpsplay
 	@scripts/demo.sh
 
 # The deployment in network namespaces (root): see scripts/lab.sh.

@@ -6,6 +6,8 @@
 #   upstream tier   u1, u2 correct (stratum 1), u3 one second wrong
 #   internal tier   i1, i2 follow u1-u3, start 0.15 s and 0.2 s wrong
 #   client          c follows i1 and i2, starts 0.3 s wrong
+#   refclock tier   gpsplay (tests/tools) plays gpsd -> g, stratum 1 on a
+#                   SOCK refclock -> chronyd -Q
 # It shows each daemon's view with tempusctl, kills the internal server the
 # client follows to show it failing over to the other, lets chrony query
 # the survivor, and stops everything.
@@ -125,6 +127,24 @@ echo
 echo "== $survivor serverstats and health check"
 ctl "$survivor" serverstats | sed 's/^/   /'
 ctl "$survivor" check | sed 's/^/   /'
+
+echo
+echo "== refclock tier: gpsplay plays gpsd for a GPS receiver (its true time is this machine's"
+echo "   clock, 100 us of noise) -> tempusd g on a SOCK refclock, 0.25 s off at start -> chronyd -Q"
+pg=$(port)
+start g "$pg" 0.25 "refclock SOCK $work/gps.sock refid GPS poll 1
+makestep 0.1 3"
+sleep 0.3
+"$bin/tests/tools/gpsplay" --sock "$work/gps.sock" --seconds 120 --noise 100e-6 >/dev/null 2>&1 &
+pids+=($!)
+wait_peer g "SOCK [^\"]*" || exit 1
+sleep 4
+ctl g tracking | grep -E "Reference ID|Stratum|Last offset" | sed 's/^/   /'
+ctl g sources | sed 's/^/   /'
+if command -v chronyd >/dev/null 2>&1 || [ -x /usr/sbin/chronyd ]; then
+    PATH=$PATH:/usr/sbin timeout 20 chronyd -Q -t 10 "server 127.0.0.1 port $pg iburst maxsamples 4" 2>&1 |
+        grep -E "wrong by" | sed 's/^/   chronyd -Q: /'
+fi
 
 echo
 echo "== stopping every daemon"

@@ -144,8 +144,11 @@ static double sys_tick(struct clock *clk)
     if (sc->slew_rate == 0.0)
         return -1.0;
     double left = sc->slew_total - sc->slew_rate * sys_slew_elapsed(sc);
-    if (left * sc->slew_total > 0.0)
-        return left / sc->slew_rate; /* both signs agree: still going */
+    /* Both signs agree: still going, unless less than a nanosecond is to
+     * go: no timer can wait that little, and on a clock that reads the same
+     * twice (the simulator's, within one wake-up) it would fire forever. */
+    if (left * sc->slew_total > 0.0 && left / sc->slew_rate >= 1e-9)
+        return left / sc->slew_rate;
     sys_slew_end(clk);
     sys_kernel_rate(clk->freq_ppm);
     return -1.0;

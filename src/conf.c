@@ -17,7 +17,7 @@
 /* A line holds at most CONF_LINE_MAX characters before its newline. */
 #define CONF_LINE_MAX 1024
 /* Arguments after the directive name; no directive takes more. */
-#define CONF_ARGS_MAX 20
+#define CONF_ARGS_MAX 32
 /* After this many errors the rest of the file is not worth reading. */
 #define CONF_ERRORS_MAX 100
 #define CONF_BINDADDRS_MAX MAXIMA_BINDADDRS
@@ -501,6 +501,9 @@ static const struct directive directives[] = {
     {"ratelimit", parse_ratelimit, 0, 7, 0,
      "ratelimit [interval N] [burst N] [leak N] [kod] | ratelimit off"},
     {"readiness", conf_parse_readiness, 1, 1, 0, "readiness start|sync"},
+    {"refclock", conf_parse_refclock, 2, 24, 1,
+     "refclock SHM N|SOCK PATH|PPS DEVICE [refid ID] [poll N] [precision S] [offset S] "
+     "[delay S] [stratum N] [prefer] [noselect] [lock ID] [clear] [perm MODE]"},
     {"seccomp", conf_parse_seccomp, 1, 1, 0, "seccomp on|off"},
     {"server", conf_parse_server, 1, 15, 1,
      "server HOST [port N] [iburst] [minpoll N] [maxpoll N] [prefer] [noselect] [key ID] "
@@ -668,6 +671,7 @@ static struct conf *parse_input(const char *name, struct reader *r, FILE *errs)
         conf_ctl_finish(&p);
         conf_leap_finish(&p);
         conf_nts_finish(&p);
+        conf_refclock_finish(&p);
     }
     if (r->err) {
         p.nerr++;
@@ -779,6 +783,7 @@ void conf_free(struct conf *conf)
     free(conf->pidfile);
     free(conf->user);
     free(conf->servers);
+    free(conf->refclocks);
     free(conf->keyfile);
     free(conf->trustedkeys);
     for (unsigned i = 0; i < conf->n_ntstrustedcerts; i++)

@@ -51,6 +51,30 @@ struct conf_server {
 
 #define CONF_NTSPORT_DEFAULT 4460
 #define CONF_NTSTRUSTED_MAX 16
+/* A reference clock: `refclock SHM N`, `refclock SOCK PATH` or
+ * `refclock PPS DEVICE` with chrony-like options (conf_refclock.c). A new
+ * field must be compared in conf_refclock_same, which decides whether a
+ * reload is refused. */
+enum conf_refclock_driver { CONF_REFCLOCK_SHM, CONF_REFCLOCK_SOCK, CONF_REFCLOCK_PPS };
+#define CONF_REFCLOCK_PATH_MAX 108 /* sun_path, the longest of the two */
+struct conf_refclock {
+    enum conf_refclock_driver driver;
+    char path[CONF_REFCLOCK_PATH_MAX]; /* SOCK: socket; PPS: device; SHM: "" */
+    int unit;          /* SHM: segment key 0x4e545030 + unit, 0..255 */
+    int perm;          /* SHM: mode of a segment we create (0600 units 0-1, else 0666) */
+    char refid[5];     /* ASCII, NUL-terminated; unique among refclocks */
+    int poll;          /* log2 s between samples into the filter */
+    double precision;  /* s, part of every sample's dispersion */
+    double offset;     /* s, added to every sample */
+    double delay;      /* s, the sample's delay */
+    int stratum;       /* 0..15: we serve stratum + 1 */
+    int prefer, noselect;
+    char lock[5];      /* PPS: refid of the refclock numbering the seconds ("" none) */
+    int clear;         /* PPS: the clear edge, not the assert edge */
+    unsigned line;
+};
+/* The same refclock in both configs (a reload keeps it); 1 if so. */
+int conf_refclock_same(const struct conf_refclock *a, const struct conf_refclock *b);
 
 /* Requests a server socket takes per call unless serverbatch says: 1, the
  * portable recvmsg/sendmsg path (batches measured no cheaper on loopback,
@@ -109,6 +133,8 @@ struct conf {
 
     struct conf_server *servers; /* upstreams, in file order */
     unsigned n_servers;
+    struct conf_refclock *refclocks; /* in file order */
+    unsigned n_refclocks;
     int minsources; /* agreeing sources needed to touch the clock (1) */
     unsigned minsources_line;
     double makestep_threshold; /* s; 0 = never step (default) */

@@ -69,6 +69,11 @@ void conf_parse_leapsmear(struct conf_parser *p, int argc, char **argv);
  * a known instant (system or step). */
 void conf_leap_finish(struct conf_parser *p);
 
+/* Directive parser living in conf_refclock.c, and its check after the
+ * last line (every `lock` names a refclock). */
+void conf_parse_refclock(struct conf_parser *p, int argc, char **argv);
+void conf_refclock_finish(struct conf_parser *p);
+
 /* Directive parsers living in conf_ctl.c. */
 void conf_parse_controlsocket(struct conf_parser *p, int argc, char **argv);
 void conf_parse_controlgroup(struct conf_parser *p, int argc, char **argv);

@@ -311,7 +311,9 @@ static void ctl_render_source_row(const struct ctl_record *r, const char *name, 
 
     sym[0] = ctl_render_symbol(ctl_render_str(r, "state"));
     sym[1] = '\0';
-    snprintf(st, sizeof(st), stratum > 0 && stratum < 100 ? "%.0f" : "-", stratum);
+    /* a refclock is stratum 0, the one source where 0 is not "unknown" */
+    int known = stratum > 0 || (stratum == 0 && ctl_rec_num(r, "refclock", 0) == 1);
+    snprintf(st, sizeof(st), known && stratum < 100 ? "%.0f" : "-", stratum);
     snprintf(poll, sizeof(poll), "%.0f", ctl_render_num(r, "poll"));
     snprintf(reach, sizeof(reach), "%o", reg >= 0 && reg <= 0xffff ? (unsigned)reg : 0u);
     /* a daemon without last_rx: the age of the sample in use */

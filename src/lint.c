@@ -69,6 +69,10 @@ enum lint_code_id {
     L_NTS_FILE,
     L_NTS_KEY_PERMS,
     L_NTS_CERT_EXPIRY,
+    L_REFCLOCK_ALONE,
+    L_PPS_NO_LOCK,
+    L_SHM_ROOT_UNIT,
+    L_SHM_WORLD,
     L_NCODES
 };
 
@@ -110,6 +114,10 @@ static const char *const lint_codes[L_NCODES] = {
     [L_NTS_FILE] = "nts-file-unreadable",
     [L_NTS_KEY_PERMS] = "nts-key-perms",
     [L_NTS_CERT_EXPIRY] = "nts-cert-expiry",
+    [L_REFCLOCK_ALONE] = "refclock-alone",
+    [L_PPS_NO_LOCK] = "pps-no-lock",
+    [L_SHM_ROOT_UNIT] = "shm-root-unit",
+    [L_SHM_WORLD] = "shm-world-writable",
 };
 
 static const char *const lint_family[2] = {"IPv4", "IPv6"};
@@ -242,12 +250,48 @@ static unsigned lint_count_sources(const struct conf *c, struct lint_report *r,
     return usable;
 }
 
+/* Reference clocks: who may feed them, how a PPS numbers its seconds,
+ * and whether anything outside the receiver checks it. n: usable network
+ * sources. Returns 1 if there are refclocks (the network source count
+ * rules then do not apply: the receiver is the primary reference). */
+static int lint_refclocks(const struct conf *c, unsigned n, struct lint_report *r)
+{
+    for (unsigned i = 0; i < c->n_refclocks; i++) {
+        const struct conf_refclock *rc = &c->refclocks[i];
+        if (rc->driver == CONF_REFCLOCK_PPS && !rc->lock[0])
+            lint_add(r, LINT_WARNING, rc->line, L_PPS_NO_LOCK,
+                     "add lock REFID naming the receiver's SHM or SOCK refclock",
+                     "PPS %s without lock: its seconds are numbered by the clock only while "
+                     "other sources keep it synchronised; alone it is never used", rc->path);
+        if (rc->driver == CONF_REFCLOCK_SHM && rc->unit < 2 && c->user)
+            lint_add(r, LINT_INFO, rc->line, L_SHM_ROOT_UNIT,
+                     "restart tempusd after the segment is removed or made anew",
+                     "SHM unit %d is attached as root before the drop to user %s and read "
+                     "from then on; a segment removed and made again is not seen until restart",
+                     rc->unit, c->user);
+        if (rc->driver == CONF_REFCLOCK_SHM && (rc->perm & 0002))
+            lint_add(r, LINT_WARNING, rc->line, L_SHM_WORLD,
+                     "use unit 0 or 1, or perm 0600 (0660 with the writer in the group)",
+                     "SHM unit %d is world-writable (perm %04o): any local user can feed this "
+                     "daemon time", rc->unit, (unsigned)rc->perm);
+    }
+    if (c->n_refclocks > 0 && n == 0)
+        lint_add(r, LINT_WARNING, c->refclocks[0].line, L_REFCLOCK_ALONE,
+                 "add server lines as a cross-check (at least 3, so a receiver fault is outvoted)",
+                 "reference clocks with no network source: a receiver fault (a bad fix, a "
+                 "spoofed or jammed signal, a week-number rollover) is served as the truth");
+    return c->n_refclocks > 0;
+}
+
 static void lint_sources(const struct conf *c, int serving, struct lint_report *r)
 {
     static const char more[] = "use at least 4 independent sources, server lines or a pool, so "
                                "that one wrong source is outvoted even with another one down";
     const struct conf_server *s;
     unsigned n = lint_count_sources(c, r, &s);
+
+    if (lint_refclocks(c, n, r))
+        return;
 
     /* A primary server (`local stratum 1`, its clock disciplined by a
      * reference clock outside tempusd) needs no upstream. */
@@ -900,6 +944,13 @@ static long long lint_live_sources(const struct ctl_record *recs, size_t n, stru
             lint_add(r, LINT_WARNING, 0, L_SOURCE_DENIED,
                      "ask its operator for access, or remove it",
                      "%s refuses to serve this host (DENY or RSTR kiss-o'-death)", lint_name(s));
+        else if (ctl_rec_num(s, "reach", 0) == 0 && sent >= LINT_UNREACH_POLLS &&
+                 ctl_rec_num(s, "refclock", 0) == 1)
+            lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNREACHABLE,
+                     "check that gpsd (or the device) runs and writes where the line says",
+                     "refclock %s gave nothing usable in its last %d polls (%lld of %lld "
+                     "since start)",
+                     lint_name(s), LINT_UNREACH_POLLS, got, sent);
         else if (ctl_rec_num(s, "reach", 0) == 0 && sent >= LINT_UNREACH_POLLS && got == 0)
             lint_add(r, any_reach ? LINT_WARNING : LINT_ERROR, 0, L_SOURCE_UNREACHABLE,
                      "replace or remove its server line",

@@ -89,6 +89,16 @@ static const struct metrics_family metrics_families[] = {
     {"tracking", "last_step", "tempus_last_step_seconds", "gauge", METRICS_PLAIN,
      "Size of the last clock step."},
 
+    {"refclock", "readings", "tempus_refclock_readings_total", "counter", METRICS_PLAIN,
+     "Readings taken from the reference clock's driver."},
+    {"refclock", "bad", "tempus_refclock_bad_total", "counter", METRICS_PLAIN,
+     "Malformed readings thrown away (wrong size or magic, fields out of range)."},
+    {"refclock", "unsynced", "tempus_refclock_unsynced_total", "counter", METRICS_PLAIN,
+     "Readings in which the reference said it has no time (leap 3: no fix)."},
+    {"refclock", "unlocked", "tempus_refclock_unlocked_total", "counter", METRICS_PLAIN,
+     "Pulse edges dropped: no lock reading (or synchronised clock) to number the second."},
+    {"refclock", "samples", "tempus_refclock_samples_total", "counter", METRICS_PLAIN,
+     "Samples the reference clock gave its filter (one a poll at most)."},
     {"source", "state", "tempus_source_state", "gauge", METRICS_STATESET,
      "Selection state of the source: 1 for the current state, 0 for the others."},
     {"source", "state", "tempus_source_selected", "gauge", METRICS_SELECTED,
@@ -232,6 +242,7 @@ static const struct {
     {"sourcestats", "source", "name"}, {"serverstats", "family", "family"},
     {"authdata", "source", "name"},    {"serverinfo", NULL, NULL},
     {"recent", NULL, NULL},            {"ntsserver", NULL, NULL},
+    {"refclock", "source", "name"},
 };
 
 #define METRICS_NKINDS (sizeof(metrics_kinds) / sizeof(metrics_kinds[0]))

@@ -166,6 +166,7 @@ static void report_source(struct ctl_buf *b, int index, const struct sync_source
     ctl_rec_int(b, "kods", (long long)e->kods);
     ctl_rec_int(b, "prefer", sp ? sp->prefer : 0);
     ctl_rec_int(b, "noselect", sp ? sp->noselect : 0);
+    ctl_rec_int(b, "refclock", sp ? sp->refclock : 0);
     ctl_rec_end(b);
 }
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <linux/pps.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -102,6 +103,9 @@ static const int sandbox_calls[] = {
      * LOG_PID. */
     SCMP_SYS(getrandom),
     SCMP_SYS(getpid),
+    /* refclock SHM: the segments attached before the drop are read as
+     * plain memory (no call); at exit they are detached. */
+    SCMP_SYS(shmdt),
     /* Shutdown: handlers reset (sched_fini), the process exits. */
     SCMP_SYS(rt_sigaction),
     SCMP_SYS(exit_group),
@@ -151,6 +155,11 @@ static int sandbox_restricted(scmp_filter_ctx ctx)
     /* glibc's DNS client asks how many bytes wait on its socket. */
     struct scmp_arg_cmp io = sandbox_cmp(1, SCMP_CMP_EQ, FIONREAD, 0);
     sandbox_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &io);
+    /* refclock PPS: the newest edge, fetched twice a second without
+     * waiting (refclock_pps.c); the capabilities and the mode were set
+     * before the drop, so no other PPS ioctl is needed. */
+    struct scmp_arg_cmp pps = sandbox_cmp(1, SCMP_CMP_EQ, PPS_FETCH, 0);
+    sandbox_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &pps);
     /* Threads, never a new process: clone() only with CLONE_THREAD. The
      * flags of clone3 sit in memory a filter cannot read, so it fails
      * with ENOSYS and glibc's pthread_create falls back to clone(). */

@@ -12,7 +12,7 @@
  * result depends only on the set of candidates, not on their order in the
  * array, as long as ids are unique. */
 
-#define SELECT_MAX_SOURCES 64
+#define SELECT_MAX_SOURCES 72 /* MAXIMA_SOURCES + MAXIMA_REFCLOCKS (maxima.h) */
 /* Defaults of struct select_params. MAXDIST is 1.5 s like RFC 5905's. */
 #define SELECT_MAX_DISTANCE_DEFAULT 1.5
 #define SELECT_MIN_SURVIVORS_DEFAULT 3

@@ -33,12 +33,13 @@
 #include "server.h"
 #include "sync.h"
 #include "tzleap.h"
+#include "refclock.h"
 #include "upstream.h"
 #include "version.h"
 #include "sysio.h"
 
 /* The sources' table is the selection's (sync.h), sized in maxima.h. */
-_Static_assert(SYNC_MAX_SOURCES == MAXIMA_SOURCES, "maxima.h: sources");
+_Static_assert(SYNC_MAX_SOURCES == MAXIMA_SOURCES + MAXIMA_REFCLOCKS, "maxima.h: sources");
 
 #define SERVICE_DRIFT_INTERVAL 3600.0
 #define SERVICE_CLIENTS_DEFAULT 20
@@ -61,6 +62,7 @@ struct service {
     struct listener *lis;
     struct sync *sy;
     struct upstream *up;
+    struct refclock_set *rc; /* opened before the privilege drop */
     struct ctl_server *ctl;
     struct acl *metrics_acl;
     struct http_server *http;
@@ -352,6 +354,7 @@ static void service_status(struct service *sv, struct ctl_buf *out)
     report_pending(out, sv->up);
     report_sourcestats(out, sv->sy, &now);
     report_authdata(out, sv->up);
+    refclock_report(sv->rc, out);
     report_serverstats(out, sv->srv, sv->rl);
     nts_server_report(out, sv->nts);
     service_recent(sv, out);
@@ -525,6 +528,8 @@ struct service *service_open(struct conf *conf, int foreground)
     sv->sy = sync_create(&sp, sv->clk, sv->srv, service_initial_freq(conf));
     sync_set_leaps(sv->sy, sv->leaps);
     sync_set_leaps_tz(sv->sy, sv->leaps_tz);
+    if (!(sv->rc = refclock_open(conf, stderr)))
+        fatalx("%s: a refclock cannot be opened: see the errors above", conf->path);
     sv->ctl = service_ctl(sv, conf);
     if (conf->metrics_addr[0] && !(sv->http = service_http(sv, conf, sv->metrics_acl)))
         fatalx("cannot open the metrics endpoint %s port %u", conf->metrics_addr,
@@ -561,12 +566,19 @@ static void service_ready_timer(void *arg)
         sv->ready_timer = sched_add_timer(1.0, service_ready_timer, sv);
 }
 
+static void service_refclock_update(void *arg, const struct timespec *now)
+{
+    struct service *sv = arg;
+    upstream_clock_updated(sv->up, now);
+}
+
 void service_start(struct service *sv)
 {
     struct conf *conf = sv->conf;
 
     sv->up = upstream_create(conf, sv->keys, sv->sy, sv->clk, service_seed());
     nts_server_start(sv->nts, sv->srv); /* KE threads under the sandbox */
+    refclock_start(sv->rc, sv->sy, sv->clk, service_refclock_update, sv);
     sv->drift_timer = sched_add_timer(SERVICE_DRIFT_INTERVAL, service_drift_timer, sv);
     sv->recent = history_create((unsigned)(SERVICE_RECENT_WINDOW / SERVICE_RECENT_STEP) + 1,
                                 SERVICE_NRECENT);
@@ -591,6 +603,7 @@ void service_close(struct service *sv)
     server_log_abuse(sv->srv);
     server_log_stats(sv->srv);
     service_save_drift(sv);
+    refclock_close(sv->rc);
     upstream_destroy(sv->up);
     nts_server_close(sv->nts);
     history_destroy(sv->recent);
@@ -644,6 +657,10 @@ static int service_reload_refuse(const struct conf *o, const struct conf *n, FIL
     REFUSE(!service_str_eq(o->user, n->user), LINE(user_line), "user");
     REFUSE(o->seccomp != n->seccomp, LINE(seccomp_line), "seccomp");
     REFUSE(!service_str_eq(o->pidfile, n->pidfile), LINE(pidfile_line), "pidfile");
+    for (unsigned i = 0; i < o->n_refclocks || i < n->n_refclocks; i++)
+        REFUSE(i >= o->n_refclocks || i >= n->n_refclocks ||
+                   !conf_refclock_same(&o->refclocks[i], &n->refclocks[i]),
+               i < n->n_refclocks ? n->refclocks[i].line : o->refclocks[i].line, "refclock");
     for (int f = 0; f < 2; f++)
         REFUSE(strcmp(o->acqaddr[f].addr, n->acqaddr[f].addr) != 0,
                n->acqaddr[f].line ? n->acqaddr[f].line : o->acqaddr[f].line, "bindacqaddress");

@@ -489,6 +489,32 @@ enum source_reply source_process_reply(struct source *src, const uint8_t *buf, s
     return accept_sample(src, &s);
 }
 
+void source_ref_poll(struct source *src)
+{
+    start_poll(src);
+    src->sent++;
+}
+
+enum source_reply source_ref_sample(struct source *src, const struct source_ref_sample *rs)
+{
+    src->received++;
+    note_answer(src);
+    if (rs->stratum != src->stratum && src->pick >= 0)
+        flush_filter(src);
+    src->stratum = rs->stratum;
+    src->leap = rs->leap;
+    src->refid = rs->refid;
+    src->root_delay = 0.0;
+    src->root_disp = 0.0;
+    if (rs->leap == NTP_LEAP_UNSYNC || !isfinite(rs->offset) || !(rs->delay > 0.0) ||
+        !(rs->dispersion >= 0.0))
+        return SOURCE_UNSYNCED;
+    struct sample s = {.offset = rs->offset, .delay = rs->delay,
+                       .disp = rs->dispersion + ldexp(1.0, LOCAL_PRECISION), .t = rs->t,
+                       .valid = 1};
+    return accept_sample(src, &s);
+}
+
 double source_poll_delay(struct source *src)
 {
     double interval = ldexp(1.0, src->poll);

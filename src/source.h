@@ -29,6 +29,19 @@ struct source_params {
     int iburst;  /* first polls in a quick burst to sync fast */
     int prefer;
     int noselect;
+    int refclock; /* fed by source_ref_sample, never polled over the network;
+                   * minpoll = maxpoll, and its stratum 0 is selectable */
+};
+
+/* A reference clock's reading, made into one filter sample by refclock.c. */
+struct source_ref_sample {
+    double offset;     /* reference - us, s */
+    double delay;      /* s, from the refclock's `delay` */
+    double dispersion; /* s: precision and the spread of the readings */
+    struct timespec t; /* when it was measured, our clock */
+    int stratum;       /* the refclock's (0 by default) */
+    int leap;          /* NTP_LEAP_*; NTP_LEAP_UNSYNC gives no sample */
+    uint32_t refid;    /* what the refclock calls itself */
 };
 
 enum source_reply {
@@ -108,6 +121,13 @@ size_t source_make_request(struct source *src, const struct timespec *t1, uint8_
  * kernel timestamp). */
 enum source_reply source_process_reply(struct source *src, const uint8_t *buf, size_t len,
                                        const struct timespec *t4);
+/* A refclock's poll interval starts: ages the filter and shifts the
+ * reachability register as a network poll does (counted as sent). */
+void source_ref_poll(struct source *src);
+/* A refclock's sample for the current poll: marks it reachable and puts the
+ * sample through the spike gate into the filter. SOURCE_SAMPLE if it went
+ * in, SOURCE_UNSYNCED if held back or the clock says it is unsynchronised. */
+enum source_reply source_ref_sample(struct source *src, const struct source_ref_sample *s);
 /* The system's word on the poll interval: dir > 0 one step longer, < 0
  * one step shorter, within [minpoll (or the RATE floor), maxpoll]; ignored
  * while bursting or backing off from silence. */

@@ -432,12 +432,13 @@ static int sync_candidates(struct sync *sy, const struct timespec *now,
          * through the corrections made since each was measured. A source
          * counts as reachable while one of its last three polls was
          * answered (SOURCE_REACH_POLLS), so a dead system peer is replaced
-         * within three polls. */
+         * within three polls. A refclock (stratum 0) ranks as stratum 1. */
         cand[n] = (struct select_candidate){
             .id = i, .offset = discipline_project(sy->disc, est[n].offset, &at),
             .delay = est[n].delay, .dispersion = est[n].dispersion, .jitter = est[n].jitter,
             .root_delay = est[n].root_delay, .root_dispersion = est[n].root_dispersion,
-            .stratum = est[n].stratum, .leap = est[n].leap, .prefer = sp->prefer,
+            .stratum = est[n].stratum + (sp->refclock && est[n].stratum == 0),
+            .leap = est[n].leap, .prefer = sp->prefer,
             .noselect = sp->noselect, .reachable = est[n].reachable};
         s->hold = sync_hold_of(sy, s, &est[n]);
         cand[n].noselect |= s->hold != SYNC_USE;

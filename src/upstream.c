@@ -19,7 +19,7 @@
 #include "source.h"
 #include "sysio.h"
 
-#define UP_MAX_SOURCES SYNC_MAX_SOURCES
+#define UP_MAX_SOURCES MAXIMA_SOURCES
 #define UP_MAX_CONF MAXIMA_SERVER_LINES
 /* Polls without any answer before an address counts as retired. */
 #define UP_RETIRE_POLLS 8
@@ -569,6 +569,12 @@ static void up_rearm(struct upstream *up, const struct timespec *now)
         sched_cancel_timer(us->timer);
         us->timer = sched_add_timer(0.5 + (double)(up_next_seed(up) % 1000) / 1000.0, up_poll, us);
     }
+}
+
+void upstream_clock_updated(struct upstream *up, const struct timespec *now)
+{
+    up_arm_slew(up);
+    up_rearm(up, now);
 }
 
 /* Once a second: holdover, local fallback and jump checks in sync.c. */

@@ -56,6 +56,9 @@ struct upstream_auth {
 };
 /* Up to max sources into out, in slot order; returns how many. */
 int upstream_auth(const struct upstream *up, struct upstream_auth *out, int max);
+/* Another source (a refclock) updated sync at now: arm the end of the
+ * slew it started, and re-arm the polls if the clock was stepped. */
+void upstream_clock_updated(struct upstream *up, const struct timespec *now);
 /* Stop polling, close sockets, remove the sources from sync. */
 void upstream_destroy(struct upstream *up);
 

@@ -356,6 +356,11 @@ struct sim_scenario {
 /* The scenario table, terminated by a NULL name. */
 extern const struct sim_scenario sim_scenarios[];
 
+/* ---- sim_refclock.c: a GPS receiver with PPS, and its scenarios ---- */
+
+void sim_refclock_gps_pps(uint64_t seed, struct sim_result *res);
+void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res);
+
 /* ---- sim_selftest.c ---- */
 
 /* Check the simulator's own parts (queue order, oscillator integration,

@@ -1214,5 +1214,7 @@ const struct sim_scenario sim_scenarios[] = {
     {"clock-jump", clock_jump},
     {"server-steps", server_steps},
     {"kod-rate", kod_rate},
+    {"refclock-gps-pps", sim_refclock_gps_pps},
+    {"refclock-pps-unlocked", sim_refclock_pps_unlocked},
     {NULL, NULL},
 };
