@@ -215,10 +215,12 @@ static int sync_leap_pending(struct sync *sy, const struct timespec *now)
         file = leapfile_leap_today(sy->leaps, t);
     if (sy->leaps_tz && leapfile_expiry(sy->leaps_tz) > t)
         tz = leapfile_leap_today(sy->leaps_tz, t);
-    /* Hook: a reference clock's own announcement (the GPS navigation
-     * message) would come first, as "refclock". */
+    /* The vote is a reference clock's own announcement (the GPS
+     * navigation message, passed on by gpsd) when the system peer is one. */
+    const struct source *peer = sy->peer >= 0 ? sy->srcs[sy->peer].src : NULL;
+    const char *voted = peer && source_params(peer)->refclock ? "refclock" : "upstream";
     int p = !leapfile_month_end(t) ? 0 : vote ? vote : file ? file : tz;
-    sy->leap_source = !p ? "" : vote ? "upstream" : file ? "leapfile" : "leapsectz";
+    sy->leap_source = !p ? "" : vote ? voted : file ? "leapfile" : "leapsectz";
     if (p && sy->leap_pending != p)
         log_notice("leap second %s at the end of the day (from the %s)",
                    p > 0 ? "inserted" : "deleted", sy->leap_source);

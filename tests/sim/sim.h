@@ -292,6 +292,9 @@ void sim_world_start(struct sim_world *w);
 void sim_world_downstream(struct sim_world *w, uint16_t port, double from, double every,
                           void (*fn)(struct sim_world *w, const struct sim_served *s, void *arg),
                           void *arg);
+/* True UTC at true time t, relative to SIM_T0 (with utc_leap, a second
+ * repeated or skipped at SIM_MIDNIGHT). */
+double sim_world_utc(const struct sim_world *w, double t);
 /* Run the daemon's real event loop until true time t. */
 void sim_world_run(struct sim_world *w, double t);
 /* Track the error over [from, to) with sync threshold thr; returns the
@@ -360,6 +363,7 @@ extern const struct sim_scenario sim_scenarios[];
 
 void sim_refclock_gps_pps(uint64_t seed, struct sim_result *res);
 void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res);
+void sim_refclock_leap(uint64_t seed, struct sim_result *res);
 
 /* ---- sim_selftest.c ---- */
 

@@ -31,6 +31,7 @@ struct sim_gps {
     double nmea_bias;   /* NMEA time read this late, s */
     double nmea_jitter; /* sd, s */
     double pps_jitter;  /* sd of the kernel's stamp of the edge, s */
+    int leap;           /* announced (1 insert, 2 delete) until SIM_MIDNIGHT */
     struct sim_rng rng;
     int fd;
     char path[96]; /* w->dir (64) and the name */
@@ -103,10 +104,12 @@ static void gps_tick(struct sim_world *w, void *arg)
         return;
     double tv_rel;
     struct timespec tv = abs_us(real, &tv_rel);
-    /* The receiver names the second w->now (true), read late by the bias. */
-    double off = w->now - tv_rel - g->nmea_bias + g->nmea_jitter * sim_rng_gauss(&g->rng);
+    /* The receiver names the second of UTC (which repeats or skips one
+     * with a leap second) at w->now, read late by the bias. */
+    double utc = sim_world_utc(w, w->now);
+    double off = utc - tv_rel - g->nmea_bias + g->nmea_jitter * sim_rng_gauss(&g->rng);
     unsigned char buf[128];
-    size_t n = refclock_sock_encode(&tv, off, 0, 0, buf);
+    size_t n = refclock_sock_encode(&tv, off, 0, w->now < SIM_MIDNIGHT ? g->leap : 0, buf);
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", g->path);
     if (sendto(g->fd, buf, n, 0, (struct sockaddr *)&sun, sizeof(sun)) == (ssize_t)n)
@@ -252,6 +255,50 @@ void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res)
     int ok = fabs(w->err - free_run) < 0.01;
     add(res, "error=%.4fs(~%.4f)%s", w->err, free_run, ok ? "" : "!");
     res->pass &= ok;
+    sim_world_destroy(w);
+    gps_destroy(g);
+}
+
+/* The receiver announces a leap second (as gpsd passes on the navigation
+ * message's) on its day, and UTC inserts it at midnight: the leap is the
+ * refclock's (tracking's leap source), the kernel inserts it once
+ * (leapmode system), and the clock keeps within microseconds of UTC
+ * after it. */
+void sim_refclock_leap(uint64_t seed, struct sim_result *res)
+{
+    struct sim_client_cfg c;
+    char extra[512];
+    struct sync_state st;
+    struct timespec now;
+
+    sim_client_defaults(&c);
+    c.offset = 0.3;
+    c.ppm = 15.0;
+    c.makestep_threshold = 0.1;
+    struct sim_world *w = sim_world_create(&c, seed);
+    w->utc_leap = 1;
+    struct sim_gps *g = gps_create(w, 1, seed);
+    g->leap = 1;
+    snprintf(extra, sizeof(extra),
+             "refclock SOCK %s refid GPS poll 2 noselect\n"
+             "refclock PPS /dev/simpps0 refid PPS lock GPS poll 2 prefer",
+             g->path);
+    w->ccfg.extra = extra;
+    int after = sim_world_window(w, SIM_MIDNIGHT + 60.0, SIM_MIDNIGHT + HOUR, 10 * US);
+    sim_world_start(w);
+    sim_world_run(w, SIM_MIDNIGHT - HOUR);
+    sim_world_client_now(w, &now);
+    sync_get_state(w->sync, &now, &st);
+    int from_gps = st.leap_pending == 1 && strcmp(st.leap_source, "refclock") == 0;
+    add(res, "source=%s ", st.leap_source);
+    fig_n(res, "pending", from_gps, 1, 1);
+    sim_world_run(w, SIM_MIDNIGHT + HOUR);
+    sim_world_client_now(w, &now);
+    sync_get_state(w->sync, &now, &st);
+    fig_n(res, "kernel_leaps", (long)w->k.leaps, 1, 1);
+    fig_n(res, "steps", st.disc.steps, 1, 1);
+    fig_us(res, "max_after", w->win[after].maxabs, 20 * US);
+    fig_n(res, "peer_is_pps", st.synced && st.system_peer == 1, 1, 1);
     sim_world_destroy(w);
     gps_destroy(g);
 }

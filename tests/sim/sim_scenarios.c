@@ -1216,5 +1216,6 @@ const struct sim_scenario sim_scenarios[] = {
     {"kod-rate", kod_rate},
     {"refclock-gps-pps", sim_refclock_gps_pps},
     {"refclock-pps-unlocked", sim_refclock_pps_unlocked},
+    {"refclock-leap", sim_refclock_leap},
     {NULL, NULL},
 };

@@ -345,6 +345,11 @@ void sim_world_route(struct sim_world *w, uint16_t src_port, const uint8_t *to, 
 
 /* True UTC at true time t, relative to SIM_T0: one second repeated at
  * SIM_MIDNIGHT (insertion) or skipped (deletion). */
+double sim_world_utc(const struct sim_world *w, double t)
+{
+    return utc_true(w, t);
+}
+
 static double utc_true(const struct sim_world *w, double t)
 {
     if (w->utc_leap > 0 && t >= SIM_MIDNIGHT)
