@@ -14,8 +14,10 @@ replies relay NTP between a client and a server; pass every reply the
         timestamp, in the unique identifier, in the authenticator's tag,
         in its encrypted cookies; a truncation; an older reply replayed;
         the reply sent a second time. Even replies go out after their
-        tampered copies, odd ones before. Stops after N replies and
-        prints one JSON line with the counts.
+        tampered copies and after a forged NTS NAK (stratum 0, NTSN,
+        the request's unique identifier, no authenticator: what anyone
+        on the path can make), odd ones before their tampered copies.
+        Stops after N replies and prints one JSON line with the counts.
 hold    open N TCP connections from a source address to a port and send
         nothing for S seconds (a slowloris on an NTS-KE port).
 """
@@ -144,6 +146,16 @@ def tampered(pkt, older, rnd):
     return out
 
 
+def forged_nak(pkt):
+    """An NTS NAK for the request that pkt answers: its header with
+    stratum 0 and refid NTSN, and its unique identifier field."""
+    span = reply_spans(pkt)["uid"]
+    nak = bytearray(pkt[:48])
+    nak[1] = 0
+    nak[12:16] = b"NTSN"
+    return bytes(nak) + pkt[span[0] - 4:span[1]]
+
+
 def replies(a):
     rnd = random.Random(a.seed)
     front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -151,7 +163,7 @@ def replies(a):
     back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     back.connect((a.server_addr, a.server))
     client = None
-    st = {"requests": 0, "genuine": 0, "tampered": 0, "kinds": {}}
+    st = {"requests": 0, "genuine": 0, "tampered": 0, "naks": 0, "kinds": {}}
     history = []
     end = time.time() + a.seconds
     print("replies: listening", flush=True)
@@ -170,6 +182,9 @@ def replies(a):
         if bad_first:
             for _, pkt in bad:
                 front.sendto(pkt, client)
+            if a.naks:
+                front.sendto(forged_nak(data), client)
+                st["naks"] += 1
         front.sendto(data, client)
         if not bad_first:
             for _, pkt in bad:
@@ -222,6 +237,7 @@ def main():
     y.add_argument("--count", type=int, default=40)
     y.add_argument("--seconds", type=float, default=30)
     y.add_argument("--linger", type=float, default=30)
+    y.add_argument("--naks", action="store_true", help="forged NAKs too")
     y.add_argument("--seed", type=int, default=8915)
     h = sub.add_parser("hold")
     h.add_argument("--port", type=int, required=True)
