@@ -17,11 +17,12 @@ replies relay NTP between a client and a server; pass every reply the
         tampered copies and after a forged NTS NAK (stratum 0, NTSN,
         the request's unique identifier, no authenticator: what anyone
         on the path can make), odd ones before their tampered copies.
-        Stops after N replies and prints one JSON line with the counts.
+        After N replies prints one JSON line with the counts, then
+        relays untouched until SIGTERM and prints how many more.
 hold    open N TCP connections from a source address to a port and send
         nothing for S seconds (a slowloris on an NTS-KE port).
 """
-import argparse, json, random, select, socket, struct, sys, time
+import argparse, json, random, select, signal, socket, struct, sys, time
 
 NTS_COOKIE = 0x0204
 
@@ -197,12 +198,21 @@ def replies(a):
             st["kinds"][kind] = st["kinds"].get(kind, 0) + 1
         history.append(data)
     print(json.dumps(st), flush=True)
-    # Requests from here on go unanswered: the counts above are final.
-    end = time.time() + a.linger
-    while time.time() < end:
-        r, _, _ = select.select([front], [], [], 0.2)
-        if r:
-            front.recvfrom(2048)
+    # From here on every reply passes untouched, counted, until SIGTERM,
+    # which prints {"after": N}: the client's totals are then exact.
+    after = 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            r, _, _ = select.select([front, back], [], [], 0.2)
+            if front in r:
+                data, client = front.recvfrom(2048)
+                back.send(data)
+            if back in r:
+                front.sendto(back.recv(2048), client)
+                after += 1
+    finally:
+        print(json.dumps({"after": after}), flush=True)
 
 
 def hold(a):
@@ -236,7 +246,6 @@ def main():
     y.add_argument("--server", type=int, required=True)
     y.add_argument("--count", type=int, default=40)
     y.add_argument("--seconds", type=float, default=30)
-    y.add_argument("--linger", type=float, default=30)
     y.add_argument("--naks", action="store_true", help="forged NAKs too")
     y.add_argument("--seed", type=int, default=8915)
     h = sub.add_parser("hold")
