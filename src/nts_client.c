@@ -81,8 +81,7 @@ void nts_client_ke_failed(struct nts_client *c, double now)
 
 int nts_client_need_ke(const struct nts_client *c, double now)
 {
-    return (!c->info.have_keys || c->info.cookies == 0 || c->nak_pending) &&
-           now >= c->info.next_ke;
+    return (!c->info.have_keys || c->info.cookies == 0 || c->nak_pending) && now >= c->info.next_ke;
 }
 
 size_t nts_client_request(struct nts_client *c, uint8_t *pkt, size_t len, size_t cap,
