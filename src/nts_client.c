@@ -14,6 +14,9 @@ struct nts_client {
     uint16_t len[NTS_COOKIES_MAX];
     uint8_t jar[NTS_COOKIES_MAX][NTS_COOKIE_MAX];
     int outstanding;
+    /* A NAK came for the outstanding request and no authenticated reply
+     * yet: the keys go at the next request (RFC 8915 section 5.7). */
+    int nak_pending;
     uint8_t uid[NTS_UID_LEN];
 };
 
@@ -31,6 +34,7 @@ static void drop_keys(struct nts_client *c)
     c->info.cookies = 0;
     c->info.aead = 0;
     c->outstanding = 0;
+    c->nak_pending = 0;
 }
 
 void nts_client_free(struct nts_client *c)
@@ -77,7 +81,7 @@ void nts_client_ke_failed(struct nts_client *c, double now)
 
 int nts_client_need_ke(const struct nts_client *c, double now)
 {
-    return (!c->info.have_keys || c->info.cookies == 0) && now >= c->info.next_ke;
+    return (!c->info.have_keys || c->info.cookies == 0 || c->nak_pending) && now >= c->info.next_ke;
 }
 
 size_t nts_client_request(struct nts_client *c, uint8_t *pkt, size_t len, size_t cap,
@@ -85,6 +89,10 @@ size_t nts_client_request(struct nts_client *c, uint8_t *pkt, size_t len, size_t
 {
     uint8_t cookie[NTS_COOKIE_MAX];
 
+    /* The NAKed request got no authenticated reply before this poll: the
+     * server no longer takes our cookies. */
+    if (c->nak_pending)
+        drop_keys(c);
     if (!c->info.have_keys || c->info.cookies == 0)
         return 0;
     size_t clen = c->len[0];
@@ -112,13 +120,17 @@ int nts_client_reply(struct nts_client *c, const uint8_t *pkt, size_t len)
     int st = nts_ef_client_reply(pkt, len, c->uid, c->s2c, &got);
     if (st == NTS_EF_OK) {
         c->outstanding = 0;
+        c->nak_pending = 0;
         c->info.replies_ok++;
         for (unsigned i = 0; i < got.n; i++)
             jar_add(c, got.cookie[i], got.len[i]);
         OPENSSL_cleanse(&got, sizeof(got));
     } else if (st == NTS_EF_NAK) {
+        /* Unauthenticated: anyone who saw the request can send one. The
+         * request stays outstanding, so that the genuine reply is still
+         * taken; only none by the next request drops the keys. */
         c->info.naks++;
-        drop_keys(c);
+        c->nak_pending = 1;
     } else {
         c->info.replies_bad++;
     }

@@ -45,21 +45,26 @@ void nts_client_ke_done(struct nts_client *c, const struct nts_ke_result *ke, do
  * NTS_CLIENT_BACKOFF_MAX. */
 void nts_client_ke_failed(struct nts_client *c, double now);
 /* 1 if a key exchange should run now: no keys (never had any, or a NAK
- * dropped them) or no cookie left, and the backoff has passed. */
+ * dropped them), no cookie left, or a NAK not followed by an authenticated
+ * reply, and the backoff has passed. */
 int nts_client_need_ke(const struct nts_client *c, double now);
 /* Add the NTS fields to the request header in pkt[0..len): the oldest
  * cookie (spent whatever happens), placeholders to refill the jar to
  * NTS_COOKIES_MAX, uid and nonce from the caller's random bytes. The uid
  * is remembered as the one outstanding request (a new request replaces
- * it). Returns the new length, or 0 without keys or cookies or room. */
+ * it). A NAK still standing (no authenticated reply since) drops the keys
+ * and cookies first. Returns the new length, or 0 without keys or cookies
+ * or room. */
 size_t nts_client_request(struct nts_client *c, uint8_t *pkt, size_t len, size_t cap,
                           const uint8_t uid[NTS_UID_LEN], const uint8_t nonce[NTS_NONCE_LEN]);
 /* Check a reply to the outstanding request (nts_ef_client_reply). On
  * NTS_EF_OK the new cookies go into the jar and the request is no longer
  * outstanding, so a replayed copy fails with NTS_EF_E_UID. On NTS_EF_NAK
- * the keys and cookies are dropped, so nts_client_need_ke asks for a new
- * exchange. Returns the nts_ef status; without an outstanding request,
- * NTS_EF_E_UID. */
+ * (unauthenticated, so possibly forged) the request stays outstanding: an
+ * authenticated reply to it cancels the NAK; otherwise the next request
+ * drops keys and cookies and nts_client_need_ke asks for a new exchange
+ * (RFC 8915 section 5.7). Returns the nts_ef status; without an
+ * outstanding request, NTS_EF_E_UID. */
 int nts_client_reply(struct nts_client *c, const uint8_t *pkt, size_t len);
 /* The counters and state above. */
 void nts_client_get_info(const struct nts_client *c, struct nts_client_info *out);

@@ -277,10 +277,12 @@ static int up_nts_reply(struct up_src *us, const uint8_t *buf, size_t *len)
         return 0;
     }
     if (st == NTS_EF_NAK) {
-        log_notice("%s: NTS NAK (the server no longer takes our cookies): new key exchange",
+        /* The exchange waits for the next poll: an authenticated reply to
+         * the same request may still come and cancel the NAK (a NAK is not
+         * authenticated). */
+        log_notice("%s: NTS NAK: a new key exchange at the next poll unless an authenticated "
+                   "reply comes first",
                    us->name);
-        if (nts_client_need_ke(us->nts, up_mono()))
-            up_nts_start_ke(us);
         return -1;
     }
     log_debug("%s: NTS reply refused (status %d)", us->name, st);

@@ -3,7 +3,9 @@
  * real cookie ring: the jar spent one cookie per request and refilled to 8
  * through placeholders (also after lost replies), replays and replies to
  * superseded requests refused, key exchange asked for when the jar runs
- * dry or a NAK drops the keys, and the backoff after failed exchanges. */
+ * dry or a NAK drops the keys (at the next request, unless an
+ * authenticated reply came: a forged NAK costs nothing), and the backoff
+ * after failed exchanges. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,14 +169,64 @@ static void test_nak(void **state)
     size_t rl = answer(q, ql, r, sizeof(r), &asked);
     assert_int_equal(rl, 48 + 36);
     assert_int_equal(nts_client_reply(c, r, rl), NTS_EF_NAK);
+    /* Counted, but the keys stay until the next request (RFC 8915 5.7):
+     * an authenticated reply may still come. */
     nts_client_get_info(c, &info);
     assert_int_equal(info.naks, 1);
+    assert_int_equal(info.have_keys, 1);
+    assert_int_equal(info.cookies, 7);
+    assert_int_equal(nts_client_need_ke(c, 0), 1);
+    /* A second copy of the NAK is one more NAK for the same request. */
+    assert_int_equal(nts_client_reply(c, r, rl), NTS_EF_NAK);
+    /* None came: the next request drops keys and cookies and sends nothing. */
+    assert_int_equal(request(c, q, sizeof(q)), 0);
+    nts_client_get_info(c, &info);
+    assert_int_equal(info.naks, 2);
     assert_int_equal(info.have_keys, 0);
     assert_int_equal(info.cookies, 0);
     assert_int_equal(nts_client_need_ke(c, 0), 1);
-    /* A second copy of the NAK finds nothing outstanding. */
     assert_int_equal(nts_client_reply(c, r, rl), NTS_EF_E_UID);
+    /* A key exchange clears it all. */
+    nts_client_ke_done(c, &ke, 1);
+    assert_int_equal(nts_client_need_ke(c, 1), 0);
     ring = saved;
+    nts_client_free(c);
+}
+
+/* A NAK forged by someone who saw the request (it needs only the unique
+ * identifier) and then the server's genuine reply: the reply is taken, the
+ * NAK cancelled, the keys kept, no key exchange. */
+static void test_forged_nak(void **state)
+{
+    (void)state;
+    uint8_t q[1500], r[1500], nak[1500];
+    unsigned asked;
+    struct nts_client_info info;
+    struct ntp_header h = {.version = 4, .mode = 4, .stratum = 0, .refid = NTS_NAK_REFID};
+    struct nts_client *c = nts_client_new();
+
+    nts_client_ke_done(c, &ke, 0);
+    size_t ql = request(c, q, sizeof(q));
+    struct nts_ef_server_req sr;
+    assert_int_equal(nts_ef_server_request(q, ql, &ring, &sr), NTS_EF_OK);
+    size_t nl = nts_ef_nak(nak, ntp_wire_encode_header(&h, nak, sizeof(nak)), sizeof(nak), sr.uid,
+                           sr.uid_len);
+    assert_true(nl > 48);
+    size_t rl = answer(q, ql, r, sizeof(r), &asked);
+    assert_int_equal(nts_client_reply(c, nak, nl), NTS_EF_NAK);
+    assert_int_equal(nts_client_reply(c, r, rl), NTS_EF_OK);
+    nts_client_get_info(c, &info);
+    assert_int_equal(info.naks, 1);
+    assert_int_equal(info.replies_ok, 1);
+    assert_int_equal(info.have_keys, 1);
+    assert_int_equal(info.cookies, 8);
+    assert_int_equal(nts_client_need_ke(c, 0), 0);
+    assert_true(request(c, q, sizeof(q)) > 0);
+    /* After the reply, a NAK for it finds nothing outstanding. */
+    assert_int_equal(nts_client_reply(c, nak, nl), NTS_EF_E_UID);
+    nts_client_get_info(c, &info);
+    assert_int_equal(info.naks, 1);
+    assert_int_equal(info.have_keys, 1);
     nts_client_free(c);
 }
 
@@ -214,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jar),
         cmocka_unit_test(test_nak),
+        cmocka_unit_test(test_forged_nak),
         cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
