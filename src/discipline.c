@@ -703,6 +703,7 @@ void discipline_get_state(const struct discipline *d, struct discipline_state *o
     out->points = d->n;
     out->steps = d->steps;
     out->last_step = d->last_step;
+    discipline_drift(d, &out->settled);
 }
 
 double discipline_drift(const struct discipline *d, int *settled)

@@ -40,6 +40,8 @@ struct discipline_state {
     int points;              /* points in the history */
     unsigned steps;          /* steps made */
     double last_step;        /* size of the last step, s */
+    int settled;             /* the frequency is known well enough to be saved
+                              * to the drift file (discipline_drift) */
 };
 
 struct discipline;

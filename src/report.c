@@ -83,6 +83,7 @@ void report_tracking(struct ctl_buf *b, const struct sync *sy, struct clock *clk
     ctl_rec_double(b, "rms_offset", st.disc.rms_offset);
     ctl_rec_double(b, "freq_ppm", st.disc.freq_ppm);
     ctl_rec_double(b, "freq_err_ppm", st.disc.freq_err_ppm);
+    ctl_rec_int(b, "freq_settled", st.disc.settled);
     ctl_rec_double(b, "system_offset", -clock_slew_remaining(clk));
     ctl_rec_double(b, "root_delay", st.root_delay);
     ctl_rec_double(b, "root_dispersion", st.root_dispersion);

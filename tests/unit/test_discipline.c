@@ -392,9 +392,13 @@ static void test_reset(void **state)
     fx_run(&f, 30, 64.0, 0.0, 1e-5);
     discipline_drift(f.d, &settled);
     assert_true(settled);
+    discipline_get_state(f.d, &st);
+    assert_true(st.settled); /* tracking's freq_settled says the same */
     discipline_reset(f.d);
     discipline_drift(f.d, &settled);
     assert_false(settled);
+    discipline_get_state(f.d, &st);
+    assert_false(st.settled);
     assert_near(clock_get_freq(f.clk), 15.0, 1e-3);
     f.osc.off += 10.0; /* a VM resume: beyond maxchange, yet exempt */
     double stepped = 0.0;
