@@ -361,6 +361,18 @@ extern const struct sim_scenario sim_scenarios[];
 
 /* ---- sim_refclock.c: a GPS receiver with PPS, and its scenarios ---- */
 
+/* Figures of a scenario's result line (sim_scenarios.c): text appended
+ * to res->text; a figure out of its bound clears res->pass and is marked
+ * with '!'. */
+void sim_add(struct sim_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Microseconds (v and bound in s) at or below bound. */
+void sim_fig_us(struct sim_result *res, const char *name, double v, double bound);
+/* Seconds at or below bound. */
+void sim_fig_s(struct sim_result *res, const char *name, double v, double bound);
+/* A frequency error (ppm) whose magnitude stays within bound. */
+void sim_fig_ppm(struct sim_result *res, const char *name, double v, double bound);
+/* A count in [lo, hi]. */
+void sim_fig_n(struct sim_result *res, const char *name, long v, long lo, long hi);
 void sim_refclock_gps_pps(uint64_t seed, struct sim_result *res);
 void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res);
 void sim_refclock_leap(uint64_t seed, struct sim_result *res);

@@ -35,6 +35,7 @@ struct sim_gps {
     struct sim_rng rng;
     int fd;
     char path[96]; /* w->dir (64) and the name */
+    char extra[512]; /* the daemon's refclock lines (w->ccfg.extra) */
     long long edge_sec;
     long edge_nsec;
     unsigned seq;
@@ -144,32 +145,28 @@ static void gps_destroy(struct sim_gps *g)
     free(g);
 }
 
-static void add(struct sim_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct sim_result *res, const char *fmt, ...)
+/* A world whose clock starts 0.3 s off and 15 ppm fast (makestep 0.1 s)
+ * with a receiver (NMEA sent or not) and the daemon's refclock lines: GPS
+ * on SOCK (noselect: it only numbers seconds), a PPS locked to it with
+ * pps_opts, then more lines. */
+static struct sim_world *gps_world(uint64_t seed, int nmea, const char *pps_opts,
+                                   const char *more, struct sim_gps **gp)
 {
-    size_t len = strlen(res->text);
-    va_list ap;
+    struct sim_client_cfg c;
 
-    if (len >= sizeof(res->text) - 1)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(res->text + len, sizeof(res->text) - len, fmt, ap);
-    va_end(ap);
-}
-
-static void fig_us(struct sim_result *res, const char *name, double v, double bound)
-{
-    int ok = v <= bound;
-    add(res, "%s=%.2fus(<%.0f)%s ", name, v / US, bound / US, ok ? "" : "!");
-    res->pass &= ok;
-}
-
-static void fig_n(struct sim_result *res, const char *name, long v, long lo, long hi)
-{
-    int ok = v >= lo && v <= hi;
-    add(res, lo == hi ? "%s=%ld(=%ld)%s " : "%s=%ld(>=%ld)%s ", name, v, lo, ok ? "" : "!");
-    res->pass &= ok && (lo == hi || v <= hi);
+    sim_client_defaults(&c);
+    c.offset = 0.3;
+    c.ppm = 15.0;
+    c.makestep_threshold = 0.1;
+    struct sim_world *w = sim_world_create(&c, seed);
+    struct sim_gps *g = gps_create(w, nmea, seed);
+    snprintf(g->extra, sizeof(g->extra),
+             "refclock SOCK %s refid GPS poll 2 noselect\n"
+             "refclock PPS /dev/simpps0 refid PPS lock GPS poll 2%s%s",
+             g->path, pps_opts, more);
+    w->ccfg.extra = g->extra;
+    *gp = g;
+    return w;
 }
 
 static void source_info(struct sim_world *w, int i, struct sync_source_info *si)
@@ -184,22 +181,11 @@ static void source_info(struct sim_world *w, int i, struct sync_source_info *si)
  * 0.3 s off and 15 ppm fast: stepped once, then within a few us. */
 void sim_refclock_gps_pps(uint64_t seed, struct sim_result *res)
 {
-    struct sim_client_cfg c;
-    char extra[512];
     struct sync_state st;
     struct timespec now;
+    struct sim_gps *g;
 
-    sim_client_defaults(&c);
-    c.offset = 0.3;
-    c.ppm = 15.0;
-    c.makestep_threshold = 0.1;
-    struct sim_world *w = sim_world_create(&c, seed);
-    struct sim_gps *g = gps_create(w, 1, seed);
-    snprintf(extra, sizeof(extra),
-             "refclock SOCK %s refid GPS poll 2 noselect\n"
-             "refclock PPS /dev/simpps0 refid PPS lock GPS poll 2 prefer",
-             g->path);
-    w->ccfg.extra = extra;
+    struct sim_world *w = gps_world(seed, 1, " prefer", "", &g);
     int late = sim_world_window(w, 1 * HOUR, 6 * HOUR, 10 * US);
     sim_world_start(w);
     sim_world_run(w, 6 * HOUR);
@@ -207,12 +193,12 @@ void sim_refclock_gps_pps(uint64_t seed, struct sim_result *res)
     sync_get_state(w->sync, &now, &st);
     struct sync_source_info pps;
     source_info(w, 1, &pps);
-    fig_us(res, "rms1-6h", sim_window_rms(&w->win[late]), 2 * US);
-    fig_us(res, "max1-6h", w->win[late].maxabs, 8 * US);
-    fig_n(res, "steps", st.disc.steps, 1, 1);
-    fig_n(res, "peer_is_pps", st.synced && st.system_peer == 1, 1, 1);
-    fig_n(res, "stratum", st.stratum, 1, 1);
-    add(res, "nmea=%u", g->sent);
+    sim_fig_us(res, "rms1-6h", sim_window_rms(&w->win[late]), 2 * US);
+    sim_fig_us(res, "max1-6h", w->win[late].maxabs, 8 * US);
+    sim_fig_n(res, "steps", st.disc.steps, 1, 1);
+    sim_fig_n(res, "peer_is_pps", st.synced && st.system_peer == 1, 1, 1);
+    sim_fig_n(res, "stratum", st.stratum, 1, 1);
+    sim_add(res, "nmea=%u", g->sent);
     sim_world_destroy(w);
     gps_destroy(g);
 }
@@ -222,23 +208,12 @@ void sim_refclock_gps_pps(uint64_t seed, struct sim_result *res)
  * free (its 15 ppm and 0.3 s stay: not stepped, never synchronised). */
 void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res)
 {
-    struct sim_client_cfg c;
-    char extra[512];
     struct sync_state st;
     struct timespec now;
+    struct sim_gps *g;
 
-    sim_client_defaults(&c);
-    c.offset = 0.3;
-    c.ppm = 15.0;
-    c.makestep_threshold = 0.1;
-    struct sim_world *w = sim_world_create(&c, seed);
-    struct sim_gps *g = gps_create(w, 0, seed);
-    snprintf(extra, sizeof(extra),
-             "refclock SOCK %s refid GPS poll 2 noselect\n"
-             "refclock PPS /dev/simpps0 refid PPS lock GPS poll 2\n"
-             "refclock PPS /dev/simpps1 refid PPS1 poll 2",
-             g->path);
-    w->ccfg.extra = extra;
+    struct sim_world *w =
+        gps_world(seed, 0, "", "\nrefclock PPS /dev/simpps1 refid PPS1 poll 2", &g);
     sim_world_start(w);
     sim_world_run(w, 1 * HOUR);
     sim_world_client_now(w, &now);
@@ -246,14 +221,14 @@ void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res)
     struct sync_source_info locked, lone;
     source_info(w, 1, &locked);
     source_info(w, 2, &lone);
-    fig_n(res, "synced", st.synced, 0, 0);
-    fig_n(res, "steps", st.disc.steps, 0, 0);
-    fig_n(res, "pps_samples", (long)(locked.est.received + lone.est.received), 0, 0);
-    fig_n(res, "edges", (long)g->seq, 3000, 1000000);
+    sim_fig_n(res, "synced", st.synced, 0, 0);
+    sim_fig_n(res, "steps", st.disc.steps, 0, 0);
+    sim_fig_n(res, "pps_samples", (long)(locked.est.received + lone.est.received), 0, 0);
+    sim_fig_n(res, "edges", (long)g->seq, 3000, 1000000);
     /* free-running: 0.3 s plus 15 ppm of an hour, within 10 ms */
     double free_run = 0.3 + 15e-6 * HOUR;
     int ok = fabs(w->err - free_run) < 0.01;
-    add(res, "error=%.4fs(~%.4f)%s", w->err, free_run, ok ? "" : "!");
+    sim_add(res, "error=%.4fs(~%.4f)%s", w->err, free_run, ok ? "" : "!");
     res->pass &= ok;
     sim_world_destroy(w);
     gps_destroy(g);
@@ -266,39 +241,28 @@ void sim_refclock_pps_unlocked(uint64_t seed, struct sim_result *res)
  * after it. */
 void sim_refclock_leap(uint64_t seed, struct sim_result *res)
 {
-    struct sim_client_cfg c;
-    char extra[512];
     struct sync_state st;
     struct timespec now;
+    struct sim_gps *g;
 
-    sim_client_defaults(&c);
-    c.offset = 0.3;
-    c.ppm = 15.0;
-    c.makestep_threshold = 0.1;
-    struct sim_world *w = sim_world_create(&c, seed);
+    struct sim_world *w = gps_world(seed, 1, " prefer", "", &g);
     w->utc_leap = 1;
-    struct sim_gps *g = gps_create(w, 1, seed);
     g->leap = 1;
-    snprintf(extra, sizeof(extra),
-             "refclock SOCK %s refid GPS poll 2 noselect\n"
-             "refclock PPS /dev/simpps0 refid PPS lock GPS poll 2 prefer",
-             g->path);
-    w->ccfg.extra = extra;
     int after = sim_world_window(w, SIM_MIDNIGHT + 60.0, SIM_MIDNIGHT + HOUR, 10 * US);
     sim_world_start(w);
     sim_world_run(w, SIM_MIDNIGHT - HOUR);
     sim_world_client_now(w, &now);
     sync_get_state(w->sync, &now, &st);
     int from_gps = st.leap_pending == 1 && strcmp(st.leap_source, "refclock") == 0;
-    add(res, "source=%s ", st.leap_source);
-    fig_n(res, "pending", from_gps, 1, 1);
+    sim_add(res, "source=%s ", st.leap_source);
+    sim_fig_n(res, "pending", from_gps, 1, 1);
     sim_world_run(w, SIM_MIDNIGHT + HOUR);
     sim_world_client_now(w, &now);
     sync_get_state(w->sync, &now, &st);
-    fig_n(res, "kernel_leaps", (long)w->k.leaps, 1, 1);
-    fig_n(res, "steps", st.disc.steps, 1, 1);
-    fig_us(res, "max_after", w->win[after].maxabs, 20 * US);
-    fig_n(res, "peer_is_pps", st.synced && st.system_peer == 1, 1, 1);
+    sim_fig_n(res, "kernel_leaps", (long)w->k.leaps, 1, 1);
+    sim_fig_n(res, "steps", st.disc.steps, 1, 1);
+    sim_fig_us(res, "max_after", w->win[after].maxabs, 20 * US);
+    sim_fig_n(res, "peer_is_pps", st.synced && st.system_peer == 1, 1, 1);
     sim_world_destroy(w);
     gps_destroy(g);
 }

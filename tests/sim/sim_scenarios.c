@@ -18,9 +18,7 @@
 
 /* ---- figures and bounds ---- */
 
-static void add(struct sim_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct sim_result *res, const char *fmt, ...)
+void sim_add(struct sim_result *res, const char *fmt, ...)
 {
     size_t len = strlen(res->text);
     va_list ap;
@@ -33,37 +31,39 @@ static void add(struct sim_result *res, const char *fmt, ...)
 }
 
 /* A figure in microseconds that must stay at or below bound (s). */
-static void fig_us(struct sim_result *res, const char *name, double v, double bound)
+void sim_fig_us(struct sim_result *res, const char *name, double v, double bound)
 {
     int ok = v <= bound;
-    add(res, "%s=%.1fus(<%.0f)%s ", name, v / US, bound / US, ok ? "" : "!");
+    /* two decimals below 10 us, where reference clocks keep time */
+    sim_add(res, "%s=%.*fus(<%.0f)%s ", name, v < 10 * US ? 2 : 1, v / US, bound / US,
+            ok ? "" : "!");
     res->pass &= ok;
 }
 
 /* A figure in seconds that must stay at or below bound. */
-static void fig_s(struct sim_result *res, const char *name, double v, double bound)
+void sim_fig_s(struct sim_result *res, const char *name, double v, double bound)
 {
     int ok = v <= bound;
-    add(res, "%s=%.0fs(<%.0f)%s ", name, v, bound, ok ? "" : "!");
+    sim_add(res, "%s=%.0fs(<%.0f)%s ", name, v, bound, ok ? "" : "!");
     res->pass &= ok;
 }
 
 /* A frequency error (ppm) whose magnitude must stay within bound. */
-static void fig_ppm(struct sim_result *res, const char *name, double v, double bound)
+void sim_fig_ppm(struct sim_result *res, const char *name, double v, double bound)
 {
     int ok = fabs(v) <= bound;
-    add(res, "%s=%+.4fppm(<%.3g)%s ", name, v, bound, ok ? "" : "!");
+    sim_add(res, "%s=%+.4fppm(<%.3g)%s ", name, v, bound, ok ? "" : "!");
     res->pass &= ok;
 }
 
 /* A count that must lie in [lo, hi]. */
-static void fig_n(struct sim_result *res, const char *name, long v, long lo, long hi)
+void sim_fig_n(struct sim_result *res, const char *name, long v, long lo, long hi)
 {
     int ok = v >= lo && v <= hi;
     if (lo == hi)
-        add(res, "%s=%ld(=%ld)%s ", name, v, lo, ok ? "" : "!");
+        sim_add(res, "%s=%ld(=%ld)%s ", name, v, lo, ok ? "" : "!");
     else
-        add(res, "%s=%ld([%ld,%ld])%s ", name, v, lo, hi, ok ? "" : "!");
+        sim_add(res, "%s=%ld([%ld,%ld])%s ", name, v, lo, hi, ok ? "" : "!");
     res->pass &= ok;
 }
 
@@ -126,10 +126,10 @@ static void startup(uint64_t seed, struct sim_result *res, double offset, double
     sim_world_start(w);
     sim_world_run(w, 2 * HOUR);
     state(w, &st);
-    fig_n(res, "steps", st.disc.steps, steps, steps);
-    fig_s(res, "sync1ms", sim_window_settle(&w->win[all]), settle_bound);
-    fig_us(res, "max1-2h", w->win[late].maxabs, max_bound);
-    fig_n(res, "synced", st.synced, 1, 1);
+    sim_fig_n(res, "steps", st.disc.steps, steps, steps);
+    sim_fig_s(res, "sync1ms", sim_window_settle(&w->win[all]), settle_bound);
+    sim_fig_us(res, "max1-2h", w->win[late].maxabs, max_bound);
+    sim_fig_n(res, "synced", st.synced, 1, 1);
     sim_world_destroy(w);
 }
 
@@ -168,9 +168,9 @@ static void steady(uint64_t seed, struct sim_result *res, struct sim_world *w, d
     sim_world_start(w);
     sim_world_run(w, 12 * HOUR);
     (void)seed;
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
-    fig_us(res, "max", w->win[win].maxabs, max_bound);
-    fig_ppm(res, "freq_err", freq_error(w), freq_bound);
+    sim_fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
+    sim_fig_us(res, "max", w->win[win].maxabs, max_bound);
+    sim_fig_ppm(res, "freq_err", freq_error(w), freq_bound);
     sim_world_destroy(w);
 }
 
@@ -250,9 +250,9 @@ static void one_server(uint64_t seed, struct sim_result *res, double jit, double
 
     for (int r = 0; r < ONE_RUNS; r++)
         sum += one_run(seed + 0x9e3779b97f4a7c15ULL * (uint64_t)r, jit, &max, &interval);
-    fig_us(res, "rms_mean3", sum / ONE_RUNS, rms_bound);
-    fig_us(res, "max", max, max_bound);
-    add(res, "update=%.0fs ", interval);
+    sim_fig_us(res, "rms_mean3", sum / ONE_RUNS, rms_bound);
+    sim_fig_us(res, "max", max, max_bound);
+    sim_add(res, "update=%.0fs ", interval);
 }
 
 static void one_10us(uint64_t seed, struct sim_result *res)
@@ -282,11 +282,11 @@ static void freq_learn(uint64_t seed, struct sim_result *res)
     sim_world_run(w, 1 * HOUR);
     double e1 = freq_error(w);
     sim_world_run(w, 4 * HOUR);
-    fig_ppm(res, "freq_err1h", e1, 0.1);
-    fig_ppm(res, "freq_err4h", freq_error(w), 0.05);
+    sim_fig_ppm(res, "freq_err1h", e1, 0.1);
+    sim_fig_ppm(res, "freq_err4h", freq_error(w), 0.05);
     int settled = 0;
     discipline_drift(sync_discipline(w->sync), &settled);
-    fig_n(res, "settled", settled, 1, 1);
+    sim_fig_n(res, "settled", settled, 1, 1);
     sim_world_destroy(w);
 }
 
@@ -313,19 +313,19 @@ static void falseticker(uint64_t seed, struct sim_result *res, int n, int nliars
     int win = sim_world_window(w, 1 * HOUR, 4 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 4 * HOUR);
-    fig_us(res, "max", w->win[win].maxabs, 150 * US);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), 60 * US);
+    sim_fig_us(res, "max", w->win[win].maxabs, 150 * US);
+    sim_fig_us(res, "rms", sim_window_rms(&w->win[win]), 60 * US);
     int liars = 0;
     for (int i = n - nliars; i < n; i++) {
         enum select_status stt = status_of(w, i);
         liars += stt == SELECT_FALSETICKER;
         if (stt != SELECT_FALSETICKER)
-            add(res, "src%d=%s ", i, select_status_name(stt));
+            sim_add(res, "src%d=%s ", i, select_status_name(stt));
     }
-    fig_n(res, "falsetickers", liars, nliars, nliars);
+    sim_fig_n(res, "falsetickers", liars, nliars, nliars);
     struct sync_state st;
     state(w, &st);
-    fig_n(res, "steps", st.disc.steps, 0, 0);
+    sim_fig_n(res, "steps", st.disc.steps, 0, 0);
     sim_world_destroy(w);
 }
 
@@ -358,8 +358,8 @@ static void second_half(struct sim_world *w, struct sim_result *res, double rms_
     int win = sim_world_window(w, 5.5 * HOUR, 11 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 11 * HOUR);
-    fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
-    fig_us(res, "max", w->win[win].maxabs, max_bound);
+    sim_fig_us(res, "rms", sim_window_rms(&w->win[win]), rms_bound);
+    sim_fig_us(res, "max", w->win[win].maxabs, max_bound);
 }
 
 /* Four LAN servers (0.1 ms jitter), one of them 50 ms off: it is a
@@ -375,8 +375,8 @@ static void lan_false_50ms(uint64_t seed, struct sim_result *res)
         sim_world_add_server(w, &sc);
     }
     second_half(w, res, 50 * US, 120 * US);
-    fig_n(res, "falseticker", status_of(w, 3) == SELECT_FALSETICKER, 1, 1);
-    fig_n(res, "steps", w->k.steps, 0, 0);
+    sim_fig_n(res, "falseticker", status_of(w, 3) == SELECT_FALSETICKER, 1, 1);
+    sim_fig_n(res, "steps", w->k.steps, 0, 0);
     sim_world_destroy(w);
 }
 
@@ -424,7 +424,7 @@ static void wander(uint64_t seed, struct sim_result *res, double factor, double 
     second_half(w, res, rms_bound, max_bound);
     struct sync_state st;
     state(w, &st);
-    add(res, "update=%.0fs ", st.disc.update_interval);
+    sim_add(res, "update=%.0fs ", st.disc.update_interval);
     sim_world_destroy(w);
 }
 
@@ -453,8 +453,8 @@ static void vm_pause(uint64_t seed, struct sim_result *res)
     int win = sim_world_window(w, 3 * HOUR, 4 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 4 * HOUR);
-    fig_us(res, "max3-4h", w->win[win].maxabs, 300 * US);
-    fig_n(res, "steps", w->k.steps, 0, 0);
+    sim_fig_us(res, "max3-4h", w->win[win].maxabs, 300 * US);
+    sim_fig_n(res, "steps", w->k.steps, 0, 0);
     sim_world_destroy(w);
 }
 
@@ -471,10 +471,10 @@ static void exit_mid_slew(uint64_t seed, struct sim_result *res)
     sim_world_run(w, 15.0);
     double during = sim_world_kernel_freq(w);
     sim_world_stop(w);
-    add(res, "rate_during=%.0fppm ", during);
+    sim_add(res, "rate_during=%.0fppm ", during);
     res->pass &= fabs(during) > 1000.0; /* it was slewing */
-    fig_ppm(res, "left_on_exit", w->exit_freq_err, 1e-4);
-    fig_n(res, "tick_on_exit", w->exit_tick, 10000, 10000);
+    sim_fig_ppm(res, "left_on_exit", w->exit_freq_err, 1e-4);
+    sim_fig_n(res, "tick_on_exit", w->exit_tick, 10000, 10000);
     sim_world_destroy(w);
 }
 
@@ -595,15 +595,15 @@ static void leap(uint64_t seed, struct sim_result *res, int sign, const char *mo
     w->tick_arg = &lw;
     sim_world_start(w);
     sim_world_run(w, SIM_MIDNIGHT + 2 * HOUR);
-    fig_n(res, "pending", lw.pending, sign, sign);
-    add(res, "from=%s ", lw.source && *lw.source ? lw.source : "-");
+    sim_fig_n(res, "pending", lw.pending, sign, sign);
+    sim_add(res, "from=%s ", lw.source && *lw.source ? lw.source : "-");
     static const char *const names[] = {"leapfile", "upstream", "leapsectz"};
     res->pass &= lw.source && !strcmp(lw.source, names[from]);
-    fig_n(res, "kernel_leaps", w->k.leaps, !strcmp(mode, "system"), !strcmp(mode, "system"));
-    fig_n(res, "steps", w->k.steps, !strcmp(mode, "step"), !strcmp(mode, "step"));
-    fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
-    fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), recover_bound);
-    fig_us(res, "max_after10min", w->win[late].maxabs, 150 * US);
+    sim_fig_n(res, "kernel_leaps", w->k.leaps, !strcmp(mode, "system"), !strcmp(mode, "system"));
+    sim_fig_n(res, "steps", w->k.steps, !strcmp(mode, "step"), !strcmp(mode, "step"));
+    sim_fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
+    sim_fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), recover_bound);
+    sim_fig_us(res, "max_after10min", w->win[late].maxabs, 150 * US);
     sim_world_destroy(w);
 }
 
@@ -773,34 +773,34 @@ static void leap_served(uint64_t seed, struct sim_result *res, int sign, const c
     sim_world_run(w, until);
     /* one a second, ten a second within 3 s of midnight */
     long expect = (long)(until - from) + 1 + 54;
-    fig_n(res, "answers", sw.n, expect - 2, expect + 2);
-    fig_n(res, "unsynced", sw.unsynced, 0, 0);
-    fig_n(res, "li_wrong", sw.li_wrong, 0, 0);
-    add(res, "li_set=%u ", sw.li_announced);
+    sim_fig_n(res, "answers", sw.n, expect - 2, expect + 2);
+    sim_fig_n(res, "unsynced", sw.unsynced, 0, 0);
+    sim_fig_n(res, "li_wrong", sw.li_wrong, 0, 0);
+    sim_add(res, "li_set=%u ", sw.li_announced);
     res->pass &= smear ? sw.li_announced == 0 : sw.li_announced > 100;
     if (smear) {
-        fig_n(res, "jumps", sw.jumps, 0, 0);
-        add(res, "rate_err=%.2fppm(<1)%s ", sw.max_rate_err / US,
+        sim_fig_n(res, "jumps", sw.jumps, 0, 0);
+        sim_add(res, "rate_err=%.2fppm(<1)%s ", sw.max_rate_err / US,
             sw.max_rate_err < 1 * US ? "" : "!");
         res->pass &= sw.max_rate_err < 1 * US;
-        fig_us(res, "step_dev", sw.max_step_dev, 1.0 / 86400.0 + 100 * US);
-        fig_us(res, "vs_smear", sw.max_dev, 200 * US);
-        add(res, "off_leap=%+.4fs ", sw.off_at_leap);
+        sim_fig_us(res, "step_dev", sw.max_step_dev, 1.0 / 86400.0 + 100 * US);
+        sim_fig_us(res, "vs_smear", sw.max_dev, 200 * US);
+        sim_add(res, "off_leap=%+.4fs ", sw.off_at_leap);
         res->pass &= fabs(sw.off_at_leap - 0.5 * sign) < 1 * MS;
-        fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
+        sim_fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
     } else {
         int sys = !strcmp(mode, "system"), step = !strcmp(mode, "step");
         /* system: the client sees UTC's own repeated (or skipped) second;
          * step: the clock runs on past midnight until the step; slew: it
          * is a second off and slewed back (at 20000 ppm: ~50 s); ignore:
          * off until the discipline takes it (within the hour) */
-        fig_n(res, "jumps", sw.jumps, sys || step, sys || step);
+        sim_fig_n(res, "jumps", sw.jumps, sys || step, sys || step);
         /* step: at the first 1 s tick half a second after the leap, so at
          * most 1.5 s off (15 answers at ten a second) */
-        fig_n(res, "off_1ms", sw.off_1ms, sys ? 0 : 1, sys ? 0 : step ? 15 : ignore ? 3600 : 100);
-        add(res, "max_off=%.3fs ", sw.max_off);
+        sim_fig_n(res, "off_1ms", sw.off_1ms, sys ? 0 : 1, sys ? 0 : step ? 15 : ignore ? 3600 : 100);
+        sim_add(res, "max_off=%.3fs ", sw.max_off);
         res->pass &= sys ? sw.max_off < 1 * MS : fabs(sw.max_off - 1.0) < 10 * MS;
-        fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
+        sim_fig_us(res, "off_end", fabs(sw.end_off), 200 * US);
     }
     sim_world_destroy(w);
 }
@@ -940,10 +940,10 @@ static void liars(uint64_t seed, struct sim_result *res, const struct liar_setup
         steps += n;
         most = n > most ? n : most;
     }
-    fig_n(res, "runs", LIAR_RUNS, LIAR_RUNS, LIAR_RUNS);
-    fig_n(res, "steps_to_liar", toward, 0, 0);
-    fig_n(res, "most_steps", most, 0, 1); /* the first, back from +0.3 s */
-    fig_us(res, "max_after_10min", worst, max_bound);
+    sim_fig_n(res, "runs", LIAR_RUNS, LIAR_RUNS, LIAR_RUNS);
+    sim_fig_n(res, "steps_to_liar", toward, 0, 0);
+    sim_fig_n(res, "most_steps", most, 0, 1); /* the first, back from +0.3 s */
+    sim_fig_us(res, "max_after_10min", worst, max_bound);
 }
 
 static void liar_first(uint64_t seed, struct sim_result *res)
@@ -1006,12 +1006,12 @@ static void failover(uint64_t seed, struct sim_result *res)
     w->on_tick = watch_peer;
     w->tick_arg = &pw;
     sim_world_run(w, 8 * HOUR);
-    fig_n(res, "peer_before", pw.dead >= 0, 1, 1);
+    sim_fig_n(res, "peer_before", pw.dead >= 0, 1, 1);
     /* Three polls at maxpoll, with their 5% random spread. */
-    fig_s(res, "switch_after", pw.switched < 0 ? 1e9 : pw.switched - pw.kill, 3 * 1024.0 * 1.083);
-    fig_us(res, "max3-8h", w->win[win].maxabs, 120 * US);
+    sim_fig_s(res, "switch_after", pw.switched < 0 ? 1e9 : pw.switched - pw.kill, 3 * 1024.0 * 1.083);
+    sim_fig_us(res, "max3-8h", w->win[win].maxabs, 120 * US);
     state(w, &st);
-    fig_n(res, "synced", st.synced, 1, 1);
+    sim_fig_n(res, "synced", st.synced, 1, 1);
     sim_world_destroy(w);
 }
 
@@ -1033,9 +1033,9 @@ static void holdover(uint64_t seed, struct sim_result *res)
     int after = sim_world_window(w, 6 * HOUR, 8 * HOUR, 1 * MS);
     sim_world_start(w);
     sim_world_run(w, 8 * HOUR);
-    fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
-    fig_us(res, "max_holdover", w->win[during].maxabs, 200 * US);
-    fig_us(res, "max_after", w->win[after].maxabs, 100 * US);
+    sim_fig_us(res, "max_before", w->win[before].maxabs, 100 * US);
+    sim_fig_us(res, "max_holdover", w->win[during].maxabs, 200 * US);
+    sim_fig_us(res, "max_after", w->win[after].maxabs, 100 * US);
     sim_world_destroy(w);
 }
 
@@ -1074,11 +1074,11 @@ static void clock_jump(uint64_t seed, struct sim_result *res)
     sim_world_start(w);
     sim_world_run(w, 4 * HOUR);
     state(w, &st);
-    fig_n(res, "steps", st.disc.steps, 1, 1);
-    add(res, "step=%+.3fs ", st.disc.last_step);
+    sim_fig_n(res, "steps", st.disc.steps, 1, 1);
+    sim_add(res, "step=%+.3fs ", st.disc.last_step);
     res->pass &= fabs(st.disc.last_step + 10.0) < 0.01;
-    fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), 10.0);
-    fig_us(res, "max3-4h", w->win[late].maxabs, 100 * US);
+    sim_fig_s(res, "recover1ms", sim_window_settle(&w->win[rec]), 10.0);
+    sim_fig_us(res, "max3-4h", w->win[late].maxabs, 100 * US);
     sim_world_destroy(w);
 }
 
@@ -1125,10 +1125,10 @@ static void server_steps(uint64_t seed, struct sim_result *res)
     sim_world_start(w);
     sim_world_run(w, 3 * HOUR);
     state(w, &st);
-    fig_n(res, "steps", st.disc.steps, 0, 0);
-    fig_us(res, "max", w->win[win].maxabs, 250 * US);
-    fig_n(res, "false_before", sw.before == SELECT_FALSETICKER, 1, 1);
-    fig_n(res, "used_after", status_of(w, sw.srv) >= SELECT_COMBINED, 1, 1);
+    sim_fig_n(res, "steps", st.disc.steps, 0, 0);
+    sim_fig_us(res, "max", w->win[win].maxabs, 250 * US);
+    sim_fig_n(res, "false_before", sw.before == SELECT_FALSETICKER, 1, 1);
+    sim_fig_n(res, "used_after", status_of(w, sw.srv) >= SELECT_COMBINED, 1, 1);
     sim_world_destroy(w);
 }
 
@@ -1155,10 +1155,10 @@ static void kod_rate(uint64_t seed, struct sim_result *res)
     sim_world_run(w, 3 * HOUR);
     sim_world_client_now(w, &now);
     source_get_estimate(sim_world_source(w, 0), &now, &e);
-    fig_n(res, "kods", (long)e.kods, 1, 3);
-    fig_n(res, "poll", e.poll, SOURCE_MINPOLL_DEFAULT + 1, SOURCE_MAXPOLL_DEFAULT);
-    fig_n(res, "reachable", e.reachable, 1, 1);
-    fig_us(res, "max1-3h", w->win[win].maxabs, 120 * US);
+    sim_fig_n(res, "kods", (long)e.kods, 1, 3);
+    sim_fig_n(res, "poll", e.poll, SOURCE_MINPOLL_DEFAULT + 1, SOURCE_MAXPOLL_DEFAULT);
+    sim_fig_n(res, "reachable", e.reachable, 1, 1);
+    sim_fig_us(res, "max1-3h", w->win[win].maxabs, 120 * US);
     sim_world_destroy(w);
 }
 
