@@ -118,15 +118,22 @@ static void *accept_loop(void *arg)
 {
     struct nts_ke_server *s = arg;
 
+    struct pollfd p[NTS_KE_SERVER_LISTEN_MAX];
+
+    for (unsigned i = 0; i < s->conf.nlisten; i++)
+        p[i] = (struct pollfd){.fd = s->conf.listen_fd[i], .events = POLLIN};
     while (!stopping(s)) {
-        struct pollfd p = {.fd = s->conf.listen_fd, .events = POLLIN};
-        if (poll(&p, 1, ACCEPT_POLL_MS) <= 0)
+        if (poll(p, s->conf.nlisten, ACCEPT_POLL_MS) <= 0)
             continue;
-        struct sockaddr_storage ss = {0};
-        socklen_t sl = sizeof(ss);
-        int fd = accept4(s->conf.listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-        if (fd >= 0)
-            admit(s, fd, &ss);
+        for (unsigned i = 0; i < s->conf.nlisten; i++) {
+            if (!(p[i].revents & POLLIN))
+                continue;
+            struct sockaddr_storage ss = {0};
+            socklen_t sl = sizeof(ss);
+            int fd = accept4(p[i].fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+            if (fd >= 0)
+                admit(s, fd, &ss);
+        }
     }
     return NULL;
 }
@@ -172,7 +179,12 @@ static void *work_loop(void *arg)
 
 static int conf_ok(const struct nts_ke_server_conf *c)
 {
-    return c->listen_fd >= 0 && c->tls && c->workers >= 1 && c->workers <= WORKERS_MAX &&
+    if (c->nlisten < 1 || c->nlisten > NTS_KE_SERVER_LISTEN_MAX)
+        return 0;
+    for (unsigned i = 0; i < c->nlisten; i++)
+        if (c->listen_fd[i] < 0)
+            return 0;
+    return c->tls && c->workers >= 1 && c->workers <= WORKERS_MAX &&
            c->queue >= 1 && c->queue <= QUEUE_MAX && c->per_address >= 1 && c->timeout_ms > 0;
 }
 
@@ -245,7 +257,8 @@ void nts_ke_server_stop(struct nts_ke_server *s)
         pthread_join(s->workers[i], NULL);
     for (unsigned i = 0; i < s->count; i++)
         close(s->queue[(s->head + i) % s->conf.queue].fd);
-    close(s->conf.listen_fd);
+    for (unsigned i = 0; i < s->conf.nlisten; i++)
+        close(s->conf.listen_fd[i]);
     pthread_mutex_destroy(&s->m);
     pthread_cond_destroy(&s->cv);
     free(s->queue);

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "maxima.h"
 #include "nts_cookie.h"
 
 /* An NTS-KE server that never stalls its caller: one acceptor thread and
@@ -13,12 +14,16 @@
  * queue is full, or when their source address already holds its share of
  * connections, so a slowloris from one address cannot take the pool. The
  * cookie ring is copied under a lock at the start of each session, so it
- * can rotate while the server runs. */
+ * can rotate while the server runs. The acceptor serves every listening
+ * socket it is given (one per bindaddress). */
+
+#define NTS_KE_SERVER_LISTEN_MAX MAXIMA_BINDADDRS
 
 struct nts_ke_server;
 
 struct nts_ke_server_conf {
-    int listen_fd;          /* a listening TCP socket; the server closes it at stop */
+    int listen_fd[NTS_KE_SERVER_LISTEN_MAX]; /* listening TCP sockets; closed at stop */
+    unsigned nlisten;                        /* 1..NTS_KE_SERVER_LISTEN_MAX */
     void *tls;              /* from nts_tls_server_new; stays the caller's */
     unsigned workers;       /* 1..64 */
     unsigned queue;         /* accepted connections waiting for a worker, 1..1024 */
@@ -36,7 +41,7 @@ struct nts_ke_server_stats {
     unsigned long failed;       /* handshakes, requests or timeouts that failed */
 };
 
-/* Start the threads serving conf->listen_fd with ring's keys. Returns the
+/* Start the threads serving conf->listen_fd[] with ring's keys. Returns the
  * server, or NULL if a value is out of range or a thread cannot start. */
 struct nts_ke_server *nts_ke_server_start(const struct nts_ke_server_conf *conf,
                                           const struct nts_cookie_ring *ring);

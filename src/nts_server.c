@@ -28,7 +28,8 @@
 
 struct nts_server {
     void *tls;     /* SSL_CTX */
-    int listen_fd; /* until the KE server takes it */
+    int listen_fd[NTS_KE_SERVER_LISTEN_MAX]; /* until the KE server takes them */
+    unsigned nlisten;
     struct nts_ke_server *ke;
     struct server *srv;
     struct nts_cookie_ring ring;
@@ -161,29 +162,25 @@ static int nts_server_new_key(struct nts_cookie_ring *ring)
     return rc;
 }
 
-/* The listening socket: the first bindaddress, or every address (IPv6
- * with IPv4 mapped, IPv4 alone where there is no IPv6). -1 with errno. */
-static int nts_server_listen(const struct conf *conf)
+/* One listening socket on the numeric address addr; IPv6 with IPv4
+ * mapped too when dual. -1 with errno. */
+static int nts_server_listen_on(const char *addr, uint16_t port, int dual)
 {
     struct netaddr a;
     struct sockaddr_storage ss;
-    int one = 1, zero = 0, fd = -1;
-    socklen_t sl;
+    int one = 1, v6only = !dual;
 
-    const char *spec = conf->n_bindaddrs ? conf->bindaddrs[0].addr : "::";
-    if (addr_parse(spec, &a) < 0)
+    if (addr_parse(addr, &a) < 0) {
+        errno = EINVAL;
         return -1;
-    sl = addr_to_sockaddr(&a, conf->ntss.port, &ss);
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 && !conf->n_bindaddrs && addr_parse("0.0.0.0", &a) == 0) {
-        sl = addr_to_sockaddr(&a, conf->ntss.port, &ss);
-        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     }
+    socklen_t sl = addr_to_sockaddr(&a, port, &ss);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (ss.ss_family == AF_INET6 && !conf->n_bindaddrs)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, NTS_SERVER_BACKLOG) < 0) {
         int e = errno;
         close(fd);
@@ -191,6 +188,40 @@ static int nts_server_listen(const struct conf *conf)
         return -1;
     }
     return fd;
+}
+
+/* The listening sockets into ns: one per bindaddress, as NTP has them, or
+ * one for every address (IPv6 with IPv4 mapped, IPv4 alone where there is
+ * no IPv6). 0, or -1 with errno and *line the line that failed (none
+ * left open). */
+static int nts_server_listen(const struct conf *conf, struct nts_server *ns, unsigned *line)
+{
+    uint16_t port = conf->ntss.port;
+    int fd;
+
+    *line = conf->ntss.port_line ? conf->ntss.port_line : conf->ntss.cert_line;
+    if (!conf->n_bindaddrs) {
+        fd = nts_server_listen_on("::", port, 1);
+        if (fd < 0 && errno == EAFNOSUPPORT)
+            fd = nts_server_listen_on("0.0.0.0", port, 0);
+        if (fd < 0)
+            return -1;
+        ns->listen_fd[ns->nlisten++] = fd;
+        return 0;
+    }
+    for (unsigned i = 0; i < conf->n_bindaddrs && i < NTS_KE_SERVER_LISTEN_MAX; i++) {
+        fd = nts_server_listen_on(conf->bindaddrs[i].addr, port, 0);
+        if (fd < 0) {
+            int e = errno;
+            *line = conf->bindaddrs[i].line;
+            while (ns->nlisten)
+                close(ns->listen_fd[--ns->nlisten]);
+            errno = e;
+            return -1;
+        }
+        ns->listen_fd[ns->nlisten++] = fd;
+    }
+    return 0;
 }
 
 /* The TLS context conf names; NULL with file:line on errs. */
@@ -244,18 +275,15 @@ struct nts_server *nts_server_open(const struct conf *conf)
     if (!conf->ntss.cert || !conf->ntss.key)
         return NULL;
     struct nts_server *ns = mem_zalloc(sizeof(*ns));
-    ns->listen_fd = -1;
     if (nts_aead_init() < 0)
         fatalx("%s:%u: no NTS: AES-SIV-CMAC-256 unavailable or failing its self-test",
                conf->path, conf->ntss.cert_line);
     if (!(ns->tls = nts_server_tls(conf, stderr)) ||
         nts_server_first_keys(conf, stderr, &ns->ring) < 0)
         fatalx("%s: configuration refused: see the errors above", conf->path);
-    ns->listen_fd = nts_server_listen(conf);
-    if (ns->listen_fd < 0)
-        fatal("%s:%u: cannot listen for NTS-KE on port %u", conf->path,
-              conf->ntss.port_line ? conf->ntss.port_line : conf->ntss.cert_line,
-              conf->ntss.port);
+    unsigned line;
+    if (nts_server_listen(conf, ns, &line) < 0)
+        fatal("%s:%u: cannot listen for NTS-KE on port %u", conf->path, line, conf->ntss.port);
     ns->keysfile = conf->ntss.keysfile ? mem_strdup(conf->ntss.keysfile) : NULL;
     ns->rotate = conf->ntss.rotate;
     ns->plain = (enum server_ntsplain)conf->ntss.plain;
@@ -322,7 +350,7 @@ void nts_server_start(struct nts_server *ns, struct server *srv)
     if (!ns)
         return;
     struct nts_ke_server_conf kc = {
-        .listen_fd = ns->listen_fd,
+        .nlisten = ns->nlisten,
         .tls = ns->tls,
         .workers = ns->workers,
         .queue = NTS_SERVER_QUEUE,
@@ -331,11 +359,12 @@ void nts_server_start(struct nts_server *ns, struct server *srv)
         .ntp_server = ns->ntp_server[0] ? ns->ntp_server : NULL,
         .ntp_port = ns->ntp_port,
     };
+    memcpy(kc.listen_fd, ns->listen_fd, sizeof(kc.listen_fd));
     ns->srv = srv;
     ns->ke = nts_ke_server_start(&kc, &ns->ring);
     if (!ns->ke)
         fatalx("cannot start the NTS-KE server");
-    ns->listen_fd = -1; /* the KE server's now */
+    ns->nlisten = 0; /* the KE server's now */
     nts_server_push(ns);
     nts_server_arm(ns);
 }
@@ -346,8 +375,8 @@ void nts_server_close(struct nts_server *ns)
         return;
     sched_cancel_timer(ns->timer);
     nts_ke_server_stop(ns->ke);
-    if (ns->listen_fd >= 0)
-        close(ns->listen_fd);
+    while (ns->nlisten)
+        close(ns->listen_fd[--ns->nlisten]);
     nts_tls_server_free(ns->tls);
     nts_tls_server_free(ns->staged_tls);
     nts_cookie_ring_clear(&ns->ring);

@@ -6,6 +6,7 @@
  * rotated ring is used by the next session; stop returns with sessions
  * still open. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,8 +151,9 @@ static void test_slowloris(void **state)
     int idle[20];
 
     ring_with(&ring, 1, 0x11);
-    struct nts_ke_server_conf conf = {.listen_fd = listener(&sa), .tls = tls, .workers = 4,
-                                      .queue = 8, .per_address = 2, .timeout_ms = 4000};
+    struct nts_ke_server_conf conf = {.listen_fd = {listener(&sa)}, .nlisten = 1, .tls = tls,
+                                      .workers = 4, .queue = 8, .per_address = 2,
+                                      .timeout_ms = 4000};
     struct nts_ke_server *s = nts_ke_server_start(&conf, &ring);
     assert_non_null(s);
     for (int i = 0; i < 20; i++)
@@ -193,6 +195,42 @@ static void test_slowloris(void **state)
         close(idle[i]);
 }
 
+/* One acceptor for several listening sockets (one per bindaddress):
+ * a key exchange through each of them, every socket closed at stop. */
+static void test_listeners(void **state)
+{
+    (void)state;
+    static struct nts_ke_result r;
+    struct nts_cookie_ring ring = {0};
+    struct nts_ke_server_stats st;
+    struct sockaddr_in sa[3];
+    struct nts_ke_server_conf conf = {.tls = tls, .workers = 2, .queue = 4, .per_address = 2,
+                                      .timeout_ms = 3000};
+
+    ring_with(&ring, 1, 0x11);
+    for (int i = 0; i < 3; i++)
+        conf.listen_fd[conf.nlisten++] = listener(&sa[i]);
+    struct nts_ke_server *s = nts_ke_server_start(&conf, &ring);
+    assert_non_null(s);
+    for (int i = 2; i >= 0; i--)
+        assert_int_equal(exchange(&sa[i], &r), NTS_KE_OK);
+    for (int i = 0; i < 200; i++) {
+        nts_ke_server_get_stats(s, &st);
+        if (st.served >= 3)
+            break;
+        usleep(10000);
+    }
+    assert_int_equal(st.served, 3);
+    nts_ke_server_stop(s);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fcntl(conf.listen_fd[i], F_GETFD), -1); /* closed */
+    /* none, or more than the maximum, is refused */
+    conf.nlisten = 0;
+    assert_null(nts_ke_server_start(&conf, &ring));
+    conf.nlisten = NTS_KE_SERVER_LISTEN_MAX + 1;
+    assert_null(nts_ke_server_start(&conf, &ring));
+}
+
 static void test_busy(void **state)
 {
     (void)state;
@@ -202,7 +240,7 @@ static void test_busy(void **state)
     int idle[4];
 
     ring_with(&ring, 1, 0x33);
-    struct nts_ke_server_conf conf = {.listen_fd = listener(&sa), .tls = tls, .workers = 1,
+    struct nts_ke_server_conf conf = {.listen_fd = {listener(&sa)}, .nlisten = 1, .tls = tls, .workers = 1,
                                       .queue = 1, .per_address = 10, .timeout_ms = 1000};
     struct nts_ke_server *s = nts_ke_server_start(&conf, &ring);
     assert_non_null(s);
@@ -249,6 +287,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slowloris),
+        cmocka_unit_test(test_listeners),
         cmocka_unit_test(test_busy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
