@@ -12,6 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include "nts_tls.h"
 
 static inline void nts_test_write_pem(X509 *x, EVP_PKEY *pk, const char *crt, const char *key)
@@ -26,6 +30,43 @@ static inline void nts_test_write_pem(X509 *x, EVP_PKEY *pk, const char *crt, co
     assert_int_equal(fclose(f), 0);
     X509_free(x);
     EVP_PKEY_free(pk);
+}
+
+static inline void nts_test_add_ext(X509 *x, int nid, const char *value)
+{
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+    assert_non_null(e);
+    assert_int_equal(X509_add_ext(x, e, -1), 1);
+    X509_EXTENSION_free(e);
+}
+
+/* A self-signed P-256 certificate that is its own CA, valid from an hour
+ * ago for a day, with the subjectAltName san ("IP:127.0.0.1,DNS:x"),
+ * written to crt and its key to key. Serials differ within a test run. */
+static inline void nts_test_make_cert(const char *crt, const char *key, const char *san)
+{
+    static long serial = 1;
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(pk);
+    assert_non_null(x);
+    assert_int_equal(X509_set_version(x, 2), 1);
+    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial++), 1);
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+    assert_int_equal(X509_set_pubkey(x, pk), 1);
+    X509_NAME *nm = X509_get_subject_name(x);
+    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+                                                (const unsigned char *)"tempus test", -1, -1, 0),
+                     1);
+    assert_int_equal(X509_set_issuer_name(x, nm), 1);
+    nts_test_add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
+    nts_test_add_ext(x, NID_subject_alt_name, san);
+    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+    nts_test_write_pem(x, pk, crt, key);
 }
 
 /* The port record a test server sends. */

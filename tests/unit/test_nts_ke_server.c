@@ -33,35 +33,6 @@ static char dir[] = "/tmp/tempus-nts-kesrv.XXXXXX";
 static char cert[128], key[128];
 static void *tls;
 
-/* A self-signed P-256 certificate for IP 127.0.0.1, its own CA. */
-static void make_cert(void)
-{
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    X509V3_CTX v3;
-
-    assert_non_null(pk);
-    assert_non_null(x);
-    assert_int_equal(X509_set_version(x, 2), 1);
-    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
-    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-    assert_int_equal(X509_set_pubkey(x, pk), 1);
-    X509_NAME *nm = X509_get_subject_name(x);
-    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-                                                (const unsigned char *)"kesrv", -1, -1, 0),
-                     1);
-    assert_int_equal(X509_set_issuer_name(x, nm), 1);
-    X509V3_set_ctx_nodb(&v3);
-    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1");
-    assert_non_null(e);
-    assert_int_equal(X509_add_ext(x, e, -1), 1);
-    X509_EXTENSION_free(e);
-    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-    nts_test_write_pem(x, pk, cert, key);
-}
-
 static int setup(void **state)
 {
     char err[256];
@@ -71,7 +42,7 @@ static int setup(void **state)
         return -1;
     snprintf(cert, sizeof(cert), "%s/c.crt", dir);
     snprintf(key, sizeof(key), "%s/c.key", dir);
-    make_cert();
+    nts_test_make_cert(cert, key, "IP:127.0.0.1");
     tls = nts_tls_server_new(cert, key, err, sizeof(err));
     return tls ? 0 : -1;
 }

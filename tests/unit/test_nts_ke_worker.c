@@ -34,41 +34,6 @@ static char dir[] = "/tmp/tempus-nts-ke-worker.XXXXXX";
 static char cadir[160], cert[128], key[128], other[128], other_key[128], junk[128];
 static struct nts_cookie_ring ring;
 
-static void add_ext(X509 *x, int nid, const char *value)
-{
-    X509V3_CTX v3;
-    X509V3_set_ctx_nodb(&v3);
-    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
-    assert_non_null(e);
-    assert_int_equal(X509_add_ext(x, e, -1), 1);
-    X509_EXTENSION_free(e);
-}
-
-/* A self-signed P-256 certificate, its own CA, IP SAN 127.0.0.1. */
-static void make_cert(const char *crt_path, const char *key_path, long serial)
-{
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    assert_non_null(pk);
-    assert_non_null(x);
-    assert_int_equal(X509_set_version(x, 2), 1);
-    assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
-    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
-    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
-    assert_int_equal(X509_set_pubkey(x, pk), 1);
-    X509_NAME *nm = X509_get_subject_name(x);
-    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-                                                (const unsigned char *)"tempus worker test", -1,
-                                                -1, 0),
-                     1);
-    assert_int_equal(X509_set_issuer_name(x, nm), 1);
-    add_ext(x, NID_basic_constraints, "critical,CA:TRUE");
-    add_ext(x, NID_subject_alt_name, "IP:127.0.0.1");
-    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-    nts_test_write_pem(x, pk, crt_path, key_path);
-}
-
 static int setup(void **state)
 {
     uint8_t k[32];
@@ -83,8 +48,8 @@ static int setup(void **state)
     snprintf(other_key, sizeof(other_key), "%s/other.key", dir);
     snprintf(junk, sizeof(junk), "%s/junk.pem", dir);
     snprintf(cadir, sizeof(cadir), "%s/cas", dir);
-    make_cert(cert, key, 1);
-    make_cert(other, other_key, 2);
+    nts_test_make_cert(cert, key, "IP:127.0.0.1");
+    nts_test_make_cert(other, other_key, "IP:127.0.0.1");
     FILE *f = fopen(junk, "w");
     if (!f || fputs("not a certificate\n", f) < 0 || fclose(f) != 0)
         return -1;
