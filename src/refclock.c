@@ -11,6 +11,7 @@
 #include "ntp_wire.h"
 #include "refclock_drv.h"
 #include "sched.h"
+#include "sort.h"
 #include "source.h"
 #include "timefmt.h"
 
@@ -223,7 +224,8 @@ static void rc_make_sample(struct refclock *rc, struct source_ref_sample *s)
     int n = rc->nr, cut = n >= 5 ? n / 5 : 0;
     double off = 0.0, dt = 0.0, var = 0.0;
 
-    qsort(r, (size_t)n, sizeof(r[0]), rc_cmp_offset);
+    /* after the sandbox: sort_heap, which needs no system call (sort.h) */
+    sort_heap(r, (size_t)n, sizeof(r[0]), rc_cmp_offset);
     for (int i = cut; i < n - cut; i++) {
         off += r[i].offset;
         dt += timefmt_timespec_diff(&r[i].t, &r[cut].t);
